@@ -1,0 +1,136 @@
+/**
+ * The data that flows from the engine to every output. Everything here is plain data:
+ * it crosses worker ports (structured clone) and NATS (JSON) unchanged.
+ */
+
+/** How a test run ended. An AssertionError is a failure; any other exception is an error. */
+export type Outcome = 'pass' | 'failure' | 'error'
+
+/**
+ * One endpoint's share of a snapshot, keyed by (method, name). `name` is the URL path or the
+ * `name` option the test gave (e.g. `/items/{id}`); WebSocket endpoints use method `WS`.
+ */
+export interface EndpointSnapshot {
+  method: string
+  name: string
+  /** Requests that got a response or failed on the network, all counted. */
+  hits: number
+  /** Hits that failed on the network (no status) — HTTP error statuses are not errors here. */
+  errors: number
+  bytesIn: number
+  bytesOut: number
+  /** Status code → count; network failures are counted under their error kind instead. */
+  statuses: Record<string, number>
+  /** Network error kind (ECONNREFUSED, TIMEOUT, …) → count. */
+  errorKinds: Record<string, number>
+  /** Total latency of each hit in microseconds: a compressed, base64 HDR histogram. */
+  latency: string
+  /** Time to first byte, microseconds, compressed HDR. */
+  ttfb: string
+}
+
+/** A group of identical test errors or failures; `stack` points at the user's file:line. */
+export interface ErrorGroup {
+  /** `failure` (assertion) or `error` (any other exception), or `http` for network errors. */
+  outcome: 'failure' | 'error'
+  /** Error class or code: AssertionError, TypeError, ECONNREFUSED, TIMEOUT, … */
+  kind: string
+  message: string
+  /** `Class.method` of the test that raised it. */
+  test: string
+  count: number
+  /** One representative stack, trimmed to frames outside the framework. */
+  stack: string
+}
+
+/**
+ * A delta of mergeable state since the previous snapshot of the same source. Counters add;
+ * histograms add. Merging every snapshot of every source gives exactly the run's totals.
+ */
+export interface Snapshot {
+  /** Format version of this structure. */
+  v: 1
+  /** Who produced it: `worker-0`, or an agent id `host-pid`, or `agent/worker-1`. */
+  source: string
+  /** 0, 1, 2 … per source; lets a receiver drop duplicates after a reconnect. */
+  seq: number
+  /** Wall-clock (ms since epoch) bounds of the interval this delta covers. */
+  startMs: number
+  endMs: number
+  /** Index into the plan's steps that was running at `endMs`. */
+  step: number
+  /** Virtual users running at `endMs` (a gauge, not a delta). */
+  activeUsers: number
+  /** Test runs that ended in this interval. */
+  tests: { run: number; failures: number; errors: number }
+  endpoints: EndpointSnapshot[]
+  /** Every hit's latency in microseconds, all endpoints together (compressed HDR). */
+  latency: string
+  errors: ErrorGroup[]
+  /** Custom counters from `this.incrCounter(name, n)`. */
+  counters: Record<string, number>
+  /** True on the last snapshot a source will send for the run. */
+  final: boolean
+}
+
+/** Latency figures in milliseconds (from HDR histograms recorded in microseconds). */
+export interface LatencyStats {
+  count: number
+  min: number
+  mean: number
+  p50: number
+  p90: number
+  p95: number
+  p99: number
+  p999: number
+  max: number
+}
+
+export interface EndpointSummary {
+  method: string
+  name: string
+  hits: number
+  errors: number
+  hitsPerSec: number
+  bytesIn: number
+  bytesOut: number
+  statuses: Record<string, number>
+  errorKinds: Record<string, number>
+  latency: LatencyStats
+  ttfb: LatencyStats
+}
+
+/** One point of the per-second series: the merged delta of every source for that second. */
+export interface SeriesPoint {
+  /** Second since the run started (0, 1, 2 …). */
+  t: number
+  hits: number
+  errors: number
+  testsRun: number
+  failures: number
+  testErrors: number
+  activeUsers: number
+  step: number
+  p50: number
+  p95: number
+  p99: number
+}
+
+/** What a finished (or interrupted) run amounts to: the input of every output. */
+export interface RunSummary {
+  startMs: number
+  endMs: number
+  durationMs: number
+  tests: { run: number; failures: number; errors: number }
+  hits: number
+  /** Hits that failed on the network. */
+  networkErrors: number
+  hitsPerSec: number
+  bytesIn: number
+  bytesOut: number
+  latency: LatencyStats
+  endpoints: EndpointSummary[]
+  /** Most frequent first. */
+  errors: ErrorGroup[]
+  counters: Record<string, number>
+}
