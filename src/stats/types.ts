@@ -27,6 +27,9 @@ export interface EndpointSnapshot {
   latency: string
   /** Time to first byte, microseconds, compressed HDR. */
   ttfb: string
+  /** Hits that opened a new connection, and the microseconds spent connecting (TCP + TLS). */
+  connects: number
+  connectUs: number
 }
 
 /** A group of identical test errors or failures; `stack` points at the user's file:line. */
@@ -98,6 +101,9 @@ export interface EndpointSummary {
   errorKinds: Record<string, number>
   latency: LatencyStats
   ttfb: LatencyStats
+  connects: number
+  /** Mean connect time of the hits that connected, ms. */
+  connectMeanMs: number
 }
 
 /** One point of the per-second series: the merged delta of every source for that second. */
