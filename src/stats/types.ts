@@ -140,3 +140,44 @@ export interface RunSummary {
   errors: ErrorGroup[]
   counters: Record<string, number>
 }
+
+/** The live view of a run in progress, for a progress bar or a dashboard header. */
+export interface LiveView {
+  /** ms since the run started (by the aggregator's clock). */
+  elapsedMs: number
+  hits: number
+  /** Hits per second over the last ~2 seconds. */
+  hitsPerSec: number
+  /** Hits that failed on the network so far. */
+  networkErrors: number
+  tests: { run: number; failures: number; errors: number }
+  /** Sum of every source's latest gauge. */
+  activeUsers: number
+  /** The highest step any source reported last. */
+  step: number
+  /** Sources heard from so far, and how many of them sent their final snapshot. */
+  sources: number
+  finishedSources: number
+}
+
+/** One source's (worker's or agent's) running totals, for per-agent lines. */
+export interface SourceTotals {
+  source: string
+  hits: number
+  networkErrors: number
+  tests: { run: number; failures: number; errors: number }
+  /** Highest seq received. */
+  lastSeq: number
+  /** When the last snapshot was received, by the aggregator's clock (ms since epoch). */
+  lastSeenMs: number
+  activeUsers: number
+  step: number
+  /** True once the source's final snapshot arrived. */
+  final: boolean
+}
+
+/** The run's merged histograms (compressed base64 HDR, µs), so a saved result can be re-merged. */
+export interface EncodedHistograms {
+  latency: string
+  endpoints: { method: string; name: string; latency: string; ttfb: string }[]
+}
