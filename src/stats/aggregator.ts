@@ -1,0 +1,314 @@
+/**
+ * The runner's side of the stats pipeline: merges every snapshot of every source. The merge is
+ * exact (counters add, HDR histograms add), so the order snapshots arrive in does not matter
+ * and the percentiles are those of one big run, never an average of percentiles.
+ */
+import { ErrorGroups } from './error-groups.js'
+import {
+  createHistogram,
+  encodeHistogram,
+  addEncoded,
+  decodeHistogram,
+  latencyStats,
+  type Histogram,
+} from './histogram.js'
+import { Series, type SeriesOptions } from './series.js'
+import type {
+  EncodedHistograms,
+  EndpointSummary,
+  LiveView,
+  RunSummary,
+  SeriesPoint,
+  Snapshot,
+  SourceTotals,
+} from './types.js'
+
+export interface AggregatorOptions extends SeriesOptions {
+  /** When the run started (ms since epoch); defaults to the first snapshot's `startMs`. */
+  startMs?: number
+  /** Clock, ms since epoch: for `lastSeenMs`, `latest()` and an unfinished `summary()`. */
+  now?: () => number
+  /** Distinct error groups kept over the run. */
+  maxErrorGroups?: number
+  /** Window of `latest().hitsPerSec`. */
+  rateWindowMs?: number
+}
+
+interface EndpointTotals {
+  method: string
+  name: string
+  hits: number
+  errors: number
+  bytesIn: number
+  bytesOut: number
+  statuses: Record<string, number>
+  errorKinds: Record<string, number>
+  latency: Histogram
+  ttfb: Histogram
+  connects: number
+  connectUs: number
+}
+
+interface SourceState extends SourceTotals {
+  /** Every seq below this one was received; `above` holds those received past a gap. */
+  nextSeq: number
+  above: Set<number>
+}
+
+/** Out-of-order seqs remembered per source; past this, gaps are taken as lost for good. */
+const MAX_SEQ_GAP = 1024
+
+export class Aggregator {
+  readonly #now: () => number
+  readonly #rateWindowMs: number
+  #startMs: number | undefined
+  #endMs = 0
+  readonly #endpoints = new Map<string, EndpointTotals>()
+  readonly #latency = createHistogram(true)
+  readonly #errors: ErrorGroups
+  readonly #counters = new Map<string, number>()
+  readonly #sources = new Map<string, SourceState>()
+  readonly #series: Series
+  readonly #tests = { run: 0, failures: 0, errors: 0 }
+  #hits = 0
+  #networkErrors = 0
+  #bytesIn = 0
+  #bytesOut = 0
+  /** Recent (endMs, hits) pairs for the live rate. */
+  #recent: { endMs: number; hits: number }[] = []
+
+  constructor(opts: AggregatorOptions = {}) {
+    this.#startMs = opts.startMs
+    this.#now = opts.now ?? Date.now
+    this.#rateWindowMs = opts.rateWindowMs ?? 2000
+    this.#errors = new ErrorGroups(opts.maxErrorGroups ?? 1000)
+    this.#series = new Series(opts)
+  }
+
+  get startMs(): number | undefined {
+    return this.#startMs
+  }
+
+  /** Merges a snapshot. Returns false, changing nothing, for a duplicate (source + seq seen). */
+  add(snap: Snapshot): boolean {
+    const src = this.#source(snap.source)
+    if (!acceptSeq(src, snap.seq)) return false
+    this.#startMs ??= snap.startMs
+    this.#endMs = Math.max(this.#endMs, snap.endMs)
+
+    const latency = decodeHistogram(snap.latency)
+    if (latency.totalCount > 0) this.#latency.add(latency)
+    let hits = 0
+    let networkErrors = 0
+    for (const e of snap.endpoints) {
+      const t = this.#endpoint(e.method, e.name)
+      t.hits += e.hits
+      t.errors += e.errors
+      t.bytesIn += e.bytesIn
+      t.bytesOut += e.bytesOut
+      t.connects += e.connects
+      t.connectUs += e.connectUs
+      addCounts(t.statuses, e.statuses)
+      addCounts(t.errorKinds, e.errorKinds)
+      addEncoded(t.latency, e.latency)
+      addEncoded(t.ttfb, e.ttfb)
+      hits += e.hits
+      networkErrors += e.errors
+      this.#bytesIn += e.bytesIn
+      this.#bytesOut += e.bytesOut
+    }
+    this.#hits += hits
+    this.#networkErrors += networkErrors
+    addTests(this.#tests, snap.tests)
+    for (const g of snap.errors) this.#errors.addGroup(g)
+    for (const [k, n] of Object.entries(snap.counters)) {
+      this.#counters.set(k, (this.#counters.get(k) ?? 0) + n)
+    }
+
+    src.hits += hits
+    src.networkErrors += networkErrors
+    addTests(src.tests, snap.tests)
+    src.lastSeenMs = this.#now()
+    if (snap.seq >= src.lastSeq) {
+      src.lastSeq = snap.seq
+      src.activeUsers = snap.activeUsers
+      src.step = snap.step
+    }
+    src.final ||= snap.final
+
+    this.#series.add(Math.floor((snap.endMs - this.#startMs) / 1000), snap, latency)
+    this.#recent.push({ endMs: snap.endMs, hits })
+    if (this.#recent.length > 4096) this.#pruneRecent(this.#endMs)
+    return true
+  }
+
+  /** The live view for a progress bar. `now` defaults to the aggregator's clock. */
+  latest(now = this.#now()): LiveView {
+    const start = this.#startMs ?? now
+    const elapsedMs = Math.max(0, now - start)
+    this.#pruneRecent(now)
+    let recentHits = 0
+    for (const r of this.#recent) if (r.endMs > now - this.#rateWindowMs) recentHits += r.hits
+    const windowMs = Math.min(this.#rateWindowMs, elapsedMs)
+    let activeUsers = 0
+    let step = 0
+    let finishedSources = 0
+    for (const s of this.#sources.values()) {
+      activeUsers += s.final ? 0 : s.activeUsers
+      step = Math.max(step, s.step)
+      if (s.final) finishedSources++
+    }
+    return {
+      elapsedMs,
+      hits: this.#hits,
+      hitsPerSec: windowMs > 0 ? (recentHits * 1000) / windowMs : 0,
+      networkErrors: this.#networkErrors,
+      tests: { ...this.#tests },
+      activeUsers,
+      step,
+      sources: this.#sources.size,
+      finishedSources,
+    }
+  }
+
+  /**
+   * The run so far. `endMs` defaults to the end of the newest snapshot: pass the clock's time
+   * for an interrupted run if the last second matters.
+   */
+  summary(endMs?: number): RunSummary {
+    const startMs = this.#startMs ?? endMs ?? this.#now()
+    const end = Math.max(startMs, endMs ?? this.#endMs)
+    const durationMs = end - startMs
+    const perSec = (n: number): number => (durationMs > 0 ? (n * 1000) / durationMs : 0)
+    const endpoints: EndpointSummary[] = [...this.#endpoints.values()]
+      .map((e) => ({
+        method: e.method,
+        name: e.name,
+        hits: e.hits,
+        errors: e.errors,
+        hitsPerSec: perSec(e.hits),
+        bytesIn: e.bytesIn,
+        bytesOut: e.bytesOut,
+        statuses: { ...e.statuses },
+        errorKinds: { ...e.errorKinds },
+        latency: latencyStats(e.latency),
+        ttfb: latencyStats(e.ttfb),
+        connects: e.connects,
+        connectMeanMs: e.connects > 0 ? e.connectUs / e.connects / 1000 : 0,
+      }))
+      .sort((a, b) => b.hits - a.hits || a.name.localeCompare(b.name) || a.method.localeCompare(b.method))
+    return {
+      startMs,
+      endMs: end,
+      durationMs,
+      tests: { ...this.#tests },
+      hits: this.#hits,
+      networkErrors: this.#networkErrors,
+      hitsPerSec: perSec(this.#hits),
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      latency: latencyStats(this.#latency),
+      endpoints,
+      errors: this.#errors.list(),
+      counters: Object.fromEntries(this.#counters),
+    }
+  }
+
+  /** The per-second series, oldest first. */
+  series(): SeriesPoint[] {
+    return this.#series.points()
+  }
+
+  /** Per-source totals, in the order sources were first heard from. */
+  sources(): SourceTotals[] {
+    return [...this.#sources.values()].map((s) => ({
+      source: s.source,
+      hits: s.hits,
+      networkErrors: s.networkErrors,
+      tests: { ...s.tests },
+      lastSeq: s.lastSeq,
+      lastSeenMs: s.lastSeenMs,
+      activeUsers: s.activeUsers,
+      step: s.step,
+      final: s.final,
+    }))
+  }
+
+  /** The merged histograms, encoded, so a saved result can be merged again later. */
+  encodedHistograms(): EncodedHistograms {
+    return {
+      latency: encodeHistogram(this.#latency),
+      endpoints: [...this.#endpoints.values()].map((e) => ({
+        method: e.method,
+        name: e.name,
+        latency: encodeHistogram(e.latency),
+        ttfb: encodeHistogram(e.ttfb),
+      })),
+    }
+  }
+
+  #endpoint(method: string, name: string): EndpointTotals {
+    const key = `${method} ${name}`
+    let t = this.#endpoints.get(key)
+    if (t === undefined) {
+      t = {
+        method, name, hits: 0, errors: 0, bytesIn: 0, bytesOut: 0,
+        statuses: {}, errorKinds: {},
+        latency: createHistogram(true), ttfb: createHistogram(true),
+        connects: 0, connectUs: 0,
+      }
+      this.#endpoints.set(key, t)
+    }
+    return t
+  }
+
+  #source(source: string): SourceState {
+    let s = this.#sources.get(source)
+    if (s === undefined) {
+      s = {
+        source, hits: 0, networkErrors: 0, tests: { run: 0, failures: 0, errors: 0 },
+        lastSeq: -1, lastSeenMs: 0, activeUsers: 0, step: 0, final: false,
+        nextSeq: 0, above: new Set(),
+      }
+      this.#sources.set(source, s)
+    }
+    return s
+  }
+
+  #pruneRecent(now: number): void {
+    const horizon = now - this.#rateWindowMs
+    if (this.#recent.length > 0 && (this.#recent[0]?.endMs ?? 0) <= horizon) {
+      this.#recent = this.#recent.filter((r) => r.endMs > horizon)
+    }
+  }
+}
+
+/** Records `seq` as received; false if it already was. */
+function acceptSeq(s: SourceState, seq: number): boolean {
+  if (seq < s.nextSeq || s.above.has(seq)) return false
+  if (seq === s.nextSeq) {
+    s.nextSeq++
+    while (s.above.delete(s.nextSeq)) s.nextSeq++
+  } else {
+    s.above.add(seq)
+    if (s.above.size > MAX_SEQ_GAP) {
+      // A gap that never filled: the missing snapshots are lost, move past them.
+      s.nextSeq = Math.min(...s.above)
+      while (s.above.delete(s.nextSeq)) s.nextSeq++
+    }
+  }
+  return true
+}
+
+function addCounts(target: Record<string, number>, add: Record<string, number>): void {
+  for (const [k, n] of Object.entries(add)) target[k] = (target[k] ?? 0) + n
+}
+
+function addTests(
+  target: { run: number; failures: number; errors: number },
+  add: { run: number; failures: number; errors: number },
+): void {
+  target.run += add.run
+  target.failures += add.failures
+  target.errors += add.errors
+}
