@@ -1,0 +1,161 @@
+/**
+ * The end-of-run text: totals, latency, one line per endpoint, errors with their tracebacks,
+ * counters, and last the `<TestResult run=N errors=E failures=F>` line that scripts grep for.
+ */
+import type { ErrorGroup, RunSummary } from '../../stats/types.js'
+
+export interface SummaryFormatOptions {
+  /** ANSI colors (bold titles, red errors). Off unless asked. */
+  color?: boolean
+  /** Lines printed just before the `<TestResult …>` line (e.g. thresholds, per-agent lines). */
+  extraLines?: string[]
+  /** Longest endpoint name shown before it is cut with `…`; default 60. */
+  maxNameWidth?: number
+}
+
+/** Tracebacks printed in full, and lines kept of each. */
+const TRACEBACKS = 3
+const STACK_LINES = 10
+
+export function formatSummary(s: RunSummary, opts: SummaryFormatOptions = {}): string {
+  const color = opts.color === true
+  const bold = (t: string): string => (color ? `\x1b[1m${t}\x1b[22m` : t)
+  const red = (t: string, n: number): string => (color && n > 0 ? `\x1b[31m${t}\x1b[39m` : t)
+  const out: string[] = []
+  const l = s.latency
+
+  out.push(`${bold('Duration:')} ${formatDuration(s.durationMs)}`)
+  out.push(
+    `${bold('Tests:')} run=${s.tests.run} ` +
+      `${red(`errors=${s.tests.errors}`, s.tests.errors)} ` +
+      `${red(`failures=${s.tests.failures}`, s.tests.failures)}`,
+  )
+  out.push(
+    `${bold('Hits:')} ${s.hits} (${formatRate(s.hitsPerSec)} hits/s), ` +
+      red(`network errors: ${s.networkErrors}`, s.networkErrors),
+  )
+  out.push(`${bold('Bytes:')} in ${formatBytes(s.bytesIn)}, out ${formatBytes(s.bytesOut)}`)
+  out.push(
+    `${bold('Latency (ms):')} min ${formatMs(l.min)}  mean ${formatMs(l.mean)}  ` +
+      `p50 ${formatMs(l.p50)}  p90 ${formatMs(l.p90)}  p95 ${formatMs(l.p95)}  ` +
+      `p99 ${formatMs(l.p99)}  p99.9 ${formatMs(l.p999)}  max ${formatMs(l.max)}`,
+  )
+
+  if (s.endpoints.length > 0) {
+    const maxName = opts.maxNameWidth ?? 60
+    const rows = s.endpoints.map((e) => [
+      e.method,
+      e.name.length > maxName ? `${e.name.slice(0, maxName - 1)}…` : e.name,
+      String(e.hits),
+      formatRate(e.hitsPerSec),
+      formatMs(e.latency.p50),
+      formatMs(e.latency.p95),
+      formatMs(e.latency.p99),
+      String(e.errors),
+      formatCounts({ ...e.statuses, ...e.errorKinds }),
+    ])
+    const header = ['METHOD', 'NAME', 'HITS', 'HITS/S', 'P50 ms', 'P95 ms', 'P99 ms', 'ERRORS', 'STATUS']
+    out.push('', ...table(header, rows, [false, false, true, true, true, true, true, true, false], bold))
+  }
+
+  if (s.errors.length > 0) out.push('', ...formatErrors(s.errors, bold))
+
+  const counters = Object.entries(s.counters).sort(([a], [b]) => a.localeCompare(b))
+  if (counters.length > 0) {
+    out.push('', bold('Counters:'))
+    const width = Math.max(...counters.map(([k]) => k.length))
+    for (const [k, n] of counters) out.push(`  ${k.padEnd(width)}  ${n}`)
+  }
+
+  if (opts.extraLines !== undefined && opts.extraLines.length > 0) out.push('', ...opts.extraLines)
+  out.push('', `<TestResult run=${s.tests.run} errors=${s.tests.errors} failures=${s.tests.failures}>`)
+  return `${out.join('\n')}\n`
+}
+
+function formatErrors(groups: ErrorGroup[], bold: (t: string) => string): string[] {
+  const out = [bold(`Errors and failures (${groups.length} ${groups.length === 1 ? 'kind' : 'kinds'}):`)]
+  const rows = groups.map((g) => [String(g.count), g.outcome, g.kind, g.test, oneLine(g.message)])
+  out.push(...table(['COUNT', 'OUTCOME', 'KIND', 'TEST', 'MESSAGE'], rows, [true], bold).map((r) => `  ${r}`))
+  const withStack = groups.filter((g) => g.stack !== '').slice(0, TRACEBACKS)
+  if (withStack.length > 0) out.push('', bold(`Tracebacks (top ${withStack.length}):`))
+  withStack.forEach((g, i) => {
+    out.push(`  [${i + 1}] ${g.kind}: ${oneLine(g.message)}  (${g.count}×, ${g.test})`)
+    const lines = g.stack.split('\n').map((x) => x.trimEnd()).filter((x) => x !== '')
+    // A stack usually repeats "Kind: message" first; the frames are what matters.
+    const frames = lines[0]?.trimStart().startsWith(g.kind) === true ? lines.slice(1) : lines
+    for (const f of frames.slice(0, STACK_LINES)) out.push(`      ${f.trim()}`)
+    if (frames.length > STACK_LINES) out.push(`      … ${frames.length - STACK_LINES} more`)
+  })
+  return out
+}
+
+/** Aligned columns; `right[i]` right-aligns column i. The header goes through `style`. */
+function table(
+  header: string[],
+  rows: string[][],
+  right: boolean[],
+  style: (t: string) => string,
+): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => {
+        const w = widths[i] ?? 0
+        if (i === cells.length - 1 && right[i] !== true) return c
+        return right[i] === true ? c.padStart(w) : c.padEnd(w)
+      })
+      .join('  ')
+      .trimEnd()
+  return [style(line(header)), ...rows.map(line)]
+}
+
+const oneLine = (s: string): string => {
+  const first = s.split('\n', 1)[0] ?? ''
+  return first.length > 120 ? `${first.slice(0, 119)}…` : first
+}
+
+/** `200×998 500×2 ECONNREFUSED×1`, most frequent first. */
+export function formatCounts(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .map(([k, n]) => `${k}×${n}`)
+    .join(' ')
+}
+
+/** Milliseconds: 2 decimals under 10, 1 under 1000, none above. */
+export function formatMs(ms: number): string {
+  if (ms < 10) return ms.toFixed(2)
+  if (ms < 1000) return ms.toFixed(1)
+  return ms.toFixed(0)
+}
+
+export function formatRate(perSec: number): string {
+  if (perSec < 10) return perSec.toFixed(2)
+  if (perSec < 100) return perSec.toFixed(1)
+  return perSec.toFixed(0)
+}
+
+/** `850 ms`, `12.34 s`, `2m 03s`, `1h 02m 03s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`
+  const total = Math.round(ms / 1000)
+  const h = Math.floor(total / 3600)
+  const m = Math.floor((total % 3600) / 60)
+  const sec = String(total % 60).padStart(2, '0')
+  return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m ${sec}s` : `${m}m ${sec}s`
+}
+
+/** Decimal units: `512 B`, `1.23 kB`, `45.6 MB`. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB']
+  let v = n
+  let u = 0
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000
+    u++
+  }
+  if (u === 0) return `${v} B`
+  return `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)} ${units[u]}`
+}
