@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Installs the system programs the test suite drives for real (nats-server for the cluster,
+// Chromium for the dashboard and report, nginx and wrk for the benchmark smoke test) when they
+// are missing. Debian packages only; nothing is downloaded from anywhere else.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+
+const NEEDED = [
+  { bin: 'nats-server', pkg: 'nats-server' },
+  { bin: 'chromium', pkg: 'chromium' },
+  { bin: 'nginx', pkg: 'nginx', paths: ['/usr/sbin/nginx'] },
+  { bin: 'wrk', pkg: 'wrk' },
+  { bin: 'curl', pkg: 'curl' },
+  { bin: 'tmux', pkg: 'tmux' },
+  { bin: 'ip', pkg: 'iproute2', paths: ['/usr/sbin/ip', '/sbin/ip'] },
+]
+
+function has({ bin, paths = [] }) {
+  if (paths.some((p) => existsSync(p))) return true
+  return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0
+}
+
+const missing = NEEDED.filter((n) => !has(n))
+if (missing.length === 0) process.exit(0)
+
+const pkgs = missing.map((m) => m.pkg)
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
+if (!isRoot || !existsSync('/usr/bin/apt-get')) {
+  console.error(`The test suite needs: ${pkgs.join(' ')}\nInstall them, e.g.: sudo apt-get install -y ${pkgs.join(' ')}`)
+  process.exit(1)
+}
+console.log(`installing ${pkgs.join(' ')} from Debian…`)
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
+execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...pkgs], { stdio: 'inherit', env })

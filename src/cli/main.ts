@@ -1,0 +1,83 @@
+import { Command, CommanderError } from 'commander'
+import { createRequire } from 'node:module'
+import { ExitCode, formatExitCodeTable } from '../runner/exit-codes.js'
+import { CliExit, reportError, type CliIO } from './cli-io.js'
+import { demoCommand } from './demo-command.js'
+import { runCommand } from './run-command.js'
+
+const pkg = createRequire(import.meta.url)('../../package.json') as { version: string }
+
+/** The `loads` program and its subcommands. */
+export function buildProgram(io: CliIO): Command {
+  const program = new Command('loads')
+    .description('Loads: load testing for HTTP services, written like unit tests')
+    .version(pkg.version, '-V, --version')
+    .addHelpText('after', `\nExit codes:\n${formatExitCodeTable()}\n`)
+  program.addCommand(runCommand(io))
+  program.addCommand(demoCommand(io))
+  configure(program, io)
+  return program
+}
+
+function configure(command: Command, io: CliIO): void {
+  command.exitOverride()
+  command.configureOutput({
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+    outputError: (s, write) => write(s.replace(/^error: /, 'error: ')),
+  })
+  command.showHelpAfterError('(run with --help for usage)')
+  for (const sub of command.commands) configure(sub, io)
+}
+
+/** Runs the CLI with the given arguments and returns the exit code (nothing here exits). */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  const program = buildProgram(io)
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return ExitCode.OK
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end in a CommanderError with code 0.
+      return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE
+    }
+    if (err instanceof CliExit) return err.exitCode
+    return reportError(err, io)
+  }
+}
+
+/** The process entry point used by bin/loads and bin/loads-runner. */
+export function main(argv: string[]): void {
+  const controller = new AbortController()
+  let interrupts = 0
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts++
+    if (interrupts === 1 && !controller.signal.aborted) {
+      process.stderr.write(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping; the summary follows (again to quit now)\n`)
+      controller.abort()
+    } else {
+      process.exit(ExitCode.INTERRUPTED)
+    }
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  const io: CliIO = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    isTTY: Boolean(process.stdout.isTTY),
+    ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
+    cwd: process.cwd(),
+    env: process.env,
+    signal: controller.signal,
+  }
+  runCli(argv, io).then(
+    (code) => {
+      process.exitCode = code
+      // Open handles (a keep-alive socket a test forgot) must not keep a finished run alive.
+      setTimeout(() => process.exit(code), 2000).unref()
+    },
+    (err: unknown) => {
+      process.exitCode = reportError(err, io)
+    },
+  )
+}

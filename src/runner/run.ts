@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto'
+import os from 'node:os'
+import { buildPlan, plannedRuns, type Plan } from '../load/plan.js'
+import { DEFAULT_SNAPSHOT_INTERVAL_MS, DEFAULT_TEST_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, type RunConfig } from '../load/run-config.js'
+import { ConsoleReporter } from '../report/console/console-reporter.js'
+import type { Reporter, RunInfo, RunOutcome } from '../report/reporter.js'
+import { Aggregator } from '../stats/aggregator.js'
+import { ExitCode } from './exit-codes.js'
+import { LocalEngine } from './local-engine.js'
+import { prepareTest } from './prepare-test.js'
+
+/** The options of a run, as the CLI parsed them (strings where the CLI keeps the user's text). */
+export interface RunOptions {
+  /** `module.Class.method`, `path/file.ts:Class.method`, … */
+  address: string
+  cwd: string
+  users?: string
+  hits?: string
+  duration?: string
+  /** Worker threads; default: one per core, at most one per user. */
+  workers?: number
+  serverUrl?: string
+  timeoutMs?: number
+  testTimeoutMs?: number
+  insecure?: boolean
+  quiet?: boolean
+  snapshotIntervalMs?: number
+}
+
+/** Where a run writes, and how it is told to stop. The CLI gives the process's; tests give their own. */
+export interface RunIO {
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+  isTTY: boolean
+  columns?: number
+  /** Aborting it stops the run gracefully (Ctrl-C): the summary covers what was done. */
+  signal?: AbortSignal
+  /** More outputs (dashboard, files …) beside the console. */
+  reporters?: Reporter[]
+}
+
+/** Runs a test locally on worker threads and prints the summary; returns the exit code. */
+export async function runLocal(options: RunOptions, io: RunIO): Promise<number> {
+  const plan = buildPlan(options)
+  const prepared = await prepareTest(options.address, options.cwd)
+  const config = runConfig(options, prepared.tests)
+  const workers = options.workers ?? defaultWorkers(plan)
+  const info: RunInfo = {
+    runId: randomUUID(),
+    address: options.address,
+    tests: prepared.tests,
+    plan,
+    mode: 'local',
+    workers,
+    startMs: Date.now(),
+  }
+  const aggregator = new Aggregator({ startMs: info.startMs })
+  const reporters: Reporter[] = [
+    new ConsoleReporter({ stream: io.stdout, isTTY: io.isTTY, columns: io.columns, quiet: options.quiet ?? false, plannedRuns: expectedRuns(plan, config) }),
+    ...(io.reporters ?? []),
+  ]
+  for (const r of reporters) await r.onRunStart?.(info)
+
+  const engine = new LocalEngine({
+    bundleFile: prepared.bundleFile,
+    config,
+    plan,
+    workers,
+    onSnapshot: (snapshot) => {
+      aggregator.add(snapshot)
+      for (const r of reporters) r.onSnapshot?.(snapshot, aggregator)
+    },
+    onStep: (index) => {
+      for (const r of reporters) r.onStep?.(index)
+    },
+  })
+  let interrupted = false
+  const onAbort = (): void => {
+    interrupted = true
+    engine.stop()
+  }
+  if (io.signal?.aborted) onAbort()
+  io.signal?.addEventListener('abort', onAbort, { once: true })
+  try {
+    await engine.run()
+  } finally {
+    io.signal?.removeEventListener('abort', onAbort)
+  }
+
+  const summary = aggregator.summary()
+  const exitCode = interrupted
+    ? ExitCode.INTERRUPTED
+    : summary.tests.errors + summary.tests.failures > 0
+      ? ExitCode.TEST_FAILURES
+      : ExitCode.OK
+  const outcome: RunOutcome = { summary, exitCode, interrupted, notes: [] }
+  for (const r of reporters) await r.onRunEnd?.(outcome, aggregator)
+  return outcome.exitCode
+}
+
+export function runConfig(options: RunOptions, tests: RunConfig['tests']): RunConfig {
+  return {
+    tests,
+    ...(options.serverUrl !== undefined ? { serverUrl: options.serverUrl } : {}),
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    testTimeoutMs: options.testTimeoutMs ?? DEFAULT_TEST_TIMEOUT_MS,
+    insecure: options.insecure ?? false,
+    snapshotIntervalMs: options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
+  }
+}
+
+/** One worker per core, never more workers than the largest step has users. */
+export function defaultWorkers(plan: Plan): number {
+  const maxUsers = Math.max(...plan.steps.map((s) => s.users))
+  return Math.max(1, Math.min(os.availableParallelism(), maxUsers))
+}
+
+function expectedRuns(plan: Plan, config: RunConfig): number | undefined {
+  const runs = plannedRuns(plan)
+  return runs === undefined ? undefined : runs * config.tests.length
+}

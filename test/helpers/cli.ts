@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const LOADS_RUNNER = path.join(ROOT, 'bin', 'loads-runner.js')
+export const LOADS = path.join(ROOT, 'bin', 'loads.js')
+
+export interface CliResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs a Loads binary as a user would (a real process), in `cwd`, with a time limit. */
+export function runBin(
+  bin: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; onSpawn?: (pid: number) => void; onStdout?: (text: string) => void } = { cwd: ROOT },
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString()
+      options.onStdout?.(stdout)
+    })
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    if (child.pid) options.onSpawn?.(child.pid)
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+}
+
+/** A fresh folder with the given files (no node_modules: the runner must resolve 'loads-runner' itself). */
+export function tempProject(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'loads-test-'))
+  for (const [name, content] of Object.entries(files)) {
+    const file = path.join(dir, name)
+    mkdirSync(path.dirname(file), { recursive: true })
+    writeFileSync(file, content)
+  }
+  return dir
+}
+
+/** The `<TestResult run=N errors=E failures=F>` line's numbers. */
+export function testResult(stdout: string): { run: number; errors: number; failures: number } | undefined {
+  const m = /<TestResult run=(\d+) errors=(\d+) failures=(\d+)>/.exec(stdout)
+  return m ? { run: Number(m[1]), errors: Number(m[2]), failures: Number(m[3]) } : undefined
+}
