@@ -31,6 +31,7 @@ export class ProgressReporter {
   #lastDrawMs = -Infinity
   #last: LiveView | undefined
   #done = false
+  #barWidth: number | undefined
 
   constructor(opts: ProgressOptions) {
     this.#opts = opts
@@ -77,7 +78,12 @@ export class ProgressReporter {
     const pct = percent === undefined ? '' : `${String(percent).padStart(3)}%  `
     let text = `${pct}${stats}`
     // Room for the bar: the brackets, two spaces, and one column spare so the line never wraps.
-    const barWidth = Math.min(50, columns - text.length - 5)
+    // The width is chosen once, with headroom for growing numbers, so the bar does not jitter;
+    // it only shrinks if the numbers outgrow the headroom.
+    const room = columns - text.length - 5
+    this.#barWidth ??= Math.min(40, room - 4)
+    if (this.#barWidth > room) this.#barWidth = room
+    const barWidth = this.#barWidth
     if (percent !== undefined && barWidth >= 10) {
       const filled = Math.round((barWidth * percent) / 100)
       text = `[${'='.repeat(filled)}${' '.repeat(barWidth - filled)}]  ${text}`
