@@ -1,6 +1,6 @@
 import { Command } from 'commander'
 import { startDemoServer } from '../demo/demo-server.js'
-import { runLocal } from '../runner/run.js'
+import { runTests } from '../runner/run.js'
 import { CliExit, type CliIO } from './cli-io.js'
 import { positiveInt } from './options.js'
 
@@ -31,7 +31,7 @@ export function demoCommand(io: CliIO): Command {
       io.stdout.write(`demo target on ${server.url}\nloads-runner ${address} -u ${flags.users} -c ${flags.hits} --server-url ${server.url}\n\n`)
       let code: number
       try {
-        code = await runLocal(
+        code = await runTests(
           {
             address,
             cwd: io.cwd,

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander'
 import { UsageError } from '../errors.js'
 import { formatExitCodeTable } from '../runner/exit-codes.js'
-import { runLocal, type RunOptions } from '../runner/run.js'
+import { runTests, type RunOptions } from '../runner/run.js'
 import type { CliIO } from './cli-io.js'
 import { CliExit } from './cli-io.js'
 import { durationMs, positiveInt } from './options.js'
@@ -63,7 +63,7 @@ export function runCommand(io: CliIO): Command {
       if (flags.snapshotInterval !== undefined) options.snapshotIntervalMs = flags.snapshotInterval
       options.insecure = flags.insecure ?? false
       options.quiet = flags.quiet ?? false
-      const code = await runLocal(options, {
+      const code = await runTests(options, {
         stdout: io.stdout,
         stderr: io.stderr,
         isTTY: io.isTTY,

@@ -6,6 +6,7 @@ import { ConsoleReporter } from '../report/console/console-reporter.js'
 import type { Reporter, RunInfo, RunOutcome } from '../report/reporter.js'
 import { Aggregator } from '../stats/aggregator.js'
 import { ExitCode } from './exit-codes.js'
+import type { EngineFactory } from './engine.js'
 import { LocalEngine } from './local-engine.js'
 import { prepareTest } from './prepare-test.js'
 
@@ -39,8 +40,22 @@ export interface RunIO {
   reporters?: Reporter[]
 }
 
-/** Runs a test locally on worker threads and prints the summary; returns the exit code. */
-export async function runLocal(options: RunOptions, io: RunIO): Promise<number> {
+/** Worker threads of this machine: the default engine. */
+export const localEngine: EngineFactory = (ctx) =>
+  new LocalEngine({
+    bundleFile: ctx.prepared.bundleFile,
+    config: ctx.config,
+    plan: ctx.plan,
+    workers: ctx.workers,
+    onSnapshot: (s) => ctx.onSnapshot(s),
+    onStep: (i) => ctx.onStep(i),
+  })
+
+/**
+ * The coordinator: prepares the test, drives an engine (local workers or cluster agents), merges
+ * every snapshot, feeds the outputs, and returns the exit code. The same for every scale.
+ */
+export async function runTests(options: RunOptions, io: RunIO, createEngine: EngineFactory = localEngine): Promise<number> {
   const plan = buildPlan(options)
   const prepared = await prepareTest(options.address, options.cwd)
   const config = runConfig(options, prepared.tests)
@@ -50,24 +65,25 @@ export async function runLocal(options: RunOptions, io: RunIO): Promise<number> 
     address: options.address,
     tests: prepared.tests,
     plan,
-    mode: 'local',
+    mode: createEngine === localEngine ? 'local' : 'cluster',
     workers,
     startMs: Date.now(),
   }
   const aggregator = new Aggregator({ startMs: info.startMs })
   const reporters: Reporter[] = [
-    new ConsoleReporter({ stream: io.stdout, isTTY: io.isTTY, columns: io.columns, quiet: options.quiet ?? false, plannedRuns: expectedRuns(plan, config) }),
+    new ConsoleReporter({ stream: io.stdout, isTTY: io.isTTY, columns: io.columns, quiet: options.quiet ?? false, plannedRuns: expectedRuns(plan, config), plannedDurationMs: plannedDuration(plan) }),
     ...(io.reporters ?? []),
   ]
   for (const r of reporters) await r.onRunStart?.(info)
 
-  const engine = new LocalEngine({
-    bundleFile: prepared.bundleFile,
+  const engine = await createEngine({
+    prepared,
     config,
     plan,
     workers,
     onSnapshot: (snapshot) => {
-      aggregator.add(snapshot)
+      // A duplicate (same source and seq, e.g. redelivered after a reconnect) is dropped.
+      if (!aggregator.add(snapshot)) return
       for (const r of reporters) r.onSnapshot?.(snapshot, aggregator)
     },
     onStep: (index) => {
@@ -90,10 +106,8 @@ export async function runLocal(options: RunOptions, io: RunIO): Promise<number> 
   const summary = aggregator.summary()
   const exitCode = interrupted
     ? ExitCode.INTERRUPTED
-    : summary.tests.errors + summary.tests.failures > 0
-      ? ExitCode.TEST_FAILURES
-      : ExitCode.OK
-  const outcome: RunOutcome = { summary, exitCode, interrupted, notes: [] }
+    : (engine.exitCode?.() ?? (summary.tests.errors + summary.tests.failures > 0 ? ExitCode.TEST_FAILURES : ExitCode.OK))
+  const outcome: RunOutcome = { summary, exitCode, interrupted, notes: engine.notes?.() ?? [] }
   for (const r of reporters) await r.onRunEnd?.(outcome, aggregator)
   return outcome.exitCode
 }
@@ -113,6 +127,10 @@ export function runConfig(options: RunOptions, tests: RunConfig['tests']): RunCo
 export function defaultWorkers(plan: Plan): number {
   const maxUsers = Math.max(...plan.steps.map((s) => s.users))
   return Math.max(1, Math.min(os.availableParallelism(), maxUsers))
+}
+
+function plannedDuration(plan: Plan): number | undefined {
+  return plan.steps.every((s) => s.durationMs !== undefined) ? plan.steps.reduce((t, s) => t + s.durationMs!, 0) : undefined
 }
 
 function expectedRuns(plan: Plan, config: RunConfig): number | undefined {

@@ -1,0 +1,32 @@
+import type { Plan } from '../load/plan.js'
+import type { RunConfig } from '../load/run-config.js'
+import type { Snapshot } from '../stats/types.js'
+import type { PreparedTest } from './prepare-test.js'
+
+/**
+ * What drives the load for the coordinator: worker threads of this machine (LocalEngine) or
+ * agents over NATS (the cluster). Both feed the same snapshots to the same merge.
+ */
+export interface Engine {
+  /** Runs the whole plan; resolves once every source sent its final snapshot (or was given up). */
+  run(): Promise<void>
+  /** Graceful stop: no new test runs, results so far kept. */
+  stop(): void
+  /** Lines for the summary (per-agent state …), asked once the run is over. */
+  notes?(): string[]
+  /** An exit code that overrides the tests' (e.g. PARTIAL when agents were lost). */
+  exitCode?(): number | undefined
+}
+
+/** What an engine is built from. */
+export interface EngineContext {
+  prepared: PreparedTest
+  config: RunConfig
+  plan: Plan
+  /** Worker threads per machine. */
+  workers: number
+  onSnapshot(snapshot: Snapshot): void
+  onStep(index: number): void
+}
+
+export type EngineFactory = (context: EngineContext) => Engine | Promise<Engine>
