@@ -1,0 +1,50 @@
+import { util } from 'undici'
+
+/**
+ * Helpers over undici's raw response headers: a flat array `[name, value, name, value, …]` of
+ * Buffers that are views into the socket's bytes. Reading them as-is on the hot path (instead of
+ * parsing every response into an object) lets a test that never looks at headers pay nothing.
+ */
+
+/** Whether a raw header name equals `lowerName` (ASCII, case-insensitive) without allocating. */
+export function rawNameIs(name: Buffer, lowerName: string): boolean {
+  const length = lowerName.length
+  if (name.length !== length) return false
+  for (let i = 0; i < length; i++) {
+    // OR 0x20 folds ASCII upper case onto lower case; header names are tokens, so it is exact.
+    if ((name[i]! | 0x20) !== lowerName.charCodeAt(i)) return false
+  }
+  return true
+}
+
+/** Every value of header `lowerName`, in the order received. */
+export function rawValues(raw: readonly Buffer[], lowerName: string): string[] {
+  const values: string[] = []
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (rawNameIs(raw[i]!, lowerName)) values.push(raw[i + 1]!.toString('latin1'))
+  }
+  return values
+}
+
+/** The first value of header `lowerName`, or undefined. */
+export function rawFirst(raw: readonly Buffer[], lowerName: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (rawNameIs(raw[i]!, lowerName)) return raw[i + 1]!.toString('latin1')
+  }
+  return undefined
+}
+
+/**
+ * Lower-cased name → value; repeated headers are joined with ', ' (set-cookie included, as
+ * Requests does: read those one by one with `rawValues`).
+ */
+export function rawToRecord(raw: readonly Buffer[]): Record<string, string> {
+  const record: Record<string, string> = {}
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = util.headerNameToString(raw[i]!)
+    const value = raw[i + 1]!.toString('latin1')
+    const previous = record[name]
+    record[name] = previous === undefined ? value : `${previous}, ${value}`
+  }
+  return record
+}
