@@ -1,0 +1,61 @@
+import { Client, buildConnector } from 'undici'
+
+/** TLS settings of a session, passed to every connection it opens. */
+export interface TlsOptions {
+  /** Accept any server certificate (self-signed, expired, wrong host). */
+  insecure?: boolean
+  /** Certificate authorities to trust instead of Node's bundled list (PEM). */
+  ca?: string | Buffer
+  /** Client certificate for mutual TLS (PEM). */
+  cert?: string | Buffer
+  /** Private key of the client certificate (PEM). */
+  key?: string | Buffer
+}
+
+/**
+ * One virtual user's keep-alive connection to one origin, like a browser tab's: a single undici
+ * Client with pipelining 1, so the user's requests to that origin go one at a time over one socket
+ * that is reopened only when the server closes it.
+ *
+ * It also measures connects honestly: the connector is wrapped so the time from asking for a
+ * socket to having it (TCP, plus TLS handshake for https) is known, and handed to the first
+ * request that runs on the new socket.
+ */
+export class OriginConnection {
+  readonly client: Client
+  #pendingConnectUs = 0
+
+  /** @param connectTimeoutMs how long to wait for TCP+TLS before failing with TIMEOUT. */
+  constructor(origin: string, tls: TlsOptions, connectTimeoutMs: number) {
+    const options: buildConnector.BuildOptions = {
+      timeout: connectTimeoutMs,
+      rejectUnauthorized: tls.insecure !== true,
+    }
+    if (tls.ca !== undefined) options.ca = tls.ca
+    if (tls.cert !== undefined) options.cert = tls.cert
+    if (tls.key !== undefined) options.key = tls.key
+    const connect = buildConnector(options)
+    this.client = new Client(origin, {
+      pipelining: 1,
+      connect: (connectOptions, callback) => {
+        const startMs = performance.now()
+        connect(connectOptions, (err, socket) => {
+          // Set on failure too: the time lost trying to connect belongs to the failed hit.
+          this.#pendingConnectUs = Math.max(1, Math.round((performance.now() - startMs) * 1000))
+          if (err === null) callback(null, socket)
+          else callback(err, null)
+        })
+      },
+    })
+  }
+
+  /**
+   * µs spent opening the connection the caller's request is about to use, or 0 when that
+   * connection was already open (reused). Each connect is handed out once.
+   */
+  takeConnectUs(): number {
+    const us = this.#pendingConnectUs
+    this.#pendingConnectUs = 0
+    return us
+  }
+}
