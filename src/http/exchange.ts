@@ -176,6 +176,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const totalUs = Math.round((performance.now() - this.#startMs) * 1000)
     this.#clearTimer()
     const status = this.#status
+    // bytesIn and bytesOut count bodies only (as received, before any decoding); the request
+    // and response heads are not included.
     this.#state.sink.recordHit(
       this.#method,
       this.#name,

@@ -24,7 +24,10 @@ export interface RequestOptions {
   allowRedirects?: boolean
   /** HTTP basic auth: [user, password]. */
   auth?: readonly [string, string]
-  /** Stats name for this request (default: the URL's path without query), e.g. `/items/{id}`. */
+  /**
+   * Stats name for this request (default: the URL's path without query), e.g. `/items/{id}`.
+   * Redirect hops after the first are named by their own path.
+   */
   name?: string
 }
 
