@@ -2,6 +2,7 @@ import type { SelectedTest } from '../case/select.js'
 import type { Plan } from '../load/plan.js'
 import type { Aggregator } from '../stats/aggregator.js'
 import type { RunSummary, Snapshot } from '../stats/types.js'
+import type { ThresholdResult } from './thresholds/judge.js'
 
 /** What a run is, told to every output when it starts. */
 export interface RunInfo {
@@ -23,6 +24,10 @@ export interface RunOutcome {
   interrupted: boolean
   /** Lines an output may add under the summary (per-agent state, thresholds …). */
   notes: string[]
+  /** Each `--threshold`'s verdict on the merged results (none given: empty or absent). */
+  thresholds?: ThresholdResult[]
+  /** The threshold that stopped the run early (`--abort-on-fail`), as the user wrote it. */
+  abortedBy?: string
 }
 
 /**

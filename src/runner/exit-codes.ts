@@ -11,7 +11,7 @@ export const ExitCode = {
   USAGE: 2,
   /** A cluster run finished without some of its agents (lost mid-run): the results are partial. */
   PARTIAL: 3,
-  /** A threshold (`--threshold`) failed. */
+  /** A threshold (`--threshold`) failed, and no test run did (test failures take precedence). */
   THRESHOLD: 4,
   /** Something inside Loads broke: a bug to report. */
   INTERNAL: 70,
@@ -27,10 +27,27 @@ export const EXIT_CODE_TABLE: ReadonlyArray<readonly [number, string]> = [
   [ExitCode.TEST_FAILURES, 'some test runs ended in an error or a failure'],
   [ExitCode.USAGE, 'bad usage or configuration (flags, test address, test file)'],
   [ExitCode.PARTIAL, 'cluster run finished without some agents: partial results'],
-  [ExitCode.THRESHOLD, 'a --threshold failed'],
+  [ExitCode.THRESHOLD, 'a --threshold failed (and every test run passed)'],
   [ExitCode.INTERNAL, 'internal error in Loads (please report it)'],
   [ExitCode.INTERRUPTED, 'interrupted (Ctrl-C): the summary covers what was done'],
 ]
+
+/**
+ * The exit code of a finished run, by precedence: interrupted by the user (130) over the engine's
+ * own verdict (e.g. PARTIAL) over failed test runs (1) over failed thresholds (4) over OK. A run
+ * stopped by `--abort-on-fail` is not "interrupted": it ends with 4 (or 1 if tests failed too).
+ */
+export function finalExitCode(r: {
+  interrupted: boolean
+  engineCode?: number | undefined
+  testFailures: number
+  thresholdsFailed: boolean
+}): number {
+  if (r.interrupted) return ExitCode.INTERRUPTED
+  if (r.engineCode !== undefined) return r.engineCode
+  if (r.testFailures > 0) return ExitCode.TEST_FAILURES
+  return r.thresholdsFailed ? ExitCode.THRESHOLD : ExitCode.OK
+}
 
 export function formatExitCodeTable(): string {
   return EXIT_CODE_TABLE.map(([code, text]) => `  ${String(code).padStart(3)}  ${text}`).join('\n')

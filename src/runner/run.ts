@@ -4,9 +4,10 @@ import { buildPlan, plannedRuns, type Plan } from '../load/plan.js'
 import { DEFAULT_SNAPSHOT_INTERVAL_MS, DEFAULT_TEST_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, type RunConfig } from '../load/run-config.js'
 import { ConsoleReporter } from '../report/console/console-reporter.js'
 import type { Reporter, RunInfo, RunOutcome } from '../report/reporter.js'
+import { formatThresholdLines, type ThresholdSet } from '../report/thresholds/threshold-set.js'
 import { Aggregator } from '../stats/aggregator.js'
-import { ExitCode } from './exit-codes.js'
-import type { EngineFactory } from './engine.js'
+import { finalExitCode } from './exit-codes.js'
+import type { Engine, EngineFactory } from './engine.js'
 import { LocalEngine } from './local-engine.js'
 import { prepareTest } from './prepare-test.js'
 
@@ -38,6 +39,8 @@ export interface RunIO {
   signal?: AbortSignal
   /** More outputs (dashboard, files …) beside the console. */
   reporters?: Reporter[]
+  /** `--threshold`s, judged on the merged results; with `abortOnFail` they may stop the run. */
+  thresholds?: ThresholdSet
 }
 
 /** Worker threads of this machine: the default engine. */
@@ -76,6 +79,9 @@ export async function runTests(options: RunOptions, io: RunIO, createEngine: Eng
   ]
   for (const r of reporters) await r.onRunStart?.(info)
 
+  // Set when --abort-on-fail stops the run; a snapshot may come before the engine is returned.
+  let abortedBy: string | undefined
+  let engineRef: Engine | undefined
   const engine = await createEngine({
     prepared,
     config,
@@ -85,11 +91,18 @@ export async function runTests(options: RunOptions, io: RunIO, createEngine: Eng
       // A duplicate (same source and seq, e.g. redelivered after a reconnect) is dropped.
       if (!aggregator.add(snapshot)) return
       for (const r of reporters) r.onSnapshot?.(snapshot, aggregator)
+      const failed = abortedBy === undefined ? io.thresholds?.failedForGood(aggregator) : undefined
+      if (failed !== undefined) {
+        abortedBy = failed.threshold
+        engineRef?.stop()
+      }
     },
     onStep: (index) => {
       for (const r of reporters) r.onStep?.(index)
     },
   })
+  engineRef = engine
+  if (abortedBy !== undefined) engine.stop()
   let interrupted = false
   const onAbort = (): void => {
     interrupted = true
@@ -104,10 +117,15 @@ export async function runTests(options: RunOptions, io: RunIO, createEngine: Eng
   }
 
   const summary = aggregator.summary()
-  const exitCode = interrupted
-    ? ExitCode.INTERRUPTED
-    : (engine.exitCode?.() ?? (summary.tests.errors + summary.tests.failures > 0 ? ExitCode.TEST_FAILURES : ExitCode.OK))
-  const outcome: RunOutcome = { summary, exitCode, interrupted, notes: engine.notes?.() ?? [] }
+  const thresholds = io.thresholds?.judge(summary, aggregator.encodedHistograms()) ?? []
+  const exitCode = finalExitCode({
+    interrupted,
+    engineCode: engine.exitCode?.(),
+    testFailures: summary.tests.errors + summary.tests.failures,
+    thresholdsFailed: thresholds.some((t) => !t.pass),
+  })
+  const notes = [...(engine.notes?.() ?? []), ...formatThresholdLines(thresholds, abortedBy)]
+  const outcome: RunOutcome = { summary, exitCode, interrupted, notes, thresholds, ...(abortedBy !== undefined ? { abortedBy } : {}) }
   for (const r of reporters) await r.onRunEnd?.(outcome, aggregator)
   return outcome.exitCode
 }
