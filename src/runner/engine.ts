@@ -20,6 +20,8 @@ export interface Engine {
 
 /** What an engine is built from. */
 export interface EngineContext {
+  /** The run's id (RunInfo.runId): a cluster run is stored and attached to under it. */
+  runId: string
   prepared: PreparedTest
   config: RunConfig
   plan: Plan

@@ -27,6 +27,8 @@ export interface RunOptions {
   insecure?: boolean
   quiet?: boolean
   snapshotIntervalMs?: number
+  /** Cluster agents that each run the whole plan (`--agents`): the expected runs are multiplied. */
+  agents?: number
 }
 
 /** Where a run writes, and how it is told to stop. The CLI gives the process's; tests give their own. */
@@ -74,7 +76,7 @@ export async function runTests(options: RunOptions, io: RunIO, createEngine: Eng
   }
   const aggregator = new Aggregator({ startMs: info.startMs })
   const reporters: Reporter[] = [
-    new ConsoleReporter({ stream: io.stdout, isTTY: io.isTTY, columns: io.columns, quiet: options.quiet ?? false, plannedRuns: expectedRuns(plan, config), plannedDurationMs: plannedDuration(plan) }),
+    new ConsoleReporter({ stream: io.stdout, isTTY: io.isTTY, columns: io.columns, quiet: options.quiet ?? false, plannedRuns: expectedRuns(plan, config, options.agents ?? 1), plannedDurationMs: plannedDuration(plan) }),
     ...(io.reporters ?? []),
   ]
   for (const r of reporters) await r.onRunStart?.(info)
@@ -83,6 +85,7 @@ export async function runTests(options: RunOptions, io: RunIO, createEngine: Eng
   let abortedBy: string | undefined
   let engineRef: Engine | undefined
   const engine = await createEngine({
+    runId: info.runId,
     prepared,
     config,
     plan,
@@ -151,7 +154,7 @@ function plannedDuration(plan: Plan): number | undefined {
   return plan.steps.every((s) => s.durationMs !== undefined) ? plan.steps.reduce((t, s) => t + s.durationMs!, 0) : undefined
 }
 
-function expectedRuns(plan: Plan, config: RunConfig): number | undefined {
+function expectedRuns(plan: Plan, config: RunConfig, agents: number): number | undefined {
   const runs = plannedRuns(plan)
-  return runs === undefined ? undefined : runs * config.tests.length
+  return runs === undefined ? undefined : runs * config.tests.length * agents
 }
