@@ -3,14 +3,16 @@
  * so the CLI can print a clear message (never a framework stack trace) and pick an exit code.
  */
 export class LoadsError extends Error {
+  /** Stable machine-readable identifier, `LOADS_ERR_…`. */
   readonly code: string
-  readonly hint: string | undefined
+  /** One sentence telling the user how to fix or investigate the problem, when we know one. */
+  readonly hint?: string
 
-  constructor(code: string, message: string, hint?: string, options?: { cause?: unknown }) {
-    super(message, options)
+  constructor(code: string, message: string, options?: { hint?: string | undefined; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'LoadsError'
     this.code = code
-    this.hint = hint
+    if (options?.hint !== undefined) this.hint = options.hint
   }
 }
 
@@ -20,7 +22,7 @@ export class LoadsError extends Error {
  */
 export class UsageError extends LoadsError {
   constructor(message: string, hint?: string, code = 'LOADS_ERR_USAGE') {
-    super(code, message, hint)
+    super(code, message, { hint })
     this.name = 'UsageError'
   }
 }

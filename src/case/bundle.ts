@@ -50,7 +50,7 @@ export async function bundleTest(entry: string, apiExportNames: readonly string[
     })
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors
-    if (errors && errors.length > 0) throw new UsageError(formatBuildErrors(errors), undefined, 'LOADS_ERR_TEST_SYNTAX')
+    if (errors && errors.length > 0) throw new UsageError(formatBuildErrors(errors, path.dirname(entry)), undefined, 'LOADS_ERR_TEST_SYNTAX')
     throw err
   }
   const js = result.outputFiles.find((f) => f.path.endsWith('.mjs'))
@@ -97,13 +97,13 @@ function absoluteSourceMap(text: string, mapDir: string): string {
   return Buffer.from(JSON.stringify(map)).toString('base64')
 }
 
-function formatBuildErrors(errors: Message[]): string {
+function formatBuildErrors(errors: Message[], dir: string): string {
   return errors
     .slice(0, 5)
     .map((e) => {
       const loc = e.location
       if (!loc) return e.text
-      return `${loc.file}:${loc.line}:${loc.column + 1}: ${e.text}\n    ${loc.lineText}\n    ${' '.repeat(loc.column)}^`
+      return `${path.resolve(dir, loc.file)}:${loc.line}:${loc.column + 1}: ${e.text}\n    ${loc.lineText}\n    ${' '.repeat(loc.column)}^`
     })
     .join('\n')
 }

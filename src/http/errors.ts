@@ -3,19 +3,9 @@
  * callers and the runner switch on, never on the message, and may carry a `hint` saying what
  * the user can do about it (printed under the message by the console output).
  */
-export class LoadsError extends Error {
-  /** Stable machine-readable identifier, `LOADS_ERR_…`. */
-  readonly code: string
-  /** One sentence telling the user how to fix or investigate the problem, when we know one. */
-  readonly hint?: string
+import { LoadsError } from '../errors.js'
 
-  constructor(code: string, message: string, options?: { hint?: string; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
-    this.name = 'LoadsError'
-    this.code = code
-    if (options?.hint !== undefined) this.hint = options.hint
-  }
-}
+export { LoadsError }
 
 /**
  * The kinds a network failure is classified into; anything else keeps the raw error code

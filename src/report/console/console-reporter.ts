@@ -42,7 +42,7 @@ export class ConsoleReporter implements Reporter {
 
   onRunEnd(outcome: RunOutcome, aggregator: Aggregator): void {
     clearInterval(this.timer)
-    this.progress.done(aggregator.latest())
+    this.progress.done(aggregator.latest(), outcome.interrupted)
     this.options.stream.write(`\n${formatSummary(outcome.summary, { extraLines: outcome.notes })}\n`)
   }
 }

@@ -31,6 +31,7 @@ export class ProgressReporter {
   #lastDrawMs = -Infinity
   #last: LiveView | undefined
   #done = false
+  #lastLine = ''
   #barWidth: number | undefined
 
   constructor(opts: ProgressOptions) {
@@ -50,11 +51,12 @@ export class ProgressReporter {
   }
 
   /** Draws the final line at 100% and ends it with a newline. Later updates are ignored. */
-  done(live: LiveView | undefined = this.#last): void {
+  done(live: LiveView | undefined = this.#last, interrupted = false): void {
     if (this.#done) return
     this.#done = true
     if (this.#opts.quiet === true || live === undefined) return
-    this.#write(live, 100)
+    // An interrupted run shows how far it got, not 100%.
+    this.#write(live, interrupted ? this.#percent(live) : 100, true)
     if (this.#opts.isTTY) this.#opts.stream.write('\n')
   }
 
@@ -67,11 +69,14 @@ export class ProgressReporter {
     return Math.min(100, Math.max(0, Math.floor(ratio * 100)))
   }
 
-  #write(live: LiveView, percent: number | undefined): void {
+  #write(live: LiveView, percent: number | undefined, final = false): void {
     const stats = formatStats(live, this.#opts.isTTY ? '  ' : ' ')
     if (!this.#opts.isTTY) {
       const pct = percent === undefined ? '' : ` ${percent}%`
-      this.#opts.stream.write(`progress:${pct} ${stats}\n`)
+      const line = `progress:${pct} ${stats}\n`
+      // The last periodic line may already say all the final one would.
+      if (!final || line !== this.#lastLine) this.#opts.stream.write(line)
+      this.#lastLine = line
       return
     }
     const columns = Math.max(20, this.#opts.columns ?? 80)
