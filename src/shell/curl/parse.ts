@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
-import { classifyBody, findHeader, stripFragment } from '../request-spec.js'
 import type { RequestSpec } from '../request-spec.js'
 import { CurlParseError, describePosition } from './curl-parse-error.js'
-import { buildMultipart, guessFileType, parseFormArgument } from './multipart.js'
+import { guessFileType, parseFormArgument } from './multipart.js'
 import type { FormPart } from './multipart.js'
+import { newOperation, toRequests } from './operation.js'
+import type { Operation } from './operation.js'
 import { longOption, shortOption } from './options.js'
 import type { CurlOption } from './options.js'
-import { tokenize } from './tokenize.js'
+import { tokenize, wordBytes } from './tokenize.js'
 import type { ShellToken } from './tokenize.js'
 
 /** A request read from a curl command: a RequestSpec, nothing more. */
@@ -36,6 +37,7 @@ export function parseCurl(command: string, options: ParseCurlOptions = {}): Curl
 
   const requests: CurlRequest[] = []
   let commands = 0
+  let firstOther: ShellToken | undefined
   for (const all of splitCommands(tokens, command, warn)) {
     // A pasted prompt (`$ curl …`) or environment assignments (`TOKEN=x curl …`) before curl.
     let skip = 0
@@ -44,15 +46,17 @@ export function parseCurl(command: string, options: ParseCurlOptions = {}): Curl
     if (words.length === 0) continue
     const first = words[0] as ShellToken
     if (!/^(?:.*[/\\])?curl(?:\.exe)?$/i.test(first.value)) {
-      const hint =
-        commands > 0 && first.value.startsWith('-')
-          ? ' — did the line before it lose its trailing backslash (\\) continuation?'
-          : ''
-      throw new CurlParseError(
-        `not a curl command: ${describePosition(command, first.position)} starts with ` +
-          `${JSON.stringify(first.value.slice(0, 40))}${hint}`,
-        { position: first.position },
-      )
+      if (first.value.startsWith('-') && skip === 0) {
+        throw new CurlParseError(
+          `${describePosition(command, first.position)} starts with the option ${JSON.stringify(first.value)} ` +
+            'outside any curl command: did the line before it lose its trailing backslash (\\) continuation?',
+          { position: first.position, option: first.value },
+        )
+      }
+      // Docs often surround curl with other shell lines (`export TOKEN=…`, `&& echo ok`).
+      firstOther ??= first
+      warn(`skipped ${JSON.stringify(words.map((word) => word.value).join(' ').slice(0, 60))}: not a curl command`)
+      continue
     }
     commands++
     const reader = new CommandReader(command, options)
@@ -62,7 +66,15 @@ export function parseCurl(command: string, options: ParseCurlOptions = {}): Curl
       requests.push(request)
     }
   }
-  if (commands === 0) throw new CurlParseError('not a curl command: the text is empty')
+  if (commands === 0) {
+    throw new CurlParseError(
+      firstOther === undefined
+        ? 'not a curl command: the text is empty'
+        : `not a curl command: ${describePosition(command, firstOther.position)} starts with ` +
+            `${JSON.stringify(firstOther.value.slice(0, 40))}`,
+      firstOther === undefined ? {} : { position: firstOther.position },
+    )
+  }
   return requests
 }
 
@@ -92,41 +104,6 @@ function splitCommands(
     }
   }
   return commands
-}
-
-/** Everything one curl "operation" (up to --next) says about its requests. */
-interface Operation {
-  urls: { url: string; position: number }[]
-  method: string | undefined
-  headers: [string, string | null][]
-  data: Buffer[]
-  dataSeen: boolean
-  json: boolean
-  form: FormPart[]
-  user: string | undefined
-  cookies: [string, string][]
-  userAgent: string | undefined
-  referer: string | undefined
-  range: string | undefined
-  bearer: string | undefined
-  query: string[]
-  location: boolean
-  insecure: boolean
-  compressed: boolean
-  get: boolean
-  head: boolean
-  globoff: boolean
-  timeoutMs: number | undefined
-  notes: string[]
-}
-
-function newOperation(): Operation {
-  return {
-    urls: [], method: undefined, headers: [], data: [], dataSeen: false, json: false, form: [],
-    user: undefined, cookies: [], userAgent: undefined, referer: undefined, range: undefined,
-    bearer: undefined, query: [], location: false, insecure: false, compressed: false, get: false,
-    head: false, globoff: false, timeoutMs: undefined, notes: [],
-  }
 }
 
 class CommandReader {
@@ -168,7 +145,14 @@ class CommandReader {
         this.readShortCluster(text, takeNext, word.position)
       }
     }
-    return this.operations.flatMap((operation) => this.finish(operation))
+    const last = this.operations[this.operations.length - 1]
+    return this.operations.flatMap((operation) =>
+      toRequests(operation, {
+        input: this.input,
+        note: (message) => this.noteOn(operation, message),
+        trailing: this.operations.length > 1 && operation === last,
+      }),
+    )
   }
 
   private readLong(text: string, takeNext: (flag: string) => string, position: number): void {
@@ -230,7 +214,11 @@ class CommandReader {
   }
 
   private note(message: string): void {
-    this.op.notes.push(message)
+    this.noteOn(this.op, message)
+  }
+
+  private noteOn(operation: Operation, message: string): void {
+    operation.notes.push(message)
     this.options.onWarning?.(message)
   }
 
@@ -258,19 +246,19 @@ class CommandReader {
         break
       case 'data':
       case 'data-ascii':
-        this.addData(arg.startsWith('@') ? stripNewlines(this.readFile(arg.slice(1), flag)) : Buffer.from(arg), '&')
+        this.addData(arg.startsWith('@') ? stripNewlines(this.readFile(arg.slice(1), flag)) : wordBytes(arg), '&')
         break
       case 'data-raw':
-        this.addData(Buffer.from(arg), '&')
+        this.addData(wordBytes(arg), '&')
         break
       case 'data-binary':
-        this.addData(arg.startsWith('@') ? Buffer.from(this.readFile(arg.slice(1), flag)) : Buffer.from(arg), '&')
+        this.addData(arg.startsWith('@') ? this.readFile(arg.slice(1), flag) : wordBytes(arg), '&')
         break
       case 'data-urlencode':
         this.addData(Buffer.from(this.urlencodeArgument(arg, flag)), '&')
         break
       case 'json':
-        this.addData(arg.startsWith('@') ? Buffer.from(this.readFile(arg.slice(1), flag)) : Buffer.from(arg), '')
+        this.addData(arg.startsWith('@') ? this.readFile(arg.slice(1), flag) : wordBytes(arg), '')
         op.json = true
         break
       case 'form':
@@ -386,10 +374,10 @@ class CommandReader {
   private urlencodeArgument(arg: string, flag: string): string {
     let at = arg.indexOf('=')
     if (at === -1) at = arg.indexOf('@')
-    if (at === -1) return curlEscape(Buffer.from(arg))
+    if (at === -1) return curlEscape(wordBytes(arg))
     const name = arg.slice(0, at)
     const content =
-      arg[at] === '@' ? Buffer.from(this.readFile(arg.slice(at + 1), flag)) : Buffer.from(arg.slice(at + 1))
+      arg[at] === '@' ? this.readFile(arg.slice(at + 1), flag) : wordBytes(arg.slice(at + 1))
     const encoded = curlEscape(content)
     return name === '' ? encoded : `${name}=${encoded}`
   }
@@ -398,11 +386,11 @@ class CommandReader {
     if (literal) {
       const eq = arg.indexOf('=')
       if (eq <= 0) throw new CurlParseError(`${flag} ${JSON.stringify(arg)}: expected name=value`, { option: flag })
-      return { name: arg.slice(0, eq), content: Buffer.from(arg.slice(eq + 1)) }
+      return { name: arg.slice(0, eq), content: wordBytes(arg.slice(eq + 1)) }
     }
     const { spec, warnings } = parseFormArgument(arg, flag)
     for (const message of warnings) this.note(message)
-    const part: FormPart = { name: spec.name, content: Buffer.from(spec.value) }
+    const part: FormPart = { name: spec.name, content: wordBytes(spec.value) }
     if (spec.source !== 'text') part.content = this.readFile(spec.value, flag)
     if (spec.source === 'file') {
       part.filename = basename(spec.value)
@@ -452,144 +440,9 @@ class CommandReader {
     }
   }
 
-  private finish(op: Operation): CurlRequest[] {
-    if (op.urls.length === 0) {
-      if (this.operations.length > 1 && op === this.operations[this.operations.length - 1] && isEmpty(op)) return []
-      throw new CurlParseError('the curl command has no URL')
-    }
-    if (op.form.length > 0 && op.dataSeen) {
-      throw new CurlParseError('curl refuses to mix -F (multipart) with -d (data) in one request; so do we', {
-        option: '-F',
-      })
-    }
-    if (op.head && op.dataSeen && !op.get) {
-      throw new CurlParseError('-I (HEAD) and -d (POST data) conflict, as curl says; add -G to send the data in the query', {
-        option: '-I',
-      })
-    }
-    if (op.get && op.form.length > 0) {
-      throw new CurlParseError('-G cannot move a multipart -F form into the query', { option: '-G' })
-    }
-    return op.urls.map(({ url, position }) => this.request(op, url, position))
-  }
-
-  private request(op: Operation, rawUrl: string, position: number): CurlRequest {
-    let url = this.checkUrl(rawUrl, position, op.globoff)
-    const queryParts = [...op.query]
-    if (op.get && op.dataSeen) queryParts.push(Buffer.concat(op.data).toString('utf8'))
-    const query = queryParts.filter((part) => part !== '').join('&')
-    if (query !== '') url += (url.includes('?') ? (url.endsWith('?') || url.endsWith('&') ? '' : '&') : '?') + query
-
-    let method = 'GET'
-    if (op.head) method = 'HEAD'
-    else if ((op.dataSeen && !op.get) || op.form.length > 0) method = 'POST'
-    if (op.method !== undefined) method = op.method
-
-    // Headers curl adds by itself; -H entries override or (with an empty value) remove them.
-    const internal: [string, string][] = []
-    if (op.bearer !== undefined) internal.push(['Authorization', `Bearer ${op.bearer}`])
-    if (op.userAgent !== undefined && op.userAgent !== '') internal.push(['User-Agent', op.userAgent])
-    if (op.referer !== undefined && op.referer !== '') internal.push(['Referer', op.referer])
-    if (op.range !== undefined) internal.push(['Range', `bytes=${op.range}`])
-    if (op.compressed) internal.push(['Accept-Encoding', 'gzip, deflate, br'])
-
-    let body: Buffer | undefined
-    if (op.form.length > 0) {
-      const multipart = buildMultipart(op.form)
-      body = multipart.body
-      internal.push(['Content-Type', `multipart/form-data; boundary=${multipart.boundary}`])
-    } else if (op.dataSeen && !op.get) {
-      body = Buffer.concat(op.data)
-      if (op.json) internal.push(['Content-Type', 'application/json'], ['Accept', 'application/json'])
-      else internal.push(['Content-Type', 'application/x-www-form-urlencoded'])
-    }
-
-    const headers: Record<string, string> = {}
-    const removed = new Set<string>()
-    for (const [name, value] of op.headers) {
-      const existing = findHeader(headers, name)
-      if (value === null) {
-        if (existing !== undefined) delete headers[existing]
-        removed.add(name.toLowerCase())
-      } else if (existing !== undefined) {
-        const separator = name.toLowerCase() === 'cookie' ? '; ' : ', '
-        headers[existing] = `${headers[existing] ?? ''}${separator}${value}`
-      } else {
-        headers[name] = value
-      }
-    }
-    for (const [name, value] of internal) {
-      const existing = findHeader(headers, name)
-      if (removed.has(name.toLowerCase())) continue
-      if (existing === undefined) headers[name] = value
-      else if (name === 'Content-Type' && op.form.length > 0 && !/boundary=/i.test(headers[existing] ?? '')) {
-        // As curl does: a custom multipart type without a boundary gets ours appended.
-        headers[existing] = `${headers[existing] ?? ''}; ${value.slice(value.indexOf('boundary='))}`
-      }
-    }
-
-    const spec: CurlRequest = {
-      method,
-      url,
-      headers,
-      body: body === undefined ? { kind: 'none' } : classifyBody(body, headerOf(headers, 'content-type')),
-      allowRedirects: op.location,
-      insecure: op.insecure,
-    }
-    if (op.user !== undefined) spec.auth = splitUser(op.user)
-    if (op.timeoutMs !== undefined) spec.timeoutMs = op.timeoutMs
-    if (op.cookies.length > 0) spec.cookies = op.cookies.map(([name, value]) => [name, value] as const)
-    const notes = [...op.notes]
-    if (op.compressed) notes.push('--compressed: asks for compressed responses; the session decodes them')
-    if (op.insecure) notes.push('-k: TLS certificates are not verified (static insecure = true)')
-    if (notes.length > 0) spec.notes = notes
-    return spec
-  }
-
-  private checkUrl(raw: string, position: number, globoff: boolean): string {
-    let url = raw.trim()
-    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]
-    if (scheme === undefined) url = `http://${url}`
-    else if (!/^https?$/i.test(scheme)) {
-      throw new CurlParseError(`${JSON.stringify(raw)}: only http:// and https:// URLs can be load-tested`, { position })
-    }
-    try {
-      new URL(url)
-    } catch {
-      throw new CurlParseError(
-        `${JSON.stringify(raw)} at ${describePosition(this.input, position)} is not a URL (an option's value missing?)`,
-        { position },
-      )
-    }
-    const afterHost = url.replace(/^[a-z]+:\/\/(?:\[[^\]]*\])?/i, '')
-    if (!globoff && /\{[^{}]*,[^{}]*\}|\[[0-9a-z]+-[0-9a-z]+(?::\d+)?\]/i.test(afterHost)) {
-      this.note(`${raw}: curl would expand this URL glob; it is sent literally (add -g to say so)`)
-    }
-    return stripFragment(url)
-  }
 }
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade'])
-
-function isEmpty(op: Operation): boolean {
-  return op.urls.length === 0 && op.headers.length === 0 && !op.dataSeen && op.form.length === 0
-}
-
-function headerOf(headers: Record<string, string>, name: string): string | undefined {
-  const key = findHeader(headers, name)
-  return key === undefined ? undefined : headers[key]
-}
-
-function splitUser(user: string): readonly [string, string] {
-  const colon = user.indexOf(':')
-  if (colon === -1) {
-    throw new CurlParseError(
-      `-u ${JSON.stringify(user)} has no password: curl would prompt for it; write -u '${user}:password'`,
-      { option: '-u' },
-    )
-  }
-  return [user.slice(0, colon), user.slice(colon + 1)]
-}
 
 function parseSeconds(text: string, flag: string): number {
   const seconds = Number(text)
