@@ -460,6 +460,20 @@ describe('parseCurl', () => {
     expect(parse(command)).toEqual(expected)
   })
 
+  it("keeps raw bytes from $'\\x…' escapes byte for byte (not as U+FFFD)", () => {
+    const [request] = parse(String.raw`curl --data-binary $'\x00\x01\xff\xc3\xa9' -H 'Content-Type: application/octet-stream' https://example.com/bin`)
+    expect(request?.body).toEqual({ kind: 'binary', bytes: Buffer.from([0x00, 0x01, 0xff, 0xc3, 0xa9]) })
+  })
+
+  it('skips the other shell lines around a curl command in docs, with a warning', () => {
+    const warnings: string[] = []
+    const requests = parseCurl('export TOKEN=abc\ncurl -s https://example.com/ > /dev/null 2>&1 && echo ok', {
+      onWarning: (message) => warnings.push(message),
+    })
+    expect(requests).toEqual([spec({ url: 'https://example.com/' })])
+    expect(warnings).toEqual(['skipped "export TOKEN=abc": not a curl command', 'skipped "echo ok": not a curl command'])
+  })
+
   it('has a table of at least 25 real-world commands', () => {
     expect(cases.length).toBeGreaterThanOrEqual(25)
   })
@@ -524,8 +538,8 @@ describe('parseCurl errors', () => {
   })
 
   it('suspects a lost line continuation', () => {
-    expect(failure("curl https://example.com/\n  -H 'a: b'").message).toContain(
-      'did the line before it lose its trailing backslash',
+    expect(failure("curl https://example.com/\n  -H 'a: b'").message).toBe(
+      'line 2, column 3 starts with the option "-H" outside any curl command: did the line before it lose its trailing backslash (\\) continuation?',
     )
   })
 

@@ -167,7 +167,7 @@ function ansiC(input: string, from: number): { text: string; end: number } {
   let i = from
   while (i < input.length) {
     const c = input[i] as string
-    if (c === "'") return { text: Buffer.from(bytes).toString('utf8'), end: i }
+    if (c === "'") return { text: decodeSurrogateEscape(bytes), end: i }
     if (c !== '\\') {
       const cp = input.codePointAt(i) as number
       pushCodePoint(cp)
@@ -307,4 +307,46 @@ function* splitMsvcrt(line: string, input: string, position: number): Generator<
     }
     yield { kind: 'word', value, position: position + start }
   }
+}
+
+/**
+ * UTF-8 decoding that keeps invalid bytes (`$'\xff'`) as lone surrogates U+DC80–U+DCFF, as
+ * Python's "surrogateescape" does, so that wordBytes() can give the exact bytes back.
+ */
+function decodeSurrogateEscape(bytes: readonly number[]): string {
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  let out = ''
+  let i = 0
+  while (i < bytes.length) {
+    const b = bytes[i] as number
+    const length = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0
+    if (length > 0 && i + length <= bytes.length) {
+      try {
+        out += decoder.decode(Uint8Array.from(bytes.slice(i, i + length)))
+        i += length
+        continue
+      } catch {
+        // not a valid sequence: escape the lead byte below
+      }
+    }
+    out += String.fromCharCode(0xdc00 + b)
+    i++
+  }
+  return out
+}
+
+/** The bytes a shell word stands for: UTF-8, except escaped raw bytes (see decodeSurrogateEscape). */
+export function wordBytes(word: string): Buffer {
+  const chunks: Buffer[] = []
+  let start = 0
+  for (let i = 0; i < word.length; i++) {
+    const code = word.charCodeAt(i)
+    const previous = i > 0 ? word.charCodeAt(i - 1) : 0
+    if (code >= 0xdc80 && code <= 0xdcff && !(previous >= 0xd800 && previous <= 0xdbff)) {
+      chunks.push(Buffer.from(word.slice(start, i), 'utf8'), Buffer.of(code - 0xdc00))
+      start = i + 1
+    }
+  }
+  chunks.push(Buffer.from(word.slice(start), 'utf8'))
+  return Buffer.concat(chunks)
 }
