@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { UsageError } from '../../src/errors.js'
 import { CurlParseError } from '../../src/shell/curl/curl-parse-error.js'
 import { parseCurl } from '../../src/shell/curl/parse.js'
 import type { RequestSpec } from '../../src/shell/request-spec.js'
@@ -499,6 +500,7 @@ describe('parseCurl errors', () => {
   it('points at an unbalanced single quote', () => {
     const error = failure("curl https://example.com \\\n  -H 'accept: */*")
     expect(error.code).toBe('LOADS_ERR_CURL')
+    expect(error).toBeInstanceOf(UsageError)
     expect(error.message).toBe(
       'unbalanced single quote opened at line 2, column 6: the command ends before the closing quote (was it cut when copying?)',
     )

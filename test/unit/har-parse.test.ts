@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { transform } from 'esbuild'
 import { describe, expect, it } from 'vitest'
+import { UsageError } from '../../src/errors.js'
 import { generateTestCase } from '../../src/shell/codegen.js'
 import { HarParseError } from '../../src/shell/har/har-parse-error.js'
 import { parseHar } from '../../src/shell/har/parse.js'
@@ -159,6 +160,7 @@ describe('parseHar errors', () => {
   it('says a JSON file without log.entries is not a HAR', () => {
     const error = failure(fixture('not-a-har.json'))
     expect(error.code).toBe('LOADS_ERR_HAR')
+    expect(error).toBeInstanceOf(UsageError)
     expect(error.message).toBe(
       'not a HAR file: expected an object with log.entries (an array); export one from the browser network panel with "Save all as HAR"',
     )

@@ -1,17 +1,18 @@
+import { UsageError } from '../../errors.js'
+
 /**
  * Raised when a curl command cannot be turned into requests: bad shell quoting, an option that
  * would change what is sent but that a load test cannot reproduce, or text that is not curl.
+ * A usage error (the CLI exits with 2), code `LOADS_ERR_CURL`.
  */
-export class CurlParseError extends Error {
-  /** Stable code for programs: always `LOADS_ERR_CURL`. */
-  readonly code = 'LOADS_ERR_CURL'
+export class CurlParseError extends UsageError {
   /** Character offset in the command where the problem starts, when one is known. */
   readonly position: number | undefined
   /** The curl option at fault (`--proxy`), when one is. */
   readonly option: string | undefined
 
-  constructor(message: string, details: { position?: number; option?: string } = {}) {
-    super(message)
+  constructor(message: string, details: { position?: number; option?: string; hint?: string } = {}) {
+    super(message, details.hint, 'LOADS_ERR_CURL')
     this.name = 'CurlParseError'
     this.position = details.position
     this.option = details.option
