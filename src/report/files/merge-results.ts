@@ -1,0 +1,171 @@
+/**
+ * Merging saved results (`loads report --merge a.json b.json`): counters add and HDR histograms
+ * add, so the merged percentiles are exactly those of one run that made every hit of both —
+ * never an average of percentiles. Only the per-second series' percentiles are approximate (the
+ * higher of the two at each second): the series keeps no histogram per second.
+ */
+import { addEncoded, createHistogram, encodeHistogram, latencyStats, type Histogram } from '../../stats/histogram.js'
+import type { EndpointSummary, ErrorGroup, SeriesPoint } from '../../stats/types.js'
+import type { RunResult, RunState } from '../result.js'
+
+interface EndpointAcc {
+  e: EndpointSummary
+  latency: Histogram
+  ttfb: Histogram
+  connectUs: number
+}
+
+export function mergeResults(results: readonly RunResult[]): RunResult {
+  const first = results[0]
+  if (first === undefined) throw new Error('mergeResults needs at least one result')
+  const startMs = Math.min(...results.map((r) => r.summary.startMs))
+  const endMs = Math.max(...results.map((r) => r.summary.endMs))
+  const durationMs = endMs - startMs
+  const perSec = (n: number): number => (durationMs > 0 ? (n * 1000) / durationMs : 0)
+
+  const latency = createHistogram(true)
+  const endpoints = new Map<string, EndpointAcc>()
+  const errors = new Map<string, ErrorGroup>()
+  const counters: Record<string, number> = {}
+  const tests = { run: 0, failures: 0, errors: 0 }
+  let hits = 0
+  let networkErrors = 0
+  let bytesIn = 0
+  let bytesOut = 0
+
+  for (const r of results) {
+    addEncoded(latency, r.histograms.latency)
+    const s = r.summary
+    hits += s.hits
+    networkErrors += s.networkErrors
+    bytesIn += s.bytesIn
+    bytesOut += s.bytesOut
+    tests.run += s.tests.run
+    tests.failures += s.tests.failures
+    tests.errors += s.tests.errors
+    for (const [k, n] of Object.entries(s.counters)) counters[k] = (counters[k] ?? 0) + n
+    for (const g of s.errors) {
+      const key = JSON.stringify([g.outcome, g.kind, g.message, g.test])
+      const prev = errors.get(key)
+      if (prev === undefined) errors.set(key, { ...g })
+      else prev.count += g.count
+    }
+    for (const e of s.endpoints) {
+      const key = `${e.method} ${e.name}`
+      let acc = endpoints.get(key)
+      if (acc === undefined) {
+        acc = {
+          e: { ...e, hits: 0, errors: 0, bytesIn: 0, bytesOut: 0, statuses: {}, errorKinds: {}, connects: 0 },
+          latency: createHistogram(true),
+          ttfb: createHistogram(true),
+          connectUs: 0,
+        }
+        endpoints.set(key, acc)
+      }
+      acc.e.hits += e.hits
+      acc.e.errors += e.errors
+      acc.e.bytesIn += e.bytesIn
+      acc.e.bytesOut += e.bytesOut
+      acc.e.connects += e.connects
+      acc.connectUs += e.connectMeanMs * 1000 * e.connects
+      addCounts(acc.e.statuses, e.statuses)
+      addCounts(acc.e.errorKinds, e.errorKinds)
+      const h = r.histograms.endpoints.find((x) => x.method === e.method && x.name === e.name)
+      if (h !== undefined) {
+        addEncoded(acc.latency, h.latency)
+        addEncoded(acc.ttfb, h.ttfb)
+      }
+    }
+  }
+
+  const mergedEndpoints = [...endpoints.values()]
+    .map(({ e, latency: l, ttfb, connectUs }) => ({
+      ...e,
+      hitsPerSec: perSec(e.hits),
+      latency: latencyStats(l),
+      ttfb: latencyStats(ttfb),
+      connectMeanMs: e.connects > 0 ? connectUs / e.connects / 1000 : 0,
+    }))
+    .sort((a, b) => b.hits - a.hits || a.name.localeCompare(b.name) || a.method.localeCompare(b.method))
+
+  return {
+    format: first.format,
+    version: first.version,
+    loadsVersion: first.loadsVersion,
+    run: {
+      ...first.run,
+      runId: results.map((r) => r.run.runId).join('+'),
+      address: [...new Set(results.map((r) => r.run.address))].join(' + '),
+      tests: unique(results.flatMap((r) => r.run.tests), (t) => `${t.className}.${t.methodName}`),
+      workers: results.reduce((n, r) => n + r.run.workers, 0),
+      startMs,
+    },
+    state: worstState(results.map((r) => r.state)),
+    exitCode: Math.max(...results.map((r) => r.exitCode)),
+    summary: {
+      startMs,
+      endMs,
+      durationMs,
+      tests,
+      hits,
+      networkErrors,
+      hitsPerSec: perSec(hits),
+      bytesIn,
+      bytesOut,
+      latency: latencyStats(latency),
+      endpoints: mergedEndpoints,
+      errors: [...errors.values()].sort((a, b) => b.count - a.count),
+      counters,
+    },
+    series: mergeSeries(results, startMs),
+    sources: results.flatMap((r, i) => r.sources.map((s) => ({ ...s, source: results.length > 1 ? `run${i + 1}/${s.source}` : s.source }))),
+    thresholds: [],
+    nowMs: endMs,
+    histograms: {
+      latency: encodeHistogram(latency),
+      endpoints: [...endpoints.values()].map(({ e, latency: l, ttfb }) => ({ method: e.method, name: e.name, latency: encodeHistogram(l), ttfb: encodeHistogram(ttfb) })),
+    },
+  }
+}
+
+/** Seconds aligned on the wall clock: runs that overlapped add up in the seconds they shared. */
+function mergeSeries(results: readonly RunResult[], startMs: number): SeriesPoint[] {
+  const byT = new Map<number, SeriesPoint>()
+  for (const r of results) {
+    const offset = Math.round((r.summary.startMs - startMs) / 1000)
+    for (const p of r.series) {
+      const t = p.t + offset
+      const q = byT.get(t)
+      if (q === undefined) {
+        byT.set(t, { ...p, t })
+        continue
+      }
+      q.hits += p.hits
+      q.errors += p.errors
+      q.testsRun += p.testsRun
+      q.failures += p.failures
+      q.testErrors += p.testErrors
+      q.activeUsers += p.activeUsers
+      q.step = Math.max(q.step, p.step)
+      q.p50 = Math.max(q.p50, p.p50)
+      q.p95 = Math.max(q.p95, p.p95)
+      q.p99 = Math.max(q.p99, p.p99)
+    }
+  }
+  return [...byT.values()].sort((a, b) => a.t - b.t)
+}
+
+const STATE_ORDER: RunState[] = ['finished', 'running', 'aborted', 'interrupted']
+
+function worstState(states: RunState[]): RunState {
+  return states.reduce((w, s) => (STATE_ORDER.indexOf(s) > STATE_ORDER.indexOf(w) ? s : w), 'finished' as RunState)
+}
+
+function addCounts(target: Record<string, number>, add: Record<string, number>): void {
+  for (const [k, n] of Object.entries(add)) target[k] = (target[k] ?? 0) + n
+}
+
+function unique<T>(xs: T[], key: (x: T) => string): T[] {
+  const seen = new Set<string>()
+  return xs.filter((x) => (seen.has(key(x)) ? false : (seen.add(key(x)), true)))
+}
