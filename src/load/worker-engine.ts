@@ -30,6 +30,7 @@ export class WorkerEngine {
   private readonly classes: Map<string, typeof TestCase>
   private readonly setUpDone = new Set<typeof TestCase>()
   private activeUsers = 0
+  private readonly anyInsecureClass: boolean
 
   constructor(
     private readonly config: RunConfig,
@@ -38,6 +39,7 @@ export class WorkerEngine {
   ) {
     this.classes = new Map()
     for (const t of config.tests) this.classes.set(t.className, moduleExports[t.className] as typeof TestCase)
+    this.anyInsecureClass = [...this.classes.values()].some((cls) => cls.insecure === true)
   }
 
   /** `setUpClass` of every selected class, once per worker. A failure ends the run. */
@@ -79,7 +81,8 @@ export class WorkerEngine {
     const session = new Session({
       sink: this.recorder,
       timeoutMs: this.config.timeoutMs,
-      insecure: this.config.insecure,
+      // --insecure, or a selected class that says `static insecure = true` (e.g. from `curl -k`).
+      insecure: this.config.insecure || this.anyInsecureClass,
       ...(this.config.serverUrl !== undefined ? { baseUrl: this.config.serverUrl } : {}),
     })
     this.sessions.add(session)
