@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
+import { decodeContent } from './content-decoding.js'
 import { HTTPError } from './errors.js'
-import { rawToRecord, rawValues } from './raw-headers.js'
+import { rawFirst, rawToRecord, rawValues } from './raw-headers.js'
 
 /** The request as it was sent, kept on the response for debugging. */
 export interface SentRequest {
@@ -22,8 +23,8 @@ export class Response {
   readonly status: number
   /** Final absolute URL of this response (after redirects for the final response). */
   readonly url: string
-  /** Raw body bytes. */
-  readonly content: Buffer
+  /** The body bytes as received (still compressed when the server used a content-encoding). */
+  readonly rawContent: Buffer
   /**
    * Milliseconds from sending the request to the response headers, like Requests' `elapsed`
    * (which measures up to the end of header parsing, not the body). See `totalUs` for the body.
@@ -40,6 +41,7 @@ export class Response {
   readonly #rawHeaders: readonly Buffer[]
   #headers: Record<string, string> | undefined
   #text: string | undefined
+  #content: Buffer | undefined
   readonly #method: string
   readonly #requestHeaders: Readonly<Record<string, string>>
 
@@ -59,7 +61,7 @@ export class Response {
     this.status = status
     this.#statusText = statusText
     this.#rawHeaders = rawHeaders
-    this.content = content ?? EMPTY
+    this.rawContent = content ?? EMPTY
     this.url = url
     this.totalUs = totalUs
     this.elapsed = ttfbUs / 1000
@@ -96,6 +98,15 @@ export class Response {
   /** Every value of a header (case-insensitive), in the order received; [] when absent. */
   getAll(name: string): string[] {
     return rawValues(this.#rawHeaders, name.toLowerCase())
+  }
+
+  /**
+   * The body, with its `content-encoding` (gzip, deflate, br) undone on first access, so a test
+   * that never reads the body pays nothing for compression. Hits count the bytes as received.
+   */
+  get content(): Buffer {
+    this.#content ??= decodeContent(this.rawContent, rawFirst(this.#rawHeaders, 'content-encoding'))
+    return this.#content
   }
 
   /** The body decoded as UTF-8 (decoded once, then cached). */
