@@ -56,13 +56,16 @@ export function generateTestCase(requests: readonly RequestSpec[], options: Gene
     if (index > 0) body.push('')
     for (const note of request.notes ?? []) body.push(`// ${note.replace(/\r?\n/g, ' ')}`)
     const origin = originOf(request.url)
+    const url = relativeUrl(request.url, base)
+    // A request written relative to serverUrl goes wherever --server-url points: so must its cookies.
+    const cookieUrl = url === request.url ? str(`${origin}/`) : `this.session.baseUrl ?? ${str(`${origin}/`)}`
     for (const [name, value] of request.cookies ?? []) {
       const key = `${origin}\n${name}=${value}`
       if (seeded.has(key)) continue
       seeded.add(key)
-      body.push(`this.session.cookies.set(${str(`${name}=${value}`)}, ${str(`${origin}/`)})`)
+      body.push(`this.session.cookies.set(${str(`${name}=${value}`)}, ${cookieUrl})`)
     }
-    const call = callExpression(request, relativeUrl(request.url, base))
+    const call = callExpression(request, url)
     const status = options.assertStatus?.[index]
     if (status === undefined) {
       body.push(`await ${call}`)

@@ -104,7 +104,7 @@ describe('generateTestCase', () => {
         '',
         '  async test_request() {',
         '    // -k: TLS certificates are not verified (static insecure = true)',
-        '    this.session.cookies.set("sid=1", "http://localhost:8080/")',
+        '    this.session.cookies.set("sid=1", this.session.baseUrl ?? "http://localhost:8080/")',
         '    const res1 = await this.session.post("/api/projects", {',
         '      headers: {',
         '        "Content-Type": "application/json",',
