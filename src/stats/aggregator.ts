@@ -21,6 +21,7 @@ import type {
   SeriesPoint,
   Snapshot,
   SourceTotals,
+  WsCounts,
 } from './types.js'
 
 export interface AggregatorOptions extends SeriesOptions {
@@ -47,6 +48,8 @@ interface EndpointTotals {
   ttfb: Histogram
   connects: number
   connectUs: number
+  service: Histogram | null
+  ws: WsCounts | null
 }
 
 interface SourceState extends SourceTotals {
@@ -74,6 +77,9 @@ export class Aggregator {
   #networkErrors = 0
   #bytesIn = 0
   #bytesOut = 0
+  #dropped = 0
+  /** Open model only: the raw service times beside the corrected latency. */
+  #service: Histogram | null = null
   /** Recent (endMs, hits) pairs for the live rate. */
   #recent: { endMs: number; hits: number }[] = []
 
@@ -98,6 +104,8 @@ export class Aggregator {
 
     const latency = decodeHistogram(snap.latency)
     if (latency.totalCount > 0) this.#latency.add(latency)
+    if (snap.service !== undefined) addEncoded((this.#service ??= createHistogram(true)), snap.service)
+    this.#dropped += snap.dropped ?? 0
     let hits = 0
     let networkErrors = 0
     for (const e of snap.endpoints) {
@@ -112,6 +120,8 @@ export class Aggregator {
       addCounts(t.errorKinds, e.errorKinds)
       addEncoded(t.latency, e.latency)
       addEncoded(t.ttfb, e.ttfb)
+      if (e.service !== undefined) addEncoded((t.service ??= createHistogram(true)), e.service)
+      if (e.ws !== undefined) addWs((t.ws ??= { messagesIn: 0, messagesOut: 0, closeCodes: {} }), e.ws)
       hits += e.hits
       networkErrors += e.errors
       this.#bytesIn += e.bytesIn
@@ -168,6 +178,7 @@ export class Aggregator {
       step,
       sources: this.#sources.size,
       finishedSources,
+      ...(this.#dropped > 0 ? { dropped: this.#dropped } : {}),
     }
   }
 
@@ -195,6 +206,8 @@ export class Aggregator {
         ttfb: latencyStats(e.ttfb),
         connects: e.connects,
         connectMeanMs: e.connects > 0 ? e.connectUs / e.connects / 1000 : 0,
+        ...(e.service !== null ? { service: latencyStats(e.service) } : {}),
+        ...(e.ws !== null ? { ws: { ...e.ws, closeCodes: { ...e.ws.closeCodes } } } : {}),
       }))
       .sort((a, b) => b.hits - a.hits || a.name.localeCompare(b.name) || a.method.localeCompare(b.method))
     return {
@@ -211,6 +224,7 @@ export class Aggregator {
       endpoints,
       errors: this.#errors.list(),
       counters: Object.fromEntries(this.#counters),
+      ...(this.#service !== null ? { dropped: this.#dropped, service: latencyStats(this.#service) } : this.#dropped > 0 ? { dropped: this.#dropped } : {}),
     }
   }
 
@@ -243,7 +257,9 @@ export class Aggregator {
         name: e.name,
         latency: encodeHistogram(e.latency),
         ttfb: encodeHistogram(e.ttfb),
+        ...(e.service !== null ? { service: encodeHistogram(e.service) } : {}),
       })),
+      ...(this.#service !== null ? { service: encodeHistogram(this.#service) } : {}),
     }
   }
 
@@ -255,7 +271,7 @@ export class Aggregator {
         method, name, hits: 0, errors: 0, bytesIn: 0, bytesOut: 0,
         statuses: {}, errorKinds: {},
         latency: createHistogram(true), ttfb: createHistogram(true),
-        connects: 0, connectUs: 0,
+        connects: 0, connectUs: 0, service: null, ws: null,
       }
       this.#endpoints.set(key, t)
     }
@@ -298,6 +314,12 @@ function acceptSeq(s: SourceState, seq: number): boolean {
     }
   }
   return true
+}
+
+function addWs(target: WsCounts, add: WsCounts): void {
+  target.messagesIn += add.messagesIn
+  target.messagesOut += add.messagesOut
+  addCounts(target.closeCodes, add.closeCodes)
 }
 
 function addCounts(target: Record<string, number>, add: Record<string, number>): void {

@@ -25,3 +25,14 @@ export interface HitSink {
     errorKind: string | null,
   ): void
 }
+
+/**
+ * Where a WebSocket client reports its traffic after the handshake (the handshake itself is a
+ * hit of method `WS`). Called per message, so O(1) as well.
+ */
+export interface WsSink {
+  /** A message sent (`out`) or received (`in`); `bytes` is its payload size. */
+  recordWsMessage(name: string, direction: 'in' | 'out', bytes: number): void
+  /** A connection closed, by either side, with `code` (1005 when no code was given, 1006 when the connection dropped). */
+  recordWsClose(name: string, code: number): void
+}

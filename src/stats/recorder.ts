@@ -4,7 +4,7 @@
  * so memory depends on the number of endpoints, never on the number of hits.
  */
 import { ErrorGroups } from './error-groups.js'
-import type { HitSink } from './hit-sink.js'
+import type { HitSink, WsSink } from './hit-sink.js'
 import { clampUs, createHistogram, encodeHistogram, type Histogram } from './histogram.js'
 import type { EndpointSnapshot, Outcome, Snapshot } from './types.js'
 
@@ -35,13 +35,17 @@ class Entry {
   readonly errorKinds = new Map<string, number>()
   readonly latency: Histogram = createHistogram()
   readonly ttfb: Histogram = createHistogram()
+  /** Open model only: raw service times (latency then counts from intended starts). */
+  service: Histogram | null = null
+  /** WebSocket endpoints only. */
+  ws: { messagesIn: number; messagesOut: number; closeCodes: Map<number, number> } | null = null
   constructor(
     readonly method: string,
     readonly name: string,
   ) {}
 }
 
-export class Recorder implements HitSink {
+export class Recorder implements HitSink, WsSink {
   readonly source: string
   readonly #now: () => number
   readonly #maxEndpoints: number
@@ -56,6 +60,9 @@ export class Recorder implements HitSink {
   #startMs: number
   #step = 0
   #activeUsers = 0
+  #dropped = 0
+  /** Set once an open-model hit was recorded: snapshots then carry service-time histograms. */
+  #globalService: Histogram | null = null
 
   constructor(opts: RecorderOptions) {
     this.source = opts.source
@@ -98,6 +105,61 @@ export class Recorder implements HitSink {
       entry.statuses.set(status, (entry.statuses.get(status) ?? 0) + 1)
       entry.ttfb.recordValue(clampUs(ttfbUs))
     }
+  }
+
+  /**
+   * An open-model hit (`--rate`): `serviceUs` is the request's own time, `lagUs` how late its
+   * test run started after its intended start. The latency recorded is their sum (coordinated
+   * omission corrected, as wrk2 does); the service time is kept beside it.
+   */
+  recordLateHit(
+    method: string,
+    name: string,
+    status: number,
+    serviceUs: number,
+    ttfbUs: number,
+    connectUs: number,
+    bytesIn: number,
+    bytesOut: number,
+    errorKind: string | null,
+    lagUs: number,
+  ): void {
+    this.recordHit(method, name, status, serviceUs + lagUs, ttfbUs, connectUs, bytesIn, bytesOut, errorKind)
+    const entry = this.#entry(method, name)
+    ;(entry.service ??= createHistogram()).recordValue(clampUs(serviceUs))
+    this.#globalService ??= createHistogram()
+  }
+
+  recordWsMessage(name: string, direction: 'in' | 'out', bytes: number): void {
+    const entry = this.#entry('WS', name)
+    const ws = (entry.ws ??= { messagesIn: 0, messagesOut: 0, closeCodes: new Map() })
+    if (direction === 'in') {
+      ws.messagesIn++
+      entry.bytesIn += bytes
+    } else {
+      ws.messagesOut++
+      entry.bytesOut += bytes
+    }
+  }
+
+  recordWsClose(name: string, code: number): void {
+    const entry = this.#entry('WS', name)
+    const ws = (entry.ws ??= { messagesIn: 0, messagesOut: 0, closeCodes: new Map() })
+    ws.closeCodes.set(code, (ws.closeCodes.get(code) ?? 0) + 1)
+  }
+
+  /** Open model: `n` scheduled starts could not happen (no free user before the step ended). */
+  recordDropped(n: number): void {
+    this.#dropped += n
+  }
+
+  #entry(method: string, name: string): Entry {
+    let byName = this.#byMethod.get(method)
+    if (byName === undefined) {
+      byName = new Map()
+      this.#byMethod.set(method, byName)
+    }
+    return byName.get(name) ?? this.#newEntry(byName, method, name)
   }
 
   #newEntry(byName: Map<string, Entry>, method: string, name: string): Entry {
@@ -151,8 +213,10 @@ export class Recorder implements HitSink {
     const endpoints: EndpointSnapshot[] = []
     const global = this.#global
     global.reset()
+    const globalService = this.#globalService
+    globalService?.reset()
     for (const e of this.#entries) {
-      if (e.hits === 0) continue
+      if (e.hits === 0 && !hasWsTraffic(e)) continue
       // Adding per-endpoint histograms here costs one pass per endpoint per second, instead
       // of a third histogram update on every hit.
       global.add(e.latency)
@@ -170,6 +234,15 @@ export class Recorder implements HitSink {
         connects: e.connects,
         connectUs: e.connectUs,
       })
+      if (e.service !== null) {
+        globalService?.add(e.service)
+        endpoints[endpoints.length - 1]!.service = encodeHistogram(e.service)
+        e.service.reset()
+      }
+      if (e.ws !== null) {
+        endpoints[endpoints.length - 1]!.ws = { messagesIn: e.ws.messagesIn, messagesOut: e.ws.messagesOut, closeCodes: Object.fromEntries(e.ws.closeCodes) }
+        e.ws = null
+      }
       e.hits = e.errors = e.bytesIn = e.bytesOut = e.connects = e.connectUs = 0
       // Zero the counts but keep the keys: the same statuses come back next second.
       for (const k of e.statuses.keys()) e.statuses.set(k, 0)
@@ -196,12 +269,19 @@ export class Recorder implements HitSink {
       counters: Object.fromEntries(this.#counters),
       final,
     }
+    if (globalService !== null) snap.service = encodeHistogram(globalService)
+    if (this.#dropped > 0) snap.dropped = this.#dropped
+    this.#dropped = 0
     this.#tests = { run: 0, failures: 0, errors: 0 }
     this.#errors.clear()
     this.#counters.clear()
     this.#startMs = endMs
     return snap
   }
+}
+
+function hasWsTraffic(e: Entry): boolean {
+  return e.ws !== null && (e.ws.messagesIn > 0 || e.ws.messagesOut > 0 || e.ws.closeCodes.size > 0)
 }
 
 function dropZeros(record: Record<string, number>): void {

@@ -30,6 +30,24 @@ export interface EndpointSnapshot {
   /** Hits that opened a new connection, and the microseconds spent connecting (TCP + TLS). */
   connects: number
   connectUs: number
+  /**
+   * Open model only (`--rate`): the raw service time of each hit in microseconds (compressed
+   * HDR), while `latency` counts from the run's intended start (coordinated omission corrected).
+   */
+  service?: string
+  /** WebSocket endpoints (method `WS`) only: the traffic after the handshake. */
+  ws?: WsCounts
+}
+
+/**
+ * What a WebSocket endpoint carried once open. Its handshakes are the endpoint's hits (status
+ * 101 = opened); `bytesIn`/`bytesOut` of the endpoint count message payloads.
+ */
+export interface WsCounts {
+  messagesIn: number
+  messagesOut: number
+  /** Close code (1000, 1001, 1006 …) → connections closed with it, by either side. */
+  closeCodes: Record<string, number>
 }
 
 /** A group of identical test errors or failures; `stack` points at the user's file:line. */
@@ -72,6 +90,10 @@ export interface Snapshot {
   errors: ErrorGroup[]
   /** Custom counters from `this.incrCounter(name, n)`. */
   counters: Record<string, number>
+  /** Open model: scheduled starts that could not happen in this interval (no free user in time). */
+  dropped?: number
+  /** Open model: every hit's raw service time, all endpoints together (compressed HDR). */
+  service?: string
   /** True on the last snapshot a source will send for the run. */
   final: boolean
 }
@@ -104,6 +126,10 @@ export interface EndpointSummary {
   connects: number
   /** Mean connect time of the hits that connected, ms. */
   connectMeanMs: number
+  /** Open model: raw service time, beside `latency` measured from the intended start. */
+  service?: LatencyStats
+  /** WebSocket endpoints: messages and close codes. */
+  ws?: WsCounts
 }
 
 /** One point of the per-second series: the merged delta of every source for that second. */
@@ -139,6 +165,10 @@ export interface RunSummary {
   /** Most frequent first. */
   errors: ErrorGroup[]
   counters: Record<string, number>
+  /** Open model (`--rate`): scheduled starts that could not happen. Absent for closed-model runs. */
+  dropped?: number
+  /** Open model: raw service time of every hit; `latency` then counts from intended starts. */
+  service?: LatencyStats
 }
 
 /** The live view of a run in progress, for a progress bar or a dashboard header. */
@@ -158,6 +188,8 @@ export interface LiveView {
   /** Sources heard from so far, and how many of them sent their final snapshot. */
   sources: number
   finishedSources: number
+  /** Open model: starts dropped so far (absent when none were). */
+  dropped?: number
 }
 
 /** One source's (worker's or agent's) running totals, for per-agent lines. */
@@ -179,5 +211,7 @@ export interface SourceTotals {
 /** The run's merged histograms (compressed base64 HDR, µs), so a saved result can be re-merged. */
 export interface EncodedHistograms {
   latency: string
-  endpoints: { method: string; name: string; latency: string; ttfb: string }[]
+  endpoints: { method: string; name: string; latency: string; ttfb: string; service?: string }[]
+  /** Open model: the raw service times (see RunSummary.service). */
+  service?: string
 }
