@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
 import { ExitCode, formatExitCodeTable } from '../runner/exit-codes.js'
 import { CliExit, reportError, type CliIO } from './cli-io.js'
+import { curlCommand } from './curl-command.js'
 import { demoCommand } from './demo-command.js'
+import { harCommand } from './har-command.js'
 import { runCommand } from './run-command.js'
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string }
@@ -15,6 +17,8 @@ export function buildProgram(io: CliIO): Command {
     .addHelpText('after', `\nExit codes:\n${formatExitCodeTable()}\n`)
   program.addCommand(runCommand(io))
   program.addCommand(demoCommand(io))
+  program.addCommand(curlCommand(io))
+  program.addCommand(harCommand(io))
   configure(program, io)
   return program
 }
@@ -59,11 +63,21 @@ export function main(argv: string[]): void {
       process.exit(ExitCode.INTERRUPTED)
     }
   }
+  // `loads-runner … | head`: a closed pipe ends the output, not with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.OK)
+    })
+  }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   const io: CliIO = {
     stdout: process.stdout,
     stderr: process.stderr,
+    // A getter: touching process.stdin opens it, which only commands that read input should do.
+    get stdin() {
+      return process.stdin
+    },
     isTTY: Boolean(process.stdout.isTTY),
     ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
     cwd: process.cwd(),

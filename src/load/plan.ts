@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js'
-import { parseDuration } from './duration.js'
+import { formatDuration, parseDuration } from './duration.js'
 
 /** One step of a run: `users` virtual users, each running the tests `hits` times or for `durationMs`. */
 export interface Step {
@@ -75,5 +75,6 @@ export function shareUsers(users: number, workers: number): number[] {
 }
 
 export function describeStep(step: Step): string {
-  return step.hits !== undefined ? `${step.users} users × ${step.hits} runs` : `${step.users} users for ${step.durationMs! / 1000}s`
+  const users = `${step.users} user${step.users === 1 ? '' : 's'}`
+  return step.hits !== undefined ? `${users} × ${step.hits} run${step.hits === 1 ? '' : 's'}` : `${users} for ${formatDuration(step.durationMs!)}`
 }

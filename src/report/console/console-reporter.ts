@@ -1,5 +1,6 @@
 import type { Aggregator } from '../../stats/aggregator.js'
-import type { Reporter, RunOutcome } from '../reporter.js'
+import { describeStep } from '../../load/plan.js'
+import type { Reporter, RunInfo, RunOutcome } from '../reporter.js'
 import { ProgressReporter } from './progress.js'
 import { formatSummary } from './summary.js'
 
@@ -29,7 +30,15 @@ export class ConsoleReporter implements Reporter {
     })
   }
 
-  onRunStart(): void {}
+  /** One line saying what is about to run, so a log reads on its own. */
+  onRunStart(info: RunInfo): void {
+    if (this.options.quiet) return
+    const steps = info.plan.steps.map(describeStep).join(', then ')
+    const tests = info.tests.length === 1 ? '1 test' : `${info.tests.length} tests`
+    const total = this.options.plannedRuns !== undefined ? ` = ${this.options.plannedRuns} runs` : ''
+    const where = info.mode === 'local' ? `${info.workers} worker${info.workers === 1 ? '' : 's'}` : 'the cluster'
+    this.options.stream.write(`${info.address}: ${tests}, ${steps}${total}, on ${where}\n`)
+  }
 
   onSnapshot(_snapshot: unknown, aggregator: Aggregator): void {
     this.progress.update(aggregator.latest())
