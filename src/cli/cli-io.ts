@@ -6,6 +6,8 @@ import { TestLoadError } from '../runner/local-engine.js'
 export interface CliIO {
   stdout: NodeJS.WritableStream
   stderr: NodeJS.WritableStream
+  /** For commands that read input (`loads curl -`, `loads shell`); absent where there is none. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean }
   isTTY: boolean
   columns?: number
   cwd: string

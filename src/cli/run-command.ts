@@ -4,6 +4,7 @@ import { formatExitCodeTable } from '../runner/exit-codes.js'
 import { runTests, type RunOptions } from '../runner/run.js'
 import type { CliIO } from './cli-io.js'
 import { CliExit } from './cli-io.js'
+import { curlTestFile } from './curl-command.js'
 import { durationMs, positiveInt } from './options.js'
 
 interface RunFlags {
@@ -16,6 +17,7 @@ interface RunFlags {
   testTimeout?: number
   insecure?: boolean
   quiet?: boolean
+  curl?: string
 }
 
 const EXAMPLES = `
@@ -26,6 +28,7 @@ Examples:
                                                                 steps of 10, 20, 30 users: 1200 runs
   loads-runner tests/api.ts:Api -u 50 -d 2m                     50 users for 2 minutes
   loads-runner loads.examples.test_blog.TestWebSite.test_something --server-url http://127.0.0.1:8089
+  loads-runner --curl 'curl -H "Accept: application/json" http://127.0.0.1:8089/api' -u 10 -c 100
 
 Test addresses:
   module.Class.method      ./module.ts (or .mts .js .mjs); a.b.c → ./a/b/c.ts
@@ -40,7 +43,8 @@ ${formatExitCodeTable()}
 export function runCommand(io: CliIO): Command {
   return new Command('run')
     .description('run a load test: a TestCase method with N virtual users, each running it C times')
-    .argument('<test>', 'the test: module.Class.method, path/file.ts:Class.method, …')
+    .argument('[test]', 'the test: module.Class.method, path/file.ts:Class.method, … (or --curl)')
+    .option('--curl <command>', "load-test a curl command, no test file needed: --curl 'curl https://… -H …'")
     .option('-u, --users <n>', 'concurrent virtual users, or steps run one after another: 10:20:30', '1')
     .option('-c, --hits <n>', 'runs of the test per user, or steps: 10:20 (default: 1)')
     .option('-d, --duration <time>', 'each user loops for this long per step instead of -c: 30s, 2m')
@@ -52,8 +56,12 @@ export function runCommand(io: CliIO): Command {
     .option('-q, --quiet', 'no progress output, only the summary')
     .addOption(new Option('--snapshot-interval <time>', 'how often workers report').argParser(durationMs('--snapshot-interval')).hideHelp())
     .addHelpText('after', EXAMPLES)
-    .action(async (test: string, flags: RunFlags & { snapshotInterval?: number }) => {
-      const options: RunOptions = { address: test, cwd: io.cwd, users: flags.users ?? '1' }
+    .action(async (test: string | undefined, flags: RunFlags & { snapshotInterval?: number }) => {
+      if ((test === undefined) === (flags.curl === undefined)) {
+        throw new UsageError(test === undefined ? 'no test given' : 'give a test or --curl, not both', 'loads-runner module.Class.method, or loads-runner --curl \'curl https://…\'')
+      }
+      const curl = flags.curl !== undefined ? curlTestFile(flags.curl, io) : undefined
+      const options: RunOptions = { address: curl?.file ?? (test as string), cwd: io.cwd, users: flags.users ?? '1' }
       if (flags.hits !== undefined) options.hits = flags.hits
       if (flags.duration !== undefined) options.duration = flags.duration
       if (flags.workers !== undefined) options.workers = flags.workers
@@ -69,7 +77,7 @@ export function runCommand(io: CliIO): Command {
         isTTY: io.isTTY,
         ...(io.columns !== undefined ? { columns: io.columns } : {}),
         signal: io.signal,
-      })
+      }).finally(() => curl?.remove())
       throw new CliExit(code)
     })
 }
