@@ -1,0 +1,108 @@
+// Runs one load generator pinned to one core while sampling, every 100 ms, nginx's request
+// counter and the generator's CPU time from /proc. The figures come from the steady part of
+// the run (between the first and the last sample that saw requests arrive), so a tool's start-up
+// (Python imports, bundling) and its final report count for no tool.
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+
+const SAMPLE_MS = 100
+let clockTicks
+
+function ticksPerSecond() {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+    } catch {
+      clockTicks = 100
+    }
+  }
+  return clockTicks
+}
+
+/** CPU seconds used so far by `pid` (all its threads) and the children it has waited for. */
+export function cpuSeconds(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    // The command name (field 2) may hold spaces; the fields after its ')' are fixed.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // utime, stime, cutime, cstime are fields 14–17, i.e. 11–14 after the name.
+    const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])
+    return ticks / ticksPerSecond()
+  } catch {
+    return undefined
+  }
+}
+
+/** Resident set size of `pid` in bytes (VmRSS), or undefined once it is gone. */
+export function rssBytes(pid) {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1')
+    const m = /VmRSS:\s+(\d+) kB/.exec(status)
+    return m === null ? undefined : Number(m[1]) * 1024
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Spawns `command args` under `taskset -c core` (the same pid: taskset execs it), waits for it
+ * to end (killed after `timeoutMs`), and returns its output with the server-side figures.
+ * @param {{ command: string, args: string[], core?: number|null, env?: object, cwd?: string,
+ *           timeoutMs: number, server: { requests(): Promise<number> } }} options
+ */
+export async function measure({ command, args, core = 1, env, cwd, timeoutMs, server }) {
+  const before = await server.requests()
+  const argv = core === null ? [command, ...args] : ['taskset', '-c', String(core), command, ...args]
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
+  let done = false
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => { done = true; resolve({ code, signal }) }))
+  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const samples = []
+  const t0 = performance.now()
+  while (!done) {
+    const cpu = cpuSeconds(child.pid)
+    const requests = await server.requests()
+    const rss = rssBytes(child.pid)
+    if (!done && cpu !== undefined) samples.push({ t: (performance.now() - t0) / 1000, requests: requests - before, cpu, rss: rss ?? 0 })
+    await Promise.race([exited, new Promise((r) => setTimeout(r, SAMPLE_MS))])
+  }
+  const { code, signal } = await exited
+  clearTimeout(killer)
+  const total = (await server.requests()) - before
+  return { code, signal, stdout, stderr, serverRequests: total, ...steady(samples), peakRssBytes: Math.max(0, ...samples.map((s) => s.rss)) }
+}
+
+/**
+ * Rate and CPU cost between the first and last samples taken while requests were arriving
+ * (both edges excluded: they hold start-up and shut-down).
+ */
+export function steady(samples) {
+  let first = -1
+  let last = -1
+  for (let i = 1; i < samples.length; i++) {
+    if (samples[i].requests > samples[i - 1].requests) {
+      if (first === -1) first = i
+      last = i - 1
+    }
+  }
+  // first: the first sample after requests began; last: the last sample before they stopped.
+  if (first === -1 || last <= first) return { steadySeconds: 0, steadyRequests: 0, reqPerSec: 0, cpuSeconds: 0, cpuPer100k: NaN }
+  const a = samples[first]
+  const b = samples[last]
+  const requests = b.requests - a.requests
+  const seconds = b.t - a.t
+  const cpu = b.cpu - a.cpu
+  return {
+    steadySeconds: seconds,
+    steadyRequests: requests,
+    reqPerSec: requests / seconds,
+    cpuSeconds: cpu,
+    cpuPer100k: requests > 0 ? (cpu / requests) * 100_000 : NaN,
+    cpuUtilisation: cpu / seconds,
+  }
+}

@@ -1,0 +1,174 @@
+// The benchmark's server: nginx with one worker process pinned to one core, no access log, a
+// 100-byte file and keep-alive connections that are never closed by request count, on 127.0.0.1
+// and a free port. Its stub_status counts the requests every tool really made.
+import { spawn } from 'node:child_process'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** The body served at `/`: exactly 100 bytes, with the marker the TestCase asserts on. */
+export const MARKER = 'loads-bench-ok'
+export const BODY = `<!doctype html><title>${MARKER}</title><p>`.padEnd(99, 'x') + '\n'
+
+/** A port nothing listens on right now (nginx binds it a moment later; a clash is retried). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function config(dir, port) {
+  return `worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; multi_accept on; }
+http {
+  access_log off;
+  default_type text/html;
+  keepalive_requests 1000000;
+  keepalive_timeout 120s;
+  client_body_temp_path ${dir}/tmp/body;
+  proxy_temp_path ${dir}/tmp/proxy;
+  fastcgi_temp_path ${dir}/tmp/fastcgi;
+  uwsgi_temp_path ${dir}/tmp/uwsgi;
+  scgi_temp_path ${dir}/tmp/scgi;
+  server {
+    listen 127.0.0.1:${port} reuseport backlog=4096;
+    location = /nginx_status { stub_status; }
+    location / { root ${dir}/www; index index.html; }
+  }
+}
+`
+}
+
+/**
+ * Starts nginx pinned to `core` (master and worker inherit the affinity). Resolves once it
+ * answers; `stop()` ends the process it started, by its pid.
+ */
+export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx' } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'loads-bench-nginx-'))
+  mkdirSync(join(dir, 'www'))
+  mkdirSync(join(dir, 'tmp'))
+  writeFileSync(join(dir, 'www/index.html'), BODY)
+  // The worker drops to an unprivileged user when started as root: it must read the files.
+  for (const p of [dir, join(dir, 'www'), join(dir, 'tmp')]) chmodSync(p, 0o755)
+  chmodSync(join(dir, 'www/index.html'), 0o644)
+  let lastError
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort()
+    writeFileSync(join(dir, 'nginx.conf'), config(dir, port))
+    const args = core === null ? [nginx, '-p', dir, '-c', join(dir, 'nginx.conf')] : ['-c', String(core), nginx, '-p', dir, '-c', join(dir, 'nginx.conf')]
+    const child = spawn(core === null ? nginx : 'taskset', core === null ? args.slice(1) : args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    const url = `http://127.0.0.1:${port}`
+    const up = await waitUp(url, exited)
+    if (up) {
+      const status = new StubStatus(url)
+      return {
+        url,
+        port,
+        pid: child.pid,
+        dir,
+        status,
+        /** The pid of the worker process (the one pinned core serves requests). */
+        workerPid: () => workerPid(child.pid),
+        async stop() {
+          status.close()
+          if (child.exitCode === null) {
+            child.kill('SIGQUIT')
+            const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
+            await exited
+            clearTimeout(timer)
+          }
+          rmSync(dir, { recursive: true, force: true })
+        },
+      }
+    }
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await exited
+    lastError = stderr.trim() || readIfExists(join(dir, 'error.log'))
+  }
+  rmSync(dir, { recursive: true, force: true })
+  throw new Error(`nginx did not start: ${lastError}`)
+}
+
+function readIfExists(file) {
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch {
+    return ''
+  }
+}
+
+async function waitUp(url, exited) {
+  let gone = false
+  exited.then(() => (gone = true))
+  for (let i = 0; i < 100 && !gone; i++) {
+    const ok = await new Promise((resolve) => {
+      const req = http.get(`${url}/`, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode === 200))
+      })
+      req.on('error', () => resolve(false))
+      req.setTimeout(1000, () => req.destroy())
+    })
+    if (ok) return true
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return false
+}
+
+function workerPid(masterPid) {
+  try {
+    const children = readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8').trim().split(/\s+/)
+    return Number(children[0])
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Reads nginx's own request counter. Each read is itself one request on a kept-alive connection;
+ * `requests()` subtracts the reads it made so only the tools' requests are counted.
+ */
+export class StubStatus {
+  #agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+  #reads = 0
+  constructor(url) {
+    this.url = `${url}/nginx_status`
+  }
+
+  /** Requests served so far, not counting this reader's own. */
+  async requests() {
+    const text = await new Promise((resolve, reject) => {
+      const req = http.get(this.url, { agent: this.#agent }, (res) => {
+        let body = ''
+        res.setEncoding('latin1')
+        res.on('data', (d) => (body += d))
+        res.on('end', () => resolve(body))
+      })
+      req.on('error', reject)
+      req.setTimeout(5000, () => req.destroy(new Error('stub_status timed out')))
+    })
+    this.#reads++
+    // "Active connections: 1 \nserver accepts handled requests\n 5 5 9 \nReading: …"
+    const m = /\n\s*(\d+)\s+(\d+)\s+(\d+)\s*\n/.exec(text)
+    if (m === null) throw new Error(`unexpected stub_status: ${text}`)
+    return Number(m[3]) - this.#reads
+  }
+
+  close() {
+    this.#agent.destroy()
+  }
+}

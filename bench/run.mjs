@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// `npm run bench`: Loads side by side with wrk, autocannon, a bare undici Pool loop and Locust
+// (HttpUser and FastHttpUser), in the scene of issue 7: nginx with one worker pinned to core 0
+// (access_log off, a 100-byte file, keepalive_requests 1000000, stub_status), each generator
+// pinned to core 1, 50 connections, 10 s per tool, tools alternating over rounds. Requests are
+// counted by nginx; CPU by /proc. Prints a Markdown table and writes bench/results/<date>.json.
+//
+//   npm run bench                      2 rounds × 6 tools × 10 s (about 2.5 minutes)
+//   npm run bench -- --rounds 3 --duration 10 --only wrk,autocannon,loads
+//   npm run bench -- --smoke           1 round × 2 s, no targets: checks the harness works
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { measure } from './lib/measure.mjs'
+import { startNginx } from './lib/nginx.mjs'
+import { describeMachine, ensureTools } from './lib/system.mjs'
+import { formatTable, summarize } from './lib/table.mjs'
+import { TOOLS } from './lib/tools.mjs'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const argv = process.argv.slice(2)
+const flag = (name) => argv.includes(name)
+const value = (name, fallback) => {
+  const i = argv.indexOf(name)
+  return i === -1 ? fallback : argv[i + 1]
+}
+const smoke = flag('--smoke')
+const seconds = Number(value('--duration', smoke ? 2 : 10))
+const rounds = Number(value('--rounds', smoke ? 1 : 2))
+const connections = Number(value('--connections', 50))
+const only = value('--only', undefined)?.split(',')
+const outDir = value('--out', join(root, 'bench/results'))
+const log = (line) => process.stderr.write(`${line}\n`)
+
+if (!(seconds > 0 && seconds <= 120) || !(rounds >= 1 && rounds <= 10) || !(connections >= 1 && connections <= 1000)) {
+  log('usage: node bench/run.mjs [--smoke] [--duration 1..120] [--rounds 1..10] [--connections N] [--only wrk,autocannon,loads,undici-pool,locust-fast,locust-http] [--out DIR]')
+  process.exit(2)
+}
+
+const missing = flag('--no-install') ? [] : ensureTools(root, log)
+const machine = describeMachine(root)
+const pin = os.availableParallelism() >= 2
+const serverCore = pin ? 0 : null
+const clientCore = pin ? 1 : null
+// The harness only polls nginx (10 times a second): it stays off the generator's core.
+if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
+
+const tools = TOOLS.filter((t) => only === undefined || only.includes(t.id))
+log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.kernel}, Node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`)
+
+const nginx = await startNginx({ core: serverCore })
+log(`nginx ${nginx.url} (pid ${nginx.pid}${pin ? ', core 0' : ''}); generators on ${pin ? 'core 1' : 'any core'}; ${connections} connections, ${seconds} s each, ${rounds} round(s)`)
+const runs = []
+try {
+  for (let round = 0; round < rounds; round++) {
+    // Alternate the order so no tool always runs first (or right after the same neighbour).
+    const order = round % 2 === 0 ? tools : [...tools].reverse()
+    for (const tool of order) {
+      const absent = tool.needs.filter((n) => missing.includes(n))
+      if (absent.length > 0) {
+        runs.push({ round, tool: tool.id, label: tool.label, skipped: `not installed: ${absent.join(', ')}` })
+        log(`round ${round + 1}: ${tool.id} skipped (not installed: ${absent.join(', ')})`)
+        continue
+      }
+      const command = tool.start({ url: nginx.url, connections, seconds, root })
+      const result = await measure({ ...command, core: clientCore, timeoutMs: (seconds + 60) * 1000, server: nginx.status })
+      let own
+      try {
+        own = tool.parse(result)
+      } catch (err) {
+        own = { claimedRequests: null, p50Ms: null, p99Ms: null, errors: `could not read its output: ${err.message}` }
+      }
+      const problem = result.code !== 0 ? `exit ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}` : own.errors
+      const run = {
+        round,
+        tool: tool.id,
+        label: tool.label,
+        reqPerSec: result.reqPerSec,
+        cpuPer100k: result.cpuPer100k,
+        cpuUtilisation: result.cpuUtilisation,
+        serverRequests: result.serverRequests,
+        steadySeconds: result.steadySeconds,
+        claimedRequests: own.claimedRequests,
+        p50Ms: own.p50Ms,
+        p99Ms: own.p99Ms,
+        peakRssMB: result.peakRssBytes / 2 ** 20,
+        problem: problem ?? null,
+      }
+      runs.push(run)
+      log(`round ${round + 1}: ${tool.id.padEnd(12)} ${Math.round(run.reqPerSec).toString().padStart(6)} req/s (nginx), ${run.cpuPer100k.toFixed(2)} CPU-s/100k, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms${run.problem ? `  [${run.problem}]` : ''}`)
+    }
+  }
+} finally {
+  await nginx.stop()
+}
+
+const summary = summarize(tools, runs)
+const date = new Date()
+const scene = { server: 'nginx, 1 worker on core 0, access_log off, 100-byte file, keepalive_requests 1000000', generatorCore: clientCore, connections, seconds, rounds, smoke }
+const table = formatTable(summary, { date, machine, scene })
+process.stdout.write(`${table}\n`)
+mkdirSync(outDir, { recursive: true })
+const stamp = date.toISOString().replace(/:/g, '-').replace(/\..*/, '')
+const file = join(outDir, `${stamp}${smoke ? '-smoke' : ''}.json`)
+writeFileSync(file, `${JSON.stringify({ date: date.toISOString(), machine, scene, summary, runs, table }, null, 2)}\n`)
+log(`written: ${file}`)
