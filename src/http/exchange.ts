@@ -85,6 +85,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] | null = null
   #bytesIn = 0
   #dispatching = false
+  /** undici called onConnect for this hop: the request is going on the wire. */
+  #onSocket = false
   #abort: ((reason?: Error) => void) | null = null
   #timer: NodeJS.Timeout | null = null
 
@@ -124,6 +126,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#firstChunk = undefined
     this.#chunks = null
     this.#bytesIn = 0
+    this.#onSocket = false
     // undici reports arguments it refuses by calling onError during dispatch().
     this.#dispatching = true
     this.#connection.client.dispatch(this.#dispatchOptions, this)
@@ -131,6 +134,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onConnect(abort: (reason?: Error) => void): void {
+    this.#onSocket = true
     this.#connectUs = this.#connection.takeConnectUs()
     // Like undici's headers timeout, the clock starts when the request goes on the socket.
     if (this.#timeoutMs < PRECISE_TIMEOUT_BELOW_MS) {
@@ -221,8 +225,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return
     }
     const totalUs = Math.round((performance.now() - this.#startMs) * 1000)
+    const written = this.#onSocket
     this.#clearTimer()
     const kind = this.#epoch !== this.#state.abortEpoch ? 'ABORTED' : networkErrorKind(err)
+    if (kind === 'ABORTED' && !written) {
+      // Aborted (a stop) before undici put it on a socket: the server never saw it, so it is
+      // no hit — hits reported must equal requests received.
+      this.#reject(toNetworkError(err, kind, this.#method, this.#href, this.#host, this.#timeoutMs))
+      return
+    }
     const connectUs = this.#connectUs !== 0 ? this.#connectUs : this.#connection.takeConnectUs()
     this.#state.sink.recordHit(
       this.#method,
