@@ -7,6 +7,7 @@ import type { Reporter, RunInfo, RunOutcome } from '../report/reporter.js'
 import { formatThresholdLines, type ThresholdSet } from '../report/thresholds/threshold-set.js'
 import { Aggregator } from '../stats/aggregator.js'
 import { finalExitCode } from './exit-codes.js'
+import { fdLimitWarning } from './fd-limit.js'
 import type { Engine, EngineFactory } from './engine.js'
 import { LocalEngine } from './local-engine.js'
 import { prepareTest } from './prepare-test.js'
@@ -74,7 +75,10 @@ export async function runTests(options: RunOptions, io: RunIO, createEngine: Eng
     workers,
     startMs: Date.now(),
   }
-  const aggregator = new Aggregator({ startMs: info.startMs })
+  const warning = createEngine === localEngine ? fdLimitWarning(Math.max(...plan.steps.map((s) => s.users))) : undefined
+  if (warning) io.stderr.write(`${warning}\n`)
+  // The run's clock starts with the first snapshot interval, not while workers boot.
+  const aggregator = new Aggregator()
   const reporters: Reporter[] = [
     new ConsoleReporter({ stream: io.stdout, isTTY: io.isTTY, columns: io.columns, quiet: options.quiet ?? false, plannedRuns: expectedRuns(plan, config, options.agents ?? 1), plannedDurationMs: plannedDuration(plan) }),
     ...(io.reporters ?? []),
