@@ -6,8 +6,9 @@ import type { CliIO } from './cli-io.js'
 import { CliExit } from './cli-io.js'
 import { curlTestFile } from './curl-command.js'
 import { durationMs, positiveInt } from './options.js'
+import { addReportOptions, setUpReports, type ReportFlags } from './report-options.js'
 
-interface RunFlags {
+interface RunFlags extends ReportFlags {
   users?: string
   hits?: string
   duration?: string
@@ -41,7 +42,7 @@ ${formatExitCodeTable()}
 
 /** `loads run` / `loads-runner`: a load test on this machine's cores. */
 export function runCommand(io: CliIO): Command {
-  return new Command('run')
+  return addReportOptions(new Command('run')
     .description('run a load test: a TestCase method with N virtual users, each running it C times')
     .argument('[test]', 'the test: module.Class.method, path/file.ts:Class.method, … (or --curl)')
     .option('--curl <command>', "load-test a curl command, no test file needed: --curl 'curl https://… -H …'")
@@ -54,12 +55,13 @@ export function runCommand(io: CliIO): Command {
     .option('--test-timeout <time>', 'a test run still going after this is cut off and counted as an error', durationMs('--test-timeout'))
     .option('--insecure', 'do not verify TLS certificates')
     .option('-q, --quiet', 'no progress output, only the summary')
-    .addOption(new Option('--snapshot-interval <time>', 'how often workers report').argParser(durationMs('--snapshot-interval')).hideHelp())
+    .addOption(new Option('--snapshot-interval <time>', 'how often workers report').argParser(durationMs('--snapshot-interval')).hideHelp()))
     .addHelpText('after', EXAMPLES)
     .action(async (test: string | undefined, flags: RunFlags & { snapshotInterval?: number }) => {
       if ((test === undefined) === (flags.curl === undefined)) {
         throw new UsageError(test === undefined ? 'no test given' : 'give a test or --curl, not both', 'loads-runner module.Class.method, or loads-runner --curl \'curl https://…\'')
       }
+      const reports = await setUpReports(flags, io)
       const curl = flags.curl !== undefined ? curlTestFile(flags.curl, io) : undefined
       const options: RunOptions = { address: curl?.file ?? (test as string), cwd: io.cwd, users: flags.users ?? '1' }
       if (flags.hits !== undefined) options.hits = flags.hits
@@ -76,8 +78,12 @@ export function runCommand(io: CliIO): Command {
         stderr: io.stderr,
         isTTY: io.isTTY,
         ...(io.columns !== undefined ? { columns: io.columns } : {}),
-        signal: io.signal,
-      }).finally(() => curl?.remove())
+        signal: reports.signal,
+        reporters: reports.reporters,
+        ...(reports.thresholds !== undefined ? { thresholds: reports.thresholds } : {}),
+      })
+        .finally(() => curl?.remove())
+        .finally(() => reports.finish())
       throw new CliExit(code)
     })
 }

@@ -1,0 +1,50 @@
+/**
+ * The front end's bundle (ui/ with uPlot, one JS and one CSS file). `npm run build` writes it to
+ * dist/ui/ (scripts/build-ui.mjs); the dashboard serves it and the static report inlines it.
+ * Nothing comes from a CDN. In a source checkout without a build it is bundled on first use.
+ */
+import { buildSync } from 'esbuild'
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export interface UiAssets {
+  js: string
+  css: string
+}
+
+/** The package's root: this file is dist/report/html/ (or src/report/html/ under test). */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+export const UI_DIST = path.join(PACKAGE_ROOT, 'dist', 'ui')
+export const UI_JS = 'loads-ui.js'
+export const UI_CSS = 'loads-ui.css'
+
+let cached: UiAssets | undefined
+
+export function loadUiAssets(): UiAssets {
+  if (cached !== undefined) return cached
+  const js = path.join(UI_DIST, UI_JS)
+  const css = path.join(UI_DIST, UI_CSS)
+  cached = existsSync(js) && existsSync(css) ? { js: readFileSync(js, 'utf8'), css: readFileSync(css, 'utf8') } : bundleUi()
+  return cached
+}
+
+/** Bundles ui/src/main.ts with esbuild: minified, for browsers of the last few years. */
+export function bundleUi(root = PACKAGE_ROOT): UiAssets {
+  const result = buildSync({
+    entryPoints: [path.join(root, 'ui', 'src', 'main.ts')],
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    target: ['es2020', 'chrome100', 'firefox100', 'safari15'],
+    outdir: path.join(root, 'dist', 'ui'),
+    entryNames: 'loads-ui',
+    write: false,
+    legalComments: 'eof',
+    logLevel: 'silent',
+  })
+  const js = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text
+  const css = result.outputFiles.find((f) => f.path.endsWith('.css'))?.text
+  if (js === undefined || css === undefined) throw new Error('bundling ui/ gave no JS or CSS')
+  return { js, css }
+}
