@@ -1,4 +1,5 @@
 import { Client, buildConnector } from 'undici'
+import { pinnedLookup, type ResolveMap } from './resolve-map.js'
 
 /** TLS settings of a session, passed to every connection it opens. */
 export interface TlsOptions {
@@ -10,6 +11,14 @@ export interface TlsOptions {
   cert?: string | Buffer
   /** Private key of the client certificate (PEM). */
   key?: string | Buffer
+}
+
+/** How a session connects: TLS, plus HTTP/2 and pinned addresses. */
+export interface ConnectionOptions extends TlsOptions {
+  /** Offer HTTP/2 by ALPN to https:// origins (`--http2`); a server that declines keeps HTTP/1.1. */
+  http2?: boolean
+  /** `--resolve`: `host:port` → address to connect to instead of asking DNS. */
+  resolve?: ResolveMap
 }
 
 /**
@@ -26,10 +35,16 @@ export class OriginConnection {
   #pendingConnectUs = 0
 
   /** @param connectTimeoutMs how long to wait for TCP+TLS before failing with TIMEOUT. */
-  constructor(origin: string, tls: TlsOptions, connectTimeoutMs: number) {
+  constructor(origin: string, tls: ConnectionOptions, connectTimeoutMs: number) {
     const options: buildConnector.BuildOptions = {
       timeout: connectTimeoutMs,
       rejectUnauthorized: tls.insecure !== true,
+    }
+    if (tls.http2 === true) options.allowH2 = true
+    if (tls.resolve !== undefined) {
+      const url = new URL(origin)
+      const lookup = pinnedLookup(tls.resolve, url.hostname, Number(url.port || (url.protocol === 'https:' ? 443 : 80)))
+      if (lookup !== undefined) (options as { lookup?: unknown }).lookup = lookup
     }
     if (tls.ca !== undefined) options.ca = tls.ca
     if (tls.cert !== undefined) options.cert = tls.cert
@@ -37,6 +52,7 @@ export class OriginConnection {
     const connect = buildConnector(options)
     this.client = new Client(origin, {
       pipelining: 1,
+      ...(tls.http2 === true ? { allowH2: true } : {}),
       connect: (connectOptions, callback) => {
         const startMs = performance.now()
         connect(connectOptions, (err, socket) => {

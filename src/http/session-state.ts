@@ -1,6 +1,6 @@
 import type { HitSink } from '../stats/hit-sink.js'
 import type { SessionCookies } from './cookie-jar.js'
-import { OriginConnection, type TlsOptions } from './origin-connection.js'
+import { OriginConnection, type ConnectionOptions } from './origin-connection.js'
 
 /**
  * What the requests of one session share: where hits go, the cookie jar, and the user's
@@ -12,11 +12,11 @@ export class SessionState {
   readonly cookies: SessionCookies
   /** Bumped by abort(): a request started under an older epoch was aborted. */
   abortEpoch = 0
-  readonly #tls: TlsOptions
+  readonly #tls: ConnectionOptions
   readonly #connectTimeoutMs: number
   readonly #connections = new Map<string, OriginConnection>()
 
-  constructor(sink: HitSink, cookies: SessionCookies, tls: TlsOptions, connectTimeoutMs: number) {
+  constructor(sink: HitSink, cookies: SessionCookies, tls: ConnectionOptions, connectTimeoutMs: number) {
     this.sink = sink
     this.cookies = cookies
     this.#tls = tls

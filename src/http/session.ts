@@ -1,14 +1,14 @@
 import type { HitSink } from '../stats/hit-sink.js'
 import { SessionCookies } from './cookie-jar.js'
 import { Exchange } from './exchange.js'
-import type { TlsOptions } from './origin-connection.js'
+import type { ConnectionOptions } from './origin-connection.js'
 import { encodeBody, withParams, type RequestOptions } from './request-options.js'
 import type { Response } from './response.js'
 import { SessionState } from './session-state.js'
 import { basicAuthorization, TargetCache, type Target } from './target.js'
 
 /** How a Session is built; one Session per virtual user. */
-export interface SessionOptions extends TlsOptions {
+export interface SessionOptions extends ConnectionOptions {
   /** Receives one hit per request sent (each redirect hop included). */
   sink: HitSink
   /** Relative URLs (`/items`) resolve against it, e.g. `http://127.0.0.1:8080`. */
@@ -52,11 +52,13 @@ export class Session {
     }
     this.cookies = new SessionCookies()
     this.timeoutMs = options.timeoutMs ?? 30_000
-    const tls: TlsOptions = {}
+    const tls: ConnectionOptions = {}
     if (options.insecure !== undefined) tls.insecure = options.insecure
     if (options.ca !== undefined) tls.ca = options.ca
     if (options.cert !== undefined) tls.cert = options.cert
     if (options.key !== undefined) tls.key = options.key
+    if (options.http2 !== undefined) tls.http2 = options.http2
+    if (options.resolve !== undefined) tls.resolve = options.resolve
     this.#state = new SessionState(options.sink, this.cookies, tls, this.timeoutMs)
     this.#targets = new TargetCache(options.baseUrl)
   }
