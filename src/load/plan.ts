@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js'
 import { formatDuration, parseDuration } from './duration.js'
+import { buildOpenPlan, shapeClosedPlan, type ThinkTime } from './load-shape.js'
 
 /** One step of a run: `users` virtual users, each running the tests `hits` times or for `durationMs`. */
 export interface Step {
@@ -8,11 +9,22 @@ export interface Step {
   hits?: number
   /** Each user loops until this much time has passed since the step started. */
   durationMs?: number
+  /** Closed model: the step's users start spread evenly over this many ms (`--ramp-up`). */
+  rampUpMs?: number
+  /**
+   * Open model (`--rate`): test runs started per second on a fixed schedule for `durationMs`,
+   * whatever the responses do; `users` is then the cap on runs in flight at once (`--max-users`).
+   */
+  rate?: number
 }
 
 /** The whole load: steps run one after another, each to completion. */
 export interface Plan {
   steps: Step[]
+  /** Idle time between two steps, ms (`--pause`). */
+  pauseMs?: number
+  /** Closed model: each user waits this long between two of its runs (`--think`). */
+  think?: ThinkTime
 }
 
 export interface PlanInput {
@@ -22,6 +34,16 @@ export interface PlanInput {
   hits?: string | undefined
   /** `-d`: per step, `30`, `30s`, `2m`. */
   duration?: string | undefined
+  /** `--ramp-up 30s`: each step's users start spread over it. */
+  rampUp?: string | undefined
+  /** `--pause 10s` between steps. */
+  pause?: string | undefined
+  /** `--think 500ms` or `200ms-1s` between a user's runs. */
+  think?: string | undefined
+  /** `--rate 200` or `100:200:400`: the open model. */
+  rate?: string | undefined
+  /** `--max-users`: cap on runs in flight in the open model. */
+  maxUsers?: number | undefined
 }
 
 /**
@@ -29,6 +51,11 @@ export interface PlanInput {
  * one user running once, so `loads-runner module.Class.method` checks that a test works.
  */
 export function buildPlan(input: PlanInput): Plan {
+  if (input.rate !== undefined) return buildOpenPlan(input)
+  return shapeClosedPlan(buildStepsPlan(input), input)
+}
+
+function buildStepsPlan(input: PlanInput): Plan {
   if (input.hits !== undefined && input.duration !== undefined) {
     throw new UsageError('-c/--hits and -d/--duration cannot be used together', 'give a number of runs per user, or a duration per step')
   }
@@ -75,6 +102,12 @@ export function shareUsers(users: number, workers: number): number[] {
 }
 
 export function describeStep(step: Step): string {
+  if (step.rate !== undefined) return `${step.rate} runs/s for ${formatDuration(step.durationMs!)} (at most ${step.users} in flight)`
+  const ramp = step.rampUpMs !== undefined ? `, starting over ${formatDuration(step.rampUpMs)}` : ''
+  return describeUsers(step) + ramp
+}
+
+function describeUsers(step: Step): string {
   const users = `${step.users} user${step.users === 1 ? '' : 's'}`
   return step.hits !== undefined ? `${users} × ${step.hits} run${step.hits === 1 ? '' : 's'}` : `${users} for ${formatDuration(step.durationMs!)}`
 }
