@@ -5,6 +5,7 @@ import { CliExit, reportError, type CliIO } from './cli-io.js'
 import { curlCommand } from './curl-command.js'
 import { demoCommand } from './demo-command.js'
 import { harCommand } from './har-command.js'
+import { reportCommand } from './report-command.js'
 import { runCommand } from './run-command.js'
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string }
@@ -19,6 +20,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(demoCommand(io))
   program.addCommand(curlCommand(io))
   program.addCommand(harCommand(io))
+  program.addCommand(reportCommand(io))
   configure(program, io)
   return program
 }
