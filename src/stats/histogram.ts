@@ -79,3 +79,100 @@ export function latencyStats(h: Histogram): LatencyStats {
     max: usToMs(h.maxValue),
   }
 }
+
+/** Sub-buckets per power of two in the layout above (3 significant digits, unit 1 µs): 2^10. */
+const HALF_COUNT_MAGNITUDE = 10
+const HALF_COUNT = 1 << HALF_COUNT_MAGNITUDE
+/** Values below this have a bucket of their own (bucket 0: 0…2047 µs in steps of 1). */
+const UNIT_RANGE = HALF_COUNT << 1
+
+/**
+ * The counts of one HDR histogram (the layout `createHistogram` builds), kept apart so recording
+ * is an index computation and one increment: hdr-histogram-js's `recordValue` spends most of its
+ * ~300 ns in `Math.log2`/`Math.pow` to find the index, plus min/max and total bookkeeping. The
+ * recorder counts here on every hit and moves the counts into a real histogram once per snapshot
+ * (`drainInto`), where they land in the very same buckets: percentiles, min and max are exact.
+ */
+export class BucketCounts {
+  #counts = new Uint32Array(UNIT_RANGE)
+  /** Highest index with a count, or -1 when empty. */
+  #maxIndex = -1
+  #min = Infinity
+  #max = 0
+  #total = 0
+
+  get totalCount(): number {
+    return this.#total
+  }
+
+  /** Records `us` (rounded, clamped to [0, MAX_TRACKABLE_US] like `clampUs`). O(1). */
+  record(us: number): void {
+    const v = us > 0 ? (us >= MAX_TRACKABLE_US ? MAX_TRACKABLE_US : Math.round(us)) : 0
+    let index: number
+    if (v < UNIT_RANGE) {
+      index = v
+    } else {
+      // floor(log2(v)) − 10 is the bucket; v fits 32 bits (MAX_TRACKABLE_US < 2^32).
+      const bucket = 31 - Math.clz32(v) - HALF_COUNT_MAGNITUDE
+      index = (bucket << HALF_COUNT_MAGNITUDE) + (v >>> bucket)
+    }
+    if (index >= this.#counts.length) this.#grow(index)
+    this.#counts[index]!++
+    if (index > this.#maxIndex) this.#maxIndex = index
+    if (v < this.#min) this.#min = v
+    if (v > this.#max) this.#max = v
+    this.#total++
+  }
+
+  /** Adds every count to `target` (same layout: same buckets), then empties itself. */
+  drainInto(target: Histogram): void {
+    if (this.#total === 0) return
+    const counts = this.#counts
+    const last = this.#maxIndex
+    const min = this.#min
+    const max = this.#max
+    const minIndex = indexOf(min)
+    for (let i = 0; i <= last; i++) {
+      const n = counts[i]!
+      if (n === 0) continue
+      counts[i] = 0
+      // A bucket's lowest value stands for its values, except in the buckets of the extremes,
+      // which get the true min and max (the same buckets): min and max come out exact too.
+      if (i === minIndex && i === last && n > 1) {
+        target.recordValueWithCount(min, n - 1)
+        target.recordValue(max)
+      } else {
+        target.recordValueWithCount(i === minIndex ? min : i === last ? max : valueFromIndex(i), n)
+      }
+    }
+    this.#maxIndex = -1
+    this.#min = Infinity
+    this.#max = 0
+    this.#total = 0
+  }
+
+  #grow(index: number): void {
+    let length = this.#counts.length
+    while (length <= index) length += HALF_COUNT * 4
+    const counts = new Uint32Array(length)
+    counts.set(this.#counts)
+    this.#counts = counts
+  }
+}
+
+function indexOf(v: number): number {
+  if (v < UNIT_RANGE) return v
+  const bucket = 31 - Math.clz32(v) - HALF_COUNT_MAGNITUDE
+  return (bucket << HALF_COUNT_MAGNITUDE) + (v >>> bucket)
+}
+
+/** The lowest value that lands in counts index `i`. */
+function valueFromIndex(i: number): number {
+  let bucket = (i >> HALF_COUNT_MAGNITUDE) - 1
+  let sub = (i & (HALF_COUNT - 1)) + HALF_COUNT
+  if (bucket < 0) {
+    sub -= HALF_COUNT
+    bucket = 0
+  }
+  return sub * 2 ** bucket
+}

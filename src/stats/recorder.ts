@@ -5,7 +5,7 @@
  */
 import { ErrorGroups } from './error-groups.js'
 import type { HitSink, WsSink } from './hit-sink.js'
-import { clampUs, createHistogram, encodeHistogram, type Histogram } from './histogram.js'
+import { BucketCounts, clampUs, createHistogram, encodeHistogram, type Histogram } from './histogram.js'
 import type { EndpointSnapshot, Outcome, Snapshot } from './types.js'
 
 /** Where hits go once `maxEndpoints` distinct (method, name) pairs exist. */
@@ -35,6 +35,9 @@ class Entry {
   readonly errorKinds = new Map<string, number>()
   readonly latency: Histogram = createHistogram()
   readonly ttfb: Histogram = createHistogram()
+  /** What recordHit counts into; moved into `latency` / `ttfb` at each snapshot. */
+  readonly latencyCounts = new BucketCounts()
+  readonly ttfbCounts = new BucketCounts()
   /** Open model only: raw service times (latency then counts from intended starts). */
   service: Histogram | null = null
   /** WebSocket endpoints only. */
@@ -60,6 +63,9 @@ export class Recorder implements HitSink, WsSink {
   #startMs: number
   #step = 0
   #activeUsers = 0
+  #lastEntry: Entry | null = null
+  #lastName = ''
+  #lastMethod = ''
   #dropped = 0
   /** Set once an open-model hit was recorded: snapshots then carry service-time histograms. */
   #globalService: Histogram | null = null
@@ -84,12 +90,15 @@ export class Recorder implements HitSink, WsSink {
     bytesOut: number,
     errorKind: string | null,
   ): void {
-    let byName = this.#byMethod.get(method)
-    if (byName === undefined) {
-      byName = new Map()
-      this.#byMethod.set(method, byName)
+    // Consecutive hits mostly share an endpoint: compare the strings (usually the same
+    // references) before two map look-ups.
+    let entry = this.#lastEntry
+    if (entry === null || name !== this.#lastName || method !== this.#lastMethod) {
+      entry = this.#entry(method, name)
+      this.#lastEntry = entry
+      this.#lastName = name
+      this.#lastMethod = method
     }
-    const entry = byName.get(name) ?? this.#newEntry(byName, method, name)
     entry.hits++
     entry.bytesIn += bytesIn
     entry.bytesOut += bytesOut
@@ -97,13 +106,13 @@ export class Recorder implements HitSink, WsSink {
       entry.connects++
       entry.connectUs += connectUs
     }
-    entry.latency.recordValue(clampUs(totalUs))
+    entry.latencyCounts.record(totalUs)
     if (errorKind !== null) {
       entry.errors++
       entry.errorKinds.set(errorKind, (entry.errorKinds.get(errorKind) ?? 0) + 1)
     } else {
       entry.statuses.set(status, (entry.statuses.get(status) ?? 0) + 1)
-      entry.ttfb.recordValue(clampUs(ttfbUs))
+      entry.ttfbCounts.record(ttfbUs)
     }
   }
 
@@ -217,6 +226,8 @@ export class Recorder implements HitSink, WsSink {
     globalService?.reset()
     for (const e of this.#entries) {
       if (e.hits === 0 && !hasWsTraffic(e)) continue
+      e.latencyCounts.drainInto(e.latency)
+      e.ttfbCounts.drainInto(e.ttfb)
       // Adding per-endpoint histograms here costs one pass per endpoint per second, instead
       // of a third histogram update on every hit.
       global.add(e.latency)
