@@ -14,6 +14,13 @@ export interface CliIO {
   env: NodeJS.ProcessEnv
   /** Aborted on the first Ctrl-C / SIGTERM. */
   signal: AbortSignal
+  /** Set by main(): a command may claim the first Ctrl-C (a cluster run asks "stop or detach?"). */
+  interrupt?: InterruptSlot
+}
+
+/** A command that sets `handler` gets the first Ctrl-C instead of the abort of `signal`. */
+export interface InterruptSlot {
+  handler: ((signal: NodeJS.Signals) => void) | undefined
 }
 
 /** Thrown by command actions to end with a code (commander's own errors are mapped to it too). */

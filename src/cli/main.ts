@@ -1,7 +1,10 @@
 import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
 import { ExitCode, formatExitCodeTable } from '../runner/exit-codes.js'
-import { CliExit, reportError, type CliIO } from './cli-io.js'
+import { agentCommand } from './agent-command.js'
+import { CliExit, reportError, type CliIO, type InterruptSlot } from './cli-io.js'
+import { clusterCommand } from './cluster-command.js'
+import { withClusterOptions } from './cluster-run.js'
 import { curlCommand } from './curl-command.js'
 import { demoCommand } from './demo-command.js'
 import { harCommand } from './har-command.js'
@@ -16,11 +19,13 @@ export function buildProgram(io: CliIO): Command {
     .description('Loads: load testing for HTTP services, written like unit tests')
     .version(pkg.version, '-V, --version')
     .addHelpText('after', `\nExit codes:\n${formatExitCodeTable()}\n`)
-  program.addCommand(runCommand(io))
+  program.addCommand(withClusterOptions(runCommand(io)))
   program.addCommand(demoCommand(io))
   program.addCommand(curlCommand(io))
   program.addCommand(harCommand(io))
   program.addCommand(reportCommand(io))
+  program.addCommand(agentCommand(io))
+  program.addCommand(clusterCommand(io))
   configure(program, io)
   return program
 }
@@ -56,8 +61,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 export function main(argv: string[]): void {
   const controller = new AbortController()
   let interrupts = 0
+  const interrupt: InterruptSlot = { handler: undefined }
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupts++
+    if (interrupts === 1 && signal === 'SIGINT' && interrupt.handler) {
+      interrupt.handler(signal)
+      return
+    }
     if (interrupts === 1 && !controller.signal.aborted) {
       process.stderr.write(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping; the summary follows (again to quit now)\n`)
       controller.abort()
@@ -85,6 +95,7 @@ export function main(argv: string[]): void {
     cwd: process.cwd(),
     env: process.env,
     signal: controller.signal,
+    interrupt,
   }
   runCli(argv, io).then(
     (code) => {

@@ -4,6 +4,7 @@ import { formatExitCodeTable } from '../runner/exit-codes.js'
 import { runTests, type RunOptions } from '../runner/run.js'
 import type { CliIO } from './cli-io.js'
 import { CliExit } from './cli-io.js'
+import { runFor, wantsCluster } from './cluster-run.js'
 import { curlTestFile } from './curl-command.js'
 import { durationMs, positiveInt } from './options.js'
 import { addReportOptions, setUpReports, type ReportFlags } from './report-options.js'
@@ -58,7 +59,9 @@ export function runCommand(io: CliIO): Command {
     .addOption(new Option('--snapshot-interval <time>', 'how often workers report').argParser(durationMs('--snapshot-interval')).hideHelp()))
     .addHelpText('after', EXAMPLES)
     .action(async (test: string | undefined, flags: RunFlags & { snapshotInterval?: number }) => {
-      if ((test === undefined) === (flags.curl === undefined)) {
+      // --ping-broker, --attach … need no test.
+      const clusterOnly = test === undefined && flags.curl === undefined && wantsCluster(flags)
+      if (!clusterOnly && (test === undefined) === (flags.curl === undefined)) {
         throw new UsageError(test === undefined ? 'no test given' : 'give a test or --curl, not both', 'loads-runner module.Class.method, or loads-runner --curl \'curl https://…\'')
       }
       const reports = await setUpReports(flags, io)
@@ -73,7 +76,7 @@ export function runCommand(io: CliIO): Command {
       if (flags.snapshotInterval !== undefined) options.snapshotIntervalMs = flags.snapshotInterval
       options.insecure = flags.insecure ?? false
       options.quiet = flags.quiet ?? false
-      const code = await runTests(options, {
+      const code = await runFor(curl?.file ?? test, flags, io)(options, {
         stdout: io.stdout,
         stderr: io.stderr,
         isTTY: io.isTTY,

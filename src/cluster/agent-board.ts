@@ -1,0 +1,194 @@
+import type { Snapshot } from '../stats/types.js'
+import type { AgentEvent, FinishReason } from './protocol.js'
+
+/** Where one agent stands in a run. */
+export type AgentRunState = 'starting' | 'running' | FinishReason | 'failed' | 'lost' | 'refused'
+
+export interface AgentRow {
+  agentId: string
+  state: AgentRunState
+  hits: number
+  networkErrors: number
+  tests: { run: number; failures: number; errors: number }
+  step: number
+  /** When we last heard of it (heartbeat, snapshot or event), ms since epoch. */
+  lastHeardMs: number
+  /** Why it failed, was refused or lost. */
+  message: string | undefined
+}
+
+/** States after which an agent sends nothing more for the run. */
+const TERMINAL: ReadonlySet<AgentRunState> = new Set(['done', 'stopped', 'runner-lost', 'broker-lost', 'purged', 'failed', 'lost', 'refused'])
+
+/**
+ * The runner's view of every agent of a run: its state and its own totals (for the per-agent
+ * lines), fed by the same stored snapshots and events that feed the aggregator.
+ */
+export class AgentBoard {
+  readonly #rows = new Map<string, AgentRow>()
+  /** Seqs seen per snapshot source, so a redelivered snapshot is not counted twice here either. */
+  readonly #seen = new Map<string, Set<number>>()
+  #maxStep = -1
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The agents the run was sent to: the run is over once each of them is. */
+  expect(agentIds: readonly string[]): void {
+    for (const id of agentIds) this.#row(id)
+  }
+
+  get agentIds(): string[] {
+    return [...this.#rows.keys()]
+  }
+
+  row(agentId: string): AgentRow | undefined {
+    return this.#rows.get(agentId)
+  }
+
+  rows(): AgentRow[] {
+    return [...this.#rows.values()]
+  }
+
+  heard(agentId: string, atMs = this.now()): void {
+    const row = this.#rows.get(agentId)
+    if (row) row.lastHeardMs = Math.max(row.lastHeardMs, atMs)
+  }
+
+  /** Counts a snapshot into its agent's totals; false if it was seen before. */
+  addSnapshot(agentId: string, snapshot: Snapshot): boolean {
+    let seen = this.#seen.get(snapshot.source)
+    if (!seen) this.#seen.set(snapshot.source, (seen = new Set()))
+    if (seen.has(snapshot.seq)) return false
+    seen.add(snapshot.seq)
+    const row = this.#row(agentId)
+    if (row.state === 'starting') row.state = 'running'
+    for (const e of snapshot.endpoints) {
+      row.hits += e.hits
+      row.networkErrors += e.errors
+    }
+    row.tests.run += snapshot.tests.run
+    row.tests.failures += snapshot.tests.failures
+    row.tests.errors += snapshot.tests.errors
+    row.step = Math.max(row.step, snapshot.step)
+    this.heard(agentId)
+    return true
+  }
+
+  /** Applies an event; returns the step index when it is the first time any agent reached it. */
+  addEvent(event: AgentEvent): number | undefined {
+    const row = this.#row(event.agentId)
+    this.heard(event.agentId)
+    switch (event.event) {
+      case 'started':
+        if (row.state === 'starting') row.state = 'running'
+        break
+      case 'step':
+        row.step = Math.max(row.step, event.step)
+        if (event.step > this.#maxStep) {
+          this.#maxStep = event.step
+          return event.step
+        }
+        break
+      case 'finished':
+        // A lost agent that turns up again and finishes is finished after all.
+        row.state = event.reason
+        break
+      case 'failed':
+        row.state = 'failed'
+        row.message = event.message
+        break
+      case 'refused':
+        row.state = 'refused'
+        row.message = event.message
+        break
+      case 'lost':
+        if (!this.isTerminal(event.agentId)) {
+          row.state = 'lost'
+          row.message = `no heartbeat for ${(event.silentMs / 1000).toFixed(1)} s`
+        }
+        break
+    }
+    return undefined
+  }
+
+  isTerminal(agentId: string): boolean {
+    const row = this.#rows.get(agentId)
+    return row !== undefined && TERMINAL.has(row.state)
+  }
+
+  allDone(): boolean {
+    return this.#rows.size > 0 && [...this.#rows.keys()].every((id) => this.isTerminal(id))
+  }
+
+  /** Some agent's results are missing: lost, failed, refused, or cut off from its runner or broker. */
+  partial(): boolean {
+    return this.rows().some((r) => r.state !== 'done' && r.state !== 'stopped' && r.state !== 'purged')
+  }
+
+  /** Any agent stopped on request (Ctrl-C, --purge-broker). */
+  interrupted(): boolean {
+    return this.rows().some((r) => r.state === 'stopped' || r.state === 'purged')
+  }
+
+  /** The per-agent lines under the summary. */
+  lines(): string[] {
+    const rows = this.rows().sort((a, b) => a.agentId.localeCompare(b.agentId))
+    if (rows.length === 0) return []
+    const counts = new Map<string, number>()
+    for (const r of rows) counts.set(describe(r.state), (counts.get(describe(r.state)) ?? 0) + 1)
+    const head = `Agents: ${rows.length} (${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')})`
+    const idWidth = Math.max(5, ...rows.map((r) => r.agentId.length))
+    const table = [
+      `  ${'AGENT'.padEnd(idWidth)}  ${'HITS'.padStart(9)}  ${'ERRORS'.padStart(7)}  ${'FAILURES'.padStart(8)}  STATE`,
+      ...rows.map(
+        (r) =>
+          `  ${r.agentId.padEnd(idWidth)}  ${String(r.hits).padStart(9)}  ${String(r.tests.errors).padStart(7)}  ${String(r.tests.failures).padStart(8)}  ${stateText(r)}`,
+      ),
+    ]
+    return [head, ...table]
+  }
+
+  #row(agentId: string): AgentRow {
+    let row = this.#rows.get(agentId)
+    if (!row) {
+      row = {
+        agentId,
+        state: 'starting',
+        hits: 0,
+        networkErrors: 0,
+        tests: { run: 0, failures: 0, errors: 0 },
+        step: 0,
+        lastHeardMs: this.now(),
+        message: undefined,
+      }
+      this.#rows.set(agentId, row)
+    }
+    return row
+  }
+}
+
+function describe(state: AgentRunState): string {
+  switch (state) {
+    case 'done':
+      return 'finished'
+    case 'runner-lost':
+      return 'stopped (runner lost)'
+    case 'broker-lost':
+      return 'stopped (broker lost)'
+    default:
+      return state
+  }
+}
+
+function stateText(r: AgentRow): string {
+  switch (r.state) {
+    case 'lost':
+      return `lost: ${r.message ?? 'no heartbeat'}; its results up to its last snapshot are kept`
+    case 'failed':
+      return `failed: ${r.message ?? ''}`
+    case 'refused':
+      return `refused the run: ${r.message ?? ''}`
+    default:
+      return describe(r.state)
+  }
+}

@@ -1,0 +1,288 @@
+/**
+ * A cluster agent (`loads-agent`): registers with the broker, heartbeats, waits for runs. A run
+ * arrives as a bundle; the agent runs the whole plan on its own worker threads (the LocalEngine of
+ * a local run) and stores every snapshot in the run's stream. It stops the load on its own when
+ * it stops hearing its runner, or loses the broker for too long: a load test must never keep
+ * hitting a service after its controller is gone.
+ */
+import os from 'node:os'
+import path from 'node:path'
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream'
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
+import { writeBundle } from '../case/bundle.js'
+import { LoadsError } from '../errors.js'
+import { LocalEngine, TestLoadError } from '../runner/local-engine.js'
+import { loadChecked } from '../runner/prepare-test.js'
+import { receiveBundle } from './bundle-transfer.js'
+import { ConnectionWatch } from './connection-watch.js'
+import { checkAgentSecurity, connectBroker, type BrokerOptions } from './nats-connection.js'
+import { Outbox } from './outbox.js'
+import {
+  BROKER_LOSS_LIMIT_MS,
+  decode,
+  encode,
+  HEARTBEAT_MS,
+  LOADS_VERSION,
+  safeToken,
+  SILENCE_LIMIT_MS,
+  subjects,
+  type AgentEvent,
+  type AgentHeartbeat,
+  type AgentInfo,
+  type AgentState,
+  type ControlMessage,
+  type FinishReason,
+  type PingReply,
+  type PurgeReply,
+  type RunReply,
+  type RunRequest,
+  type SnapshotMessage,
+} from './protocol.js'
+
+export interface AgentOptions {
+  broker: BrokerOptions
+  /** Worker threads per run; default one per core (never more than a step has users). */
+  workers?: number
+  /** The version announced and checked; defaults to this package's (tests fake another). */
+  version?: string
+  /** Where bundles are written. */
+  dir?: string
+  log: (line: string) => void
+}
+
+interface CurrentRun {
+  request: RunRequest
+  engine: LocalEngine | undefined
+  supervised: boolean
+  lastRunnerMs: number
+  stopReason: FinishReason | undefined
+  control: Subscription
+  events: number
+  done: Promise<void>
+}
+
+export class Agent {
+  readonly id = safeToken(`${os.hostname()}-${process.pid}`)
+  readonly version: string
+  readonly #startedMs = Date.now()
+  #nc: NatsConnection | undefined
+  #js: JetStreamClient | undefined
+  #watch: ConnectionWatch | undefined
+  #outbox: Outbox | undefined
+  #state: AgentState = 'idle'
+  #run: CurrentRun | undefined
+  #timers: NodeJS.Timeout[] = []
+  #closed = false
+
+  constructor(private readonly options: AgentOptions) {
+    this.version = options.version ?? LOADS_VERSION
+  }
+
+  /** Connects (waiting for the broker if it is not up yet) and starts answering. */
+  async start(): Promise<void> {
+    checkAgentSecurity(this.options.broker)
+    this.log(`agent ${this.id}: connecting to ${this.options.broker.servers.join(', ')} (waiting for the broker if it is not up yet)`)
+    const nc = await connectBroker(this.options.broker, { name: `loads-agent ${this.id}`, waitForBroker: true })
+    this.#nc = nc
+    this.#js = jetstream(nc)
+    this.#watch = new ConnectionWatch(nc)
+    this.#outbox = new Outbox(this.#js, (line) => this.log(line))
+    this.#watch.onChange((e) => this.log(e === 'disconnect' ? 'lost the broker; reconnecting' : `reconnected to ${nc.getServer()}`))
+
+    nc.subscribe(subjects.ping, { callback: (_e, m) => this.#reply<PingReply>(m, { type: 'agent.info', runId: this.#run?.request.runId ?? null, agentId: this.id, info: this.info() }) })
+    nc.subscribe(subjects.purge, {
+      callback: (_e, m) => {
+        const runId = this.#run?.request.runId ?? null
+        this.#reply<PurgeReply>(m, { type: 'purge.reply', runId, agentId: this.id })
+        if (runId) this.#stopRun('purged', 'purged by --purge-broker')
+      },
+    })
+    nc.subscribe(subjects.runRequest(this.id), { callback: (_e, m) => void this.#onRunRequest(m) })
+    await nc.flush()
+
+    this.#heartbeat()
+    this.#timers.push(setInterval(() => this.#heartbeat(), HEARTBEAT_MS))
+    this.#timers.push(setInterval(() => this.#supervise(), 250))
+    this.log(`agent ${this.id} (Loads ${this.version}, ${this.#workersDefault()} workers) connected to ${nc.getServer()}; waiting for runs`)
+  }
+
+  info(): AgentInfo {
+    return {
+      agentId: this.id,
+      host: os.hostname(),
+      pid: process.pid,
+      version: this.version,
+      cores: os.availableParallelism(),
+      workers: this.#workersDefault(),
+      state: this.#state,
+      runId: this.#run?.request.runId ?? null,
+      address: this.#run?.request.address ?? null,
+      startedMs: this.#startedMs,
+    }
+  }
+
+  /** Stops a run in progress (its results are stored), then leaves the broker. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    const run = this.#run
+    if (run) {
+      this.#stopRun('stopped', 'the agent is shutting down')
+      await Promise.race([run.done, new Promise((r) => setTimeout(r, 20_000))])
+    }
+    for (const t of this.#timers) clearInterval(t)
+    await this.#outbox?.flushed()
+    await this.#nc?.drain().catch(() => {})
+  }
+
+  /** Resolves when the connection is closed for good. */
+  async closed(): Promise<void> {
+    await this.#nc?.closed()
+  }
+
+  private log(line: string): void {
+    this.options.log(`${new Date().toISOString()} ${line}`)
+  }
+
+  #workersDefault(): number {
+    return this.options.workers ?? os.availableParallelism()
+  }
+
+  #reply<T>(m: Msg, message: T): void {
+    try {
+      m.respond(encode(message))
+    } catch {
+      // The requester is gone or we are disconnected; it will ask again.
+    }
+  }
+
+  #heartbeat(): void {
+    if (!this.#nc || this.#nc.isClosed()) return
+    const hb: AgentHeartbeat = { type: 'agent.heartbeat', runId: this.#run?.request.runId ?? null, agentId: this.id, info: this.info() }
+    try {
+      this.#nc.publish(subjects.heartbeat(this.id), encode(hb))
+    } catch {
+      // Disconnected: the next one goes out after the reconnect.
+    }
+  }
+
+  #supervise(): void {
+    const run = this.#run
+    if (!run || run.stopReason || !this.#watch) return
+    const outage = this.#watch.outageMs()
+    if (outage > BROKER_LOSS_LIMIT_MS) {
+      this.#stopRun('broker-lost', `the broker has been unreachable for ${(outage / 1000).toFixed(0)} s: stopping the load`)
+      return
+    }
+    if (!run.supervised) return
+    const silence = this.#watch.silenceMs(run.lastRunnerMs)
+    if (silence > SILENCE_LIMIT_MS) {
+      this.#stopRun('runner-lost', `no heartbeat from the runner of ${run.request.runId} for ${(silence / 1000).toFixed(1)} s: stopping the load`)
+    }
+  }
+
+  async #onRunRequest(m: Msg): Promise<void> {
+    const req = decode<RunRequest>(m.data)
+    if (!req || req.type !== 'run.request') return
+    const refuse = (code: string, message: string, detail = ''): void => {
+      this.log(`refused run ${req.runId}: ${message}`)
+      this.#reply<RunReply>(m, { type: 'run.reply', runId: req.runId, agentId: this.id, ok: false, code, message, detail })
+    }
+    if (req.version !== this.version) {
+      refuse('LOADS_ERR_VERSION', `agent ${this.id} runs Loads ${this.version}, the runner ${req.version}: install the same version on both`)
+      return
+    }
+    if (this.#state !== 'idle' || this.#closed) {
+      refuse('LOADS_ERR_AGENT_BUSY', `agent ${this.id} is busy with run ${this.#run?.request.runId ?? '(closing)'}`)
+      return
+    }
+    this.#state = 'running'
+    let bundleFile: string
+    try {
+      const code = await receiveBundle(this.#nc!, req.runId, this.id, req.bundle)
+      bundleFile = writeBundle({ code, hash: req.bundle.hash }, this.options.dir ?? path.join(os.tmpdir(), `loads-agent-${this.id}`))
+      await loadChecked(bundleFile, req.bundle.entry, path.dirname(req.bundle.entry))
+    } catch (err) {
+      this.#state = 'idle'
+      const e = err as Error & { detail?: string }
+      refuse(err instanceof LoadsError ? err.code : 'LOADS_ERR_TEST_LOAD', `agent ${this.id} could not load the test: ${e.message}`, e.detail ?? '')
+      return
+    }
+    this.#begin(req, bundleFile)
+    this.#reply<RunReply>(m, { type: 'run.reply', runId: req.runId, agentId: this.id, ok: true })
+  }
+
+  #begin(req: RunRequest, bundleFile: string): void {
+    const nc = this.#nc!
+    const outbox = this.#outbox!
+    let resolveDone!: () => void
+    const run: CurrentRun = {
+      request: req,
+      engine: undefined,
+      supervised: req.supervised,
+      lastRunnerMs: Date.now(),
+      stopReason: undefined,
+      control: nc.subscribe(subjects.control(req.runId), { callback: (_e, msg) => this.#onControl(run, msg) }),
+      events: 0,
+      done: new Promise<void>((r) => (resolveDone = r)),
+    }
+    this.#run = run
+    const maxUsers = Math.max(...req.plan.steps.map((s) => s.users))
+    const workers = Math.max(1, Math.min(req.workers ?? this.#workersDefault(), maxUsers))
+    const event = (e: AgentEvent): void => outbox.push(subjects.runEvent(req.runId, this.id), e, `event:${this.id}:${run.events++}`)
+    run.engine = new LocalEngine({
+      bundleFile,
+      config: req.config,
+      plan: req.plan,
+      workers,
+      sourcePrefix: `${this.id}/`,
+      onSnapshot: (snapshot) => {
+        const msg: SnapshotMessage = { type: 'run.snapshot', runId: req.runId, agentId: this.id, snapshot }
+        outbox.push(subjects.runSnapshot(req.runId, this.id), msg, `snapshot:${snapshot.source}:${snapshot.seq}`)
+      },
+      onStep: (step) => event({ type: 'run.event', runId: req.runId, agentId: this.id, event: 'step', atMs: Date.now(), step }),
+    })
+    this.log(`run ${req.runId}: ${req.address}, ${workers} workers${req.supervised ? '' : ' (detached)'}`)
+    event({ type: 'run.event', runId: req.runId, agentId: this.id, event: 'started', atMs: Date.now(), workers })
+    void run.engine
+      .run()
+      .then(
+        () => event({ type: 'run.event', runId: req.runId, agentId: this.id, event: 'finished', atMs: Date.now(), reason: run.stopReason ?? 'done' }),
+        (err: unknown) => {
+          const e = err instanceof Error ? err : new Error(String(err))
+          const detail = err instanceof TestLoadError ? err.detail : (e.stack ?? '')
+          this.log(`run ${req.runId} failed: ${e.message}`)
+          event({ type: 'run.event', runId: req.runId, agentId: this.id, event: 'failed', atMs: Date.now(), message: e.message, detail })
+        },
+      )
+      .then(() => outbox.flushed())
+      .finally(() => {
+        run.control.unsubscribe()
+        this.#run = undefined
+        this.#state = 'idle'
+        this.log(`run ${req.runId} ${run.stopReason ?? 'done'}; idle`)
+        this.#heartbeat()
+        resolveDone()
+      })
+  }
+
+  #onControl(run: CurrentRun, msg: Msg): void {
+    const control = decode<ControlMessage>(msg.data)
+    if (!control || control.type !== 'control' || control.runId !== run.request.runId) return
+    run.lastRunnerMs = Date.now()
+    if (control.action === 'stop') this.#stopRun('stopped', 'stopped by the runner')
+    if (control.action === 'detach') {
+      run.supervised = false
+      this.log(`run ${run.request.runId}: the runner detached; going on without it`)
+    }
+  }
+
+  #stopRun(reason: FinishReason, why: string): void {
+    const run = this.#run
+    if (!run || run.stopReason) return
+    run.stopReason = reason
+    this.#state = 'stopping'
+    this.log(`run ${run.request.runId}: ${why}`)
+    run.engine?.stop()
+  }
+}

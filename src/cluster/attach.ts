@@ -1,0 +1,131 @@
+/**
+ * `--attach [RUN_ID]`: follows a run someone else started (a `--detach`ed one, or one whose
+ * runner died) from its stream — every stored snapshot replayed, then live ones — to the same
+ * progress line, summary and per-agent lines as the runner that started it would have printed.
+ */
+import type { NatsConnection } from '@nats-io/transport-node'
+import { plannedRuns } from '../load/plan.js'
+import { ConsoleReporter } from '../report/console/console-reporter.js'
+import type { Reporter, RunInfo, RunOutcome } from '../report/reporter.js'
+import { formatThresholdLines } from '../report/thresholds/threshold-set.js'
+import { ExitCode, finalExitCode } from '../runner/exit-codes.js'
+import type { RunIO } from '../runner/run.js'
+import { Aggregator } from '../stats/aggregator.js'
+import { openJetStream } from './cluster-engine.js'
+import { ConnectionWatch } from './connection-watch.js'
+import { connectBroker, type BrokerOptions } from './nats-connection.js'
+import { RunControl } from './run-control.js'
+import { findRun } from './run-stream.js'
+import { RunWatcher } from './run-watcher.js'
+import { ClusterError } from './submit-run.js'
+
+export interface AttachOptions {
+  broker: BrokerOptions
+  /** A run id or a unique prefix of one; the newest run when undefined. */
+  runId: string | undefined
+  quiet: boolean
+  /** Aborting it stops the run (the agents stop; the summary follows). */
+  stopSignal?: AbortSignal
+  /** Aborting it leaves the run going and returns. */
+  detachSignal?: AbortSignal
+  notice(line: string): void
+}
+
+export interface AttachResult {
+  runId: string
+  exitCode: number
+  detached: boolean
+}
+
+export async function attachRun(o: AttachOptions, io: RunIO): Promise<AttachResult> {
+  const nc = await connectBroker(o.broker, { name: 'loads-runner --attach' })
+  try {
+    return await follow(nc, o, io)
+  } finally {
+    await nc.drain().catch(() => {})
+  }
+}
+
+async function follow(nc: NatsConnection, o: AttachOptions, io: RunIO): Promise<AttachResult> {
+  const { js, jsm } = await openJetStream(nc)
+  const found = await findRun(jsm, o.runId)
+  if ('error' in found) throw new ClusterError(found.error, 'list the runs with --ping-broker', 'LOADS_ERR_RUN_NOT_FOUND')
+  const meta = found.meta
+  if (!meta) throw new ClusterError(`run ${found.runId} is still being submitted (it has no description yet)`, 'try again in a moment', 'LOADS_ERR_RUN_NOT_FOUND')
+
+  const tests = meta.config.tests
+  const runs = plannedRuns(meta.plan)
+  const info: RunInfo = { runId: meta.runId, address: meta.address, tests, plan: meta.plan, mode: 'cluster', workers: 0, startMs: meta.startMs }
+  const duration = meta.plan.steps.every((s) => s.durationMs !== undefined) ? meta.plan.steps.reduce((t, s) => t + s.durationMs!, 0) : undefined
+  const aggregator = new Aggregator({ startMs: meta.startMs })
+  const reporters: Reporter[] = [
+    new ConsoleReporter({
+      stream: io.stdout,
+      isTTY: io.isTTY,
+      columns: io.columns,
+      quiet: o.quiet,
+      plannedRuns: runs === undefined ? undefined : runs * tests.length * meta.agents.length,
+      plannedDurationMs: duration,
+    }),
+    ...(io.reporters ?? []),
+  ]
+  io.stdout.write(`attached to run ${meta.runId}: ${meta.address} on ${meta.agents.length} agents, started ${new Date(meta.startMs).toISOString()}\n`)
+  for (const r of reporters) await r.onRunStart?.(info)
+
+  const watcher = new RunWatcher({
+    nc,
+    js,
+    jsm,
+    watch: new ConnectionWatch(nc),
+    runId: meta.runId,
+    onSnapshot: (s) => {
+      if (!aggregator.add(s)) return
+      for (const r of reporters) r.onSnapshot?.(s, aggregator)
+    },
+    onStep: (i) => {
+      for (const r of reporters) r.onStep?.(i)
+    },
+    onNotice: o.notice,
+  })
+  watcher.expect(meta.agents)
+  await watcher.start()
+  await watcher.caughtUp()
+  watcher.judgeSilence()
+
+  const control = new RunControl(nc, meta.runId)
+  let stopped = false
+  const onStop = (): void => {
+    stopped = true
+    control.stop()
+    // Repeat the stop every second until the agents are done (one of them may be reconnecting).
+    control.start()
+  }
+  if (o.stopSignal?.aborted) onStop()
+  o.stopSignal?.addEventListener('abort', onStop, { once: true })
+  const detached = new Promise<'detached'>((resolve) => {
+    if (o.detachSignal?.aborted) resolve('detached')
+    o.detachSignal?.addEventListener('abort', () => resolve('detached'), { once: true })
+  })
+  try {
+    const how = await Promise.race([watcher.done().then(() => 'done' as const), detached])
+    if (how === 'detached') return { runId: meta.runId, exitCode: 0, detached: true }
+  } finally {
+    o.stopSignal?.removeEventListener('abort', onStop)
+    control.close()
+    await watcher.close()
+  }
+
+  const summary = aggregator.summary()
+  const thresholds = io.thresholds?.judge(summary, aggregator.encodedHistograms()) ?? []
+  const interrupted = stopped || watcher.end?.interrupted === true || watcher.board.interrupted()
+  const exitCode = finalExitCode({
+    interrupted,
+    engineCode: watcher.board.partial() ? ExitCode.PARTIAL : undefined,
+    testFailures: summary.tests.errors + summary.tests.failures,
+    thresholdsFailed: thresholds.some((t) => !t.pass),
+  })
+  const notes = [...watcher.board.lines(), ...formatThresholdLines(thresholds, undefined)]
+  const outcome: RunOutcome = { summary, exitCode, interrupted, notes, thresholds }
+  for (const r of reporters) await r.onRunEnd?.(outcome, aggregator)
+  return { runId: meta.runId, exitCode, detached: false }
+}

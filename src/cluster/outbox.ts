@@ -1,0 +1,80 @@
+import type { JetStreamClient } from '@nats-io/jetstream'
+import { encode } from './protocol.js'
+
+interface Pending {
+  subject: string
+  data: Uint8Array
+  /** JetStream's de-duplication id: a retry after a lost ack is stored once. */
+  msgId: string
+  firstFailureMs: number | undefined
+}
+
+/** How long one message is retried (broker down, stream leader moving) before it is given up. */
+const GIVE_UP_AFTER_MS = 120_000
+const RETRY_DELAY_MS = 250
+const ACK_TIMEOUT_MS = 2000
+
+/**
+ * Publishes to JetStream one message at a time, in order, each until the broker acknowledged it
+ * (stored): a broker restart delays snapshots but loses none, and a retry whose first attempt was
+ * stored after all is dropped by the stream's de-duplication (the message id), then by the
+ * aggregator (source + seq). In order matters: an agent's `finished` event is stored after its
+ * last snapshot, so whoever reads it has every snapshot before it.
+ */
+export class Outbox {
+  readonly #queue: Pending[] = []
+  #running = false
+  #idle: (() => void)[] = []
+  #dropped = 0
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly log: (line: string) => void = () => {},
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Messages given up on after retrying for two minutes. */
+  get dropped(): number {
+    return this.#dropped
+  }
+
+  get pending(): number {
+    return this.#queue.length
+  }
+
+  push(subject: string, message: unknown, msgId: string): void {
+    this.#queue.push({ subject, data: encode(message), msgId, firstFailureMs: undefined })
+    if (!this.#running) void this.#drain()
+  }
+
+  /** Resolves once every message pushed so far is stored (or given up). */
+  flushed(): Promise<void> {
+    if (this.#queue.length === 0 && !this.#running) return Promise.resolve()
+    return new Promise((resolve) => this.#idle.push(resolve))
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true
+    while (this.#queue.length > 0) {
+      const head = this.#queue[0]!
+      try {
+        await this.js.publish(head.subject, head.data, { msgID: head.msgId, timeout: ACK_TIMEOUT_MS })
+        this.#queue.shift()
+      } catch (err) {
+        const now = this.now()
+        head.firstFailureMs ??= now
+        if (now - head.firstFailureMs > GIVE_UP_AFTER_MS) {
+          this.#queue.shift()
+          this.#dropped++
+          this.log(`could not store ${head.subject} for ${GIVE_UP_AFTER_MS / 1000} s (${(err as Error).message}): dropped`)
+        } else {
+          await new Promise((r) => setTimeout(r, RETRY_DELAY_MS))
+        }
+      }
+    }
+    this.#running = false
+    const idle = this.#idle
+    this.#idle = []
+    for (const resolve of idle) resolve()
+  }
+}
