@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import Ajv2020 from 'ajv/dist/2020.js'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -95,6 +96,18 @@ describe('JSON result', () => {
     expect(r.histograms.endpoints.map((h) => `${h.method} ${h.name}`)).toEqual(['GET /items/{id}', 'POST /login'])
     expect(r.summary.errors[0]).toMatchObject({ kind: 'AssertionError', count: 12 })
     expect(r.thresholds).toEqual([expect.objectContaining({ threshold: 'p95<1s', pass: true })])
+  })
+
+  it('matches the JSON Schema shipped in schema/, merged results too', () => {
+    const schema = JSON.parse(readFileSync(new URL('../../schema/loads-result.schema.json', import.meta.url), 'utf8')) as object
+    const validate = new Ajv2020({ allErrors: true }).compile(schema)
+    const agg = new Aggregator({ startMs: INFO.startMs })
+    record(agg, 'worker-0', 300, (i) => 1 + (i % 20))
+    const one = JSON.parse(formatJson(result(agg, ['p95<1s', 'GET /x:errors<1%']))) as RunResult
+    for (const r of [one, mergeResults([one, one])]) {
+      expect(validate(r), JSON.stringify(validate.errors)).toBe(true)
+    }
+    expect(validate({ ...one, version: 2 })).toBe(false)
   })
 
   it('refuses files that are not Loads results, or of another version', () => {
