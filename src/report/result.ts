@@ -65,7 +65,7 @@ export function runMeta(info: RunInfo): RunMeta {
     runId: info.runId,
     address: info.address,
     tests: info.tests.map((t) => ({ className: t.className, methodName: t.methodName })),
-    plan: { steps: info.plan.steps.map((s) => ({ ...s })) },
+    plan: { ...info.plan, steps: info.plan.steps.map((s) => ({ ...s })) },
     mode: info.mode,
     workers: info.workers,
     startMs: info.startMs,
