@@ -7,7 +7,10 @@
 /** What the request sends. The kind decides how the generated code spells it. */
 export type RequestBody =
   | { readonly kind: 'none' }
-  /** JSON text that round-trips through JSON.parse/stringify without losing meaning. */
+  /**
+   * JSON text that JSON.stringify writes back byte for byte (compact, as browsers and most clients
+   * send it), so `json:` in the generated test sends the same body. Pretty-printed JSON is `text`.
+   */
   | { readonly kind: 'json'; readonly value: unknown }
   /** An `application/x-www-form-urlencoded` body that URLSearchParams reproduces byte for byte. */
   | { readonly kind: 'form'; readonly fields: Readonly<Record<string, string>> }
@@ -69,7 +72,8 @@ export function classifyBody(bytes: Uint8Array, contentType: string | undefined)
   if (text === undefined) return { kind: 'binary', bytes }
   if (contentType !== undefined && JSON_TYPE.test(contentType)) {
     const value = safeJson(text)
-    if (value !== undefined) return { kind: 'json', value }
+    // `json:` sends JSON.stringify's bytes: only a document already written that way keeps its length.
+    if (value !== undefined && JSON.stringify(value) === text) return { kind: 'json', value }
   }
   if (contentType !== undefined && FORM_TYPE.test(contentType)) {
     const fields = exactForm(text)

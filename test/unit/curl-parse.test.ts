@@ -195,14 +195,15 @@ const cases: Case[] = [
     ],
   },
   {
-    name: '--data-binary @file keeps the file as is (pretty JSON becomes a json body)',
+    // Regression: a json body would be re-serialised compactly, sending other bytes than curl.
+    name: '--data-binary @file keeps the file as is (pretty JSON stays text, byte for byte)',
     command: "curl -X PUT -H 'Content-Type: application/json' --data-binary @payload.json https://api.example.com/deployments/7",
     expected: [
       spec({
         method: 'PUT',
         url: 'https://api.example.com/deployments/7',
         headers: { 'Content-Type': 'application/json' },
-        body: { kind: 'json', value: { name: 'loads', replicas: 3, tags: ['perf', 'http'] } },
+        body: { kind: 'text', text: '{\n  "name": "loads",\n  "replicas": 3,\n  "tags": ["perf", "http"]\n}\n' },
       }),
     ],
   },
@@ -436,6 +437,19 @@ const cases: Case[] = [
       spec({
         url: 'https://files.example.com/big.iso',
         headers: { Authorization: 'Bearer abc.def', Range: 'bytes=0-1023' },
+      }),
+    ],
+  },
+  {
+    // Regression: curl turns -r into Content-Range when it sends data (and checked by the e2e comparison).
+    name: '-r with data sends Content-Range with the body length, not Range',
+    command: "curl -X PATCH -r 0-99 -d 'n=1' https://files.example.com/part",
+    expected: [
+      spec({
+        method: 'PATCH',
+        url: 'https://files.example.com/part',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Range': 'bytes 0-99/3' },
+        body: { kind: 'form', fields: { n: '1' } },
       }),
     ],
   },

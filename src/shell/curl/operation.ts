@@ -91,7 +91,9 @@ function toRequest(op: Operation, context: OperationContext, rawUrl: string, pos
   if (op.bearer !== undefined) internal.push(['Authorization', `Bearer ${op.bearer}`])
   if (op.userAgent !== undefined && op.userAgent !== '') internal.push(['User-Agent', op.userAgent])
   if (op.referer !== undefined && op.referer !== '') internal.push(['Referer', op.referer])
-  if (op.range !== undefined) internal.push(['Range', `bytes=${op.range}`])
+  // curl asks for a range on a GET or HEAD only; an upload says which range it is (below).
+  const sendsData = op.dataSeen && !op.get
+  if (op.range !== undefined && !sendsData && op.form.length === 0) internal.push(['Range', `bytes=${op.range}`])
   if (op.compressed) internal.push(['Accept-Encoding', 'gzip, deflate, br'])
 
   let body: Buffer | undefined
@@ -99,10 +101,11 @@ function toRequest(op: Operation, context: OperationContext, rawUrl: string, pos
     const multipart = buildMultipart(op.form)
     body = multipart.body
     internal.push(['Content-Type', `multipart/form-data; boundary=${multipart.boundary}`])
-  } else if (op.dataSeen && !op.get) {
+  } else if (sendsData) {
     body = Buffer.concat(op.data)
     if (op.json) internal.push(['Content-Type', 'application/json'], ['Accept', 'application/json'])
     else internal.push(['Content-Type', 'application/x-www-form-urlencoded'])
+    if (op.range !== undefined) internal.push(['Content-Range', `bytes ${op.range}/${body.length}`])
   }
 
   const headers: Record<string, string> = {}
