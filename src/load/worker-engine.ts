@@ -1,6 +1,6 @@
 import { isAssertionError } from '../case/assertion-error.js'
 import { userStack } from '../case/stack.js'
-import { bindTestContext, type TestCase } from '../case/test-case.js'
+import { bindTestContext, TestCase } from '../case/test-case.js'
 import { Session } from '../http/session.js'
 import type { Recorder } from '../stats/recorder.js'
 import type { Step } from './plan.js'
@@ -17,6 +17,18 @@ interface BoundTest {
   baseUrl: string | undefined
   instance: TestCase
   method: () => unknown
+  /** False when the class keeps TestCase's empty setUp / tearDown: the run skips the call. */
+  hasSetUp: boolean
+  hasTearDown: boolean
+}
+
+/** A user's test run in progress, as the watchdog sees it (one object per user, reused). */
+interface RunWatch {
+  session: Session
+  label: string
+  startMs: number
+  /** Rejects the run in progress; null between runs. */
+  cutOff: ((err: Error) => void) | null
 }
 
 /**
@@ -30,6 +42,9 @@ export class WorkerEngine {
   private readonly classes: Map<string, typeof TestCase>
   private readonly setUpDone = new Set<typeof TestCase>()
   private activeUsers = 0
+  /** One per running user: `--test-timeout` is enforced by one timer for all, not one per run. */
+  private readonly watches = new Set<RunWatch>()
+  private watchdog: NodeJS.Timeout | undefined
   private readonly anyInsecureClass: boolean
 
   constructor(
@@ -67,8 +82,28 @@ export class WorkerEngine {
     if (this.stopping || step.users === 0) return
     const deadline = step.durationMs !== undefined ? Date.now() + step.durationMs : Infinity
     const users: Promise<void>[] = []
-    for (let i = 0; i < step.users; i++) users.push(this.runUser(i, step.hits ?? Infinity, deadline))
-    await Promise.all(users)
+    const limitMs = this.config.testTimeoutMs
+    // Checked a few times per timeout: a run is cut off at most ~10% (and ≤ 1 s) late.
+    this.watchdog ??= setInterval(() => this.cutOffLateRuns(), Math.min(1000, Math.max(5, limitMs / 10)))
+    try {
+      for (let i = 0; i < step.users; i++) users.push(this.runUser(i, step.hits ?? Infinity, deadline))
+      await Promise.all(users)
+    } finally {
+      clearInterval(this.watchdog)
+      this.watchdog = undefined
+    }
+  }
+
+  private cutOffLateRuns(): void {
+    const limitMs = this.config.testTimeoutMs
+    const now = performance.now()
+    for (const watch of this.watches) {
+      const cutOff = watch.cutOff
+      if (cutOff === null || now - watch.startMs < limitMs) continue
+      watch.cutOff = null
+      watch.session.abort()
+      cutOff(new TestTimeoutError(`${watch.label} did not settle within ${limitMs} ms: cut off`))
+    }
   }
 
   /** Stop: no new runs start, in-flight requests are aborted (and still recorded). */
@@ -86,17 +121,20 @@ export class WorkerEngine {
       ...(this.config.serverUrl !== undefined ? { baseUrl: this.config.serverUrl } : {}),
     })
     this.sessions.add(session)
+    const watch: RunWatch = { session, label: '', startMs: 0, cutOff: null }
+    this.watches.add(watch)
     this.recorder.setActiveUsers(++this.activeUsers)
     try {
       const tests = this.bindTests(session, userIndex)
       for (let run = 0; run < hits && !this.stopping && Date.now() < deadline; run++) {
         for (const test of tests) {
           if (this.stopping) break
-          await this.runOnce(test, session)
+          await this.runOnce(test, session, watch)
         }
       }
     } finally {
       this.recorder.setActiveUsers(--this.activeUsers)
+      this.watches.delete(watch)
       this.sessions.delete(session)
       await session.close()
     }
@@ -116,23 +154,39 @@ export class WorkerEngine {
       const cls = this.classes.get(className) as typeof TestCase
       const baseUrl = this.config.serverUrl ?? cls.serverUrl
       const method = (instance as unknown as Record<string, () => unknown>)[methodName] as () => unknown
-      return { label: `${className}.${methodName}`, baseUrl, instance, method }
+      const hasSetUp = instance.setUp !== TestCase.prototype.setUp
+      const hasTearDown = instance.tearDown !== TestCase.prototype.tearDown
+      return { label: `${className}.${methodName}`, baseUrl, instance, method, hasSetUp, hasTearDown }
     })
   }
 
-  private async runOnce(test: BoundTest, session: Session): Promise<void> {
+  private async runOnce(test: BoundTest, session: Session, watch: RunWatch): Promise<void> {
     let error: unknown
     let failed = false
     if (test.baseUrl !== undefined) session.baseUrl = test.baseUrl
     try {
-      await test.instance.setUp()
-      await this.withTestTimeout(test.method.call(test.instance), session, test.label)
+      if (test.hasSetUp) await test.instance.setUp()
+      const result = test.method.call(test.instance)
+      if (result instanceof Promise) {
+        watch.label = test.label
+        watch.startMs = performance.now()
+        try {
+          // The watchdog rejects this promise when the run takes too long; a late settle of the
+          // abandoned `result` then finds it settled and changes nothing.
+          await new Promise((resolve, reject) => {
+            watch.cutOff = reject
+            result.then(resolve, reject)
+          })
+        } finally {
+          watch.cutOff = null
+        }
+      }
     } catch (err) {
       error = err
       failed = true
     }
     try {
-      await test.instance.tearDown()
+      if (test.hasTearDown) await test.instance.tearDown()
     } catch (err) {
       if (!failed) {
         error = err
@@ -142,19 +196,6 @@ export class WorkerEngine {
     if (!failed) this.recorder.recordTest('pass', test.label)
     else if (this.stopping) this.recorder.recordTest('error', test.label, { kind: 'Interrupted', message: 'the run was stopped while this test ran', stack: '' })
     else this.recordOutcome(test.label, error)
-  }
-
-  private withTestTimeout(result: unknown, session: Session, label: string): unknown {
-    if (!(result instanceof Promise)) return result
-    const timeoutMs = this.config.testTimeoutMs
-    let timer: NodeJS.Timeout | undefined
-    const cutOff = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        session.abort()
-        reject(new TestTimeoutError(`${label} did not settle within ${timeoutMs} ms: cut off`))
-      }, timeoutMs)
-    })
-    return Promise.race([result, cutOff]).finally(() => clearTimeout(timer))
   }
 
   private recordOutcome(label: string, err: unknown): void {
