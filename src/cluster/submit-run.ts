@@ -66,7 +66,9 @@ export interface Submitted {
 const RUN_REQUEST_TIMEOUT_MS = 30_000
 
 export async function submitRun(o: SubmitOptions): Promise<Submitted> {
-  const agents = await discoverAgents(o.nc)
+  const wantedIdle = (found: AgentInfo[]): boolean =>
+    o.agents !== 'all-idle' && found.filter((a) => a.version === LOADS_VERSION && a.state === 'idle').length >= o.agents
+  const agents = await discoverAgents(o.nc, undefined, wantedIdle)
   const other = agents.filter((a) => a.version !== LOADS_VERSION)
   const ours = agents.filter((a) => a.version === LOADS_VERSION)
   const idle = ours.filter((a) => a.state === 'idle')
@@ -79,13 +81,14 @@ export async function submitRun(o: SubmitOptions): Promise<Submitted> {
   await createRunStream(o.jsm, o.runId, o.replicas)
   const ref = bundleRef(o.nc, o.bundle)
   const bundleServer = ref.code === undefined ? serveBundle(o.nc, o.runId, o.bundle) : undefined
-  const request = (agentId: string): RunRequest => ({
+  // Each agent learns its slot among the agents asked: --data rows are partitioned by it.
+  const request = (agentId: string, slot: number): RunRequest => ({
     type: 'run.request',
     runId: o.runId,
     agentId,
     version: LOADS_VERSION,
     address: o.address,
-    config: o.config,
+    config: wanted > 1 ? { ...o.config, shard: { index: slot, count: wanted } } : o.config,
     plan: o.plan,
     workers: o.workers,
     supervised: o.supervised,
@@ -95,10 +98,10 @@ export async function submitRun(o: SubmitOptions): Promise<Submitted> {
   const accepted: string[] = []
   const refused: Submitted['refused'] = []
   const spares = idle.slice(wanted)
-  const ask = async (agentId: string): Promise<void> => {
+  const ask = async (agentId: string, slot: number): Promise<void> => {
     let reply: RunReply | undefined
     try {
-      const m = await o.nc.request(subjects.runRequest(agentId), encode(request(agentId)), { timeout: RUN_REQUEST_TIMEOUT_MS })
+      const m = await o.nc.request(subjects.runRequest(agentId), encode(request(agentId, slot)), { timeout: RUN_REQUEST_TIMEOUT_MS })
       reply = decode<RunReply>(m.data)
     } catch (err) {
       reply = { type: 'run.reply', runId: o.runId, agentId, ok: false, code: 'LOADS_ERR_AGENT_NO_ANSWER', message: `agent ${agentId} did not answer (${(err as Error).message})`, detail: '' }
@@ -110,10 +113,10 @@ export async function submitRun(o: SubmitOptions): Promise<Submitted> {
     const no = reply ?? { ok: false as const, code: 'LOADS_ERR_PROTOCOL', message: `agent ${agentId} sent a reply this runner cannot read`, detail: '' }
     // Taken by another runner in the meantime: try a spare idle agent instead.
     const spare = no.code === 'LOADS_ERR_AGENT_BUSY' ? spares.shift() : undefined
-    if (spare) return ask(spare.agentId)
+    if (spare) return ask(spare.agentId, slot)
     refused.push({ agentId, code: no.code, message: no.message, detail: no.detail })
   }
-  await Promise.all(idle.slice(0, wanted).map((a) => ask(a.agentId)))
+  await Promise.all(idle.slice(0, wanted).map((a, slot) => ask(a.agentId, slot)))
   accepted.sort()
 
   for (const r of refused) {
