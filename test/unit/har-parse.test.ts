@@ -78,7 +78,7 @@ describe('parseHar', () => {
     expect(requests).toEqual(expected)
     expect(requests[6]).not.toHaveProperty('status')
     expect(warnings).toEqual([
-      'left out 5 static asset request(s) (scripts, styles, images, fonts, media); includeStatic keeps them',
+      'left out 5 static asset request(s) (scripts, styles, images, fonts, media); --include-static keeps them',
       'left out 1 request(s) the browser answered from its cache',
       'left out 1 non-HTTP entr(ies) (data:, blob:, ws:, extensions)',
     ])

@@ -111,7 +111,7 @@ export function parseHar(json: string | unknown, options: ParseHarOptions = {}):
     requests.push(spec)
   })
 
-  if (skipped.static > 0) warn(`left out ${skipped.static} static asset request(s) (scripts, styles, images, fonts, media); includeStatic keeps them`)
+  if (skipped.static > 0) warn(`left out ${skipped.static} static asset request(s) (scripts, styles, images, fonts, media); --include-static keeps them`)
   if (skipped.host > 0) warn(`left out ${skipped.host} request(s) to hosts not included`)
   if (skipped.cache > 0) warn(`left out ${skipped.cache} request(s) the browser answered from its cache`)
   if (skipped.scheme > 0) warn(`left out ${skipped.scheme} non-HTTP entr(ies) (data:, blob:, ws:, extensions)`)
