@@ -8,13 +8,14 @@ import { connect as tcpConnect } from 'node:net'
 import path from 'node:path'
 import { UsageError } from '../errors.js'
 
+const INSTALL = 'sudo apt-get install nats-server (Debian, Ubuntu) · brew install nats-server (macOS) · or https://docs.nats.io/running-a-nats-service/introduction/installation'
 const SEARCH_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin', '/opt/homebrew/bin']
 
 /** The nats-server binary: the one configured, else the first in PATH or the usual places. */
 export function findNatsServer(configured: string | undefined, env: NodeJS.ProcessEnv): string {
   if (configured !== undefined) {
     if (isExecutable(configured)) return configured
-    throw new UsageError(`nats-server not found at ${configured}`, 'fix nats_server in the config, or leave it out to search PATH', 'LOADS_ERR_NO_NATS_SERVER')
+    throw new UsageError(`nats-server not found at ${configured}`, `fix the path, or leave it out to search PATH; to install it: ${INSTALL}`, 'LOADS_ERR_NO_NATS_SERVER')
   }
   const dirs = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SEARCH_DIRS]
   for (const dir of dirs) {
@@ -23,7 +24,7 @@ export function findNatsServer(configured: string | undefined, env: NodeJS.Proce
   }
   throw new UsageError(
     'nats-server is not installed (looked in PATH and /usr/sbin, /usr/local/bin …): the cluster runs on it',
-    'install it: sudo apt-get install nats-server (Debian, Ubuntu) · brew install nats-server (macOS) · or https://docs.nats.io/running-a-nats-service/introduction/installation',
+    `install it: ${INSTALL}`,
     'LOADS_ERR_NO_NATS_SERVER',
   )
 }

@@ -1,0 +1,120 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { resolveBroker } from '../../src/cli/broker-flags.js'
+import { AgentBoard } from '../../src/cluster/agent-board.js'
+import { parseIni, readClusterIni } from '../../src/cluster/cluster-config.js'
+import { checkAgentSecurity, isLoopbackHost, mergeCredentials } from '../../src/cluster/nats-connection.js'
+import { natsServerConfig } from '../../src/cluster/nats-server-process.js'
+import { decode, encode, safeToken, subjects } from '../../src/cluster/protocol.js'
+import type { Snapshot } from '../../src/stats/types.js'
+
+function snapshot(source: string, seq: number, hits: number, final = false): Snapshot {
+  return {
+    v: 1, source, seq, startMs: 0, endMs: 1000, step: 0, activeUsers: 1,
+    tests: { run: hits, failures: 0, errors: 0 },
+    endpoints: [{ method: 'GET', name: '/', hits, errors: 0, bytesIn: 0, bytesOut: 0, statuses: { 200: hits }, errorKinds: {}, latency: '', ttfb: '', connects: 0, connectUs: 0 }],
+    latency: '', errors: [], counters: {}, final,
+  } as unknown as Snapshot
+}
+
+describe('protocol', () => {
+  it('versions every subject and keeps agent ids to one subject token', () => {
+    expect(subjects.runRequest('a')).toBe('loads.v1.agent.a.run')
+    expect(subjects.runSnapshot('r', 'a')).toBe('loads.v1.run.r.snapshot.a')
+    expect(safeToken('db.example.com-42')).toBe('db_example_com-42')
+  })
+
+  it('decodes its own messages and ignores anything else', () => {
+    expect(decode(encode({ type: 'x', runId: null }))).toEqual({ type: 'x', runId: null })
+    expect(decode(new TextEncoder().encode('not json'))).toBeUndefined()
+    expect(decode(new TextEncoder().encode('{"no":"type"}'))).toBeUndefined()
+  })
+})
+
+describe('AgentBoard', () => {
+  it('counts each snapshot once per agent, whatever the redeliveries', () => {
+    const board = new AgentBoard(() => 0)
+    board.expect(['a', 'b'])
+    expect(board.addSnapshot('a', snapshot('a/worker-0', 0, 10))).toBe(true)
+    expect(board.addSnapshot('a', snapshot('a/worker-0', 0, 10))).toBe(false)
+    expect(board.addSnapshot('a', snapshot('a/worker-1', 0, 5))).toBe(true)
+    expect(board.row('a')).toMatchObject({ hits: 15, state: 'running' })
+  })
+
+  it('is done when every agent is finished, failed, refused or lost; partial unless all finished or stopped', () => {
+    const board = new AgentBoard(() => 0)
+    board.expect(['a', 'b'])
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'a', event: 'finished', atMs: 0, reason: 'done' })
+    expect(board.allDone()).toBe(false)
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'b', event: 'lost', atMs: 0, silentMs: 3200 })
+    expect(board.allDone()).toBe(true)
+    expect(board.partial()).toBe(true)
+    expect(board.lines().join('\n')).toContain('lost: no heartbeat for 3.2 s; its results up to its last snapshot are kept')
+  })
+
+  it('reports a new step once, when the first agent reaches it', () => {
+    const board = new AgentBoard(() => 0)
+    const step = (agentId: string, s: number) => board.addEvent({ type: 'run.event', runId: 'r', agentId, event: 'step', atMs: 0, step: s })
+    expect(step('a', 0)).toBe(0)
+    expect(step('b', 0)).toBeUndefined()
+    expect(step('b', 1)).toBe(1)
+  })
+})
+
+describe('the agent’s door policy', () => {
+  it('knows loopback addresses', () => {
+    for (const h of ['127.0.0.1', '127.3.2.1', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(h), h).toBe(true)
+    for (const h of ['10.0.0.1', '0.0.0.0', 'broker.example.com', '::']) expect(isLoopbackHost(h), h).toBe(false)
+  })
+
+  it('refuses a remote broker without authentication or TLS, unless --allow-insecure', () => {
+    expect(() => checkAgentSecurity({ servers: ['nats://127.0.0.1:4222'] })).not.toThrow()
+    expect(() => checkAgentSecurity({ servers: ['nats://10.0.0.5:4222'] })).toThrow(/refusing to use the broker nats:\/\/10\.0\.0\.5:4222/)
+    expect(() => checkAgentSecurity({ servers: ['nats://10.0.0.5:4222'], user: 'loads', password: 'x' })).not.toThrow()
+    expect(() => checkAgentSecurity({ servers: ['tls://10.0.0.5:4222'] })).not.toThrow()
+    expect(() => checkAgentSecurity({ servers: ['nats://10.0.0.5:4222'], allowInsecure: true })).not.toThrow()
+  })
+})
+
+describe('broker credentials', () => {
+  it('flags win over the credentials file, field by field', () => {
+    const file = { servers: ['nats://127.0.0.1:4222'], user: 'loads', password: 'p' }
+    expect(mergeCredentials(file, {})).toEqual({ servers: ['nats://127.0.0.1:4222'], user: 'loads', password: 'p' })
+    expect(mergeCredentials(file, { token: 't' })).toEqual({ servers: ['nats://127.0.0.1:4222'], token: 't' })
+  })
+
+  it('reads loads-cluster’s credentials file by default, but only for its own broker', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'loads-creds-'))
+    writeFileSync(path.join(dir, 'credentials.json'), JSON.stringify({ servers: ['nats://127.0.0.1:4999'], user: 'loads', password: 'p' }))
+    const env = { LOADS_CLUSTER_DIR: dir }
+    expect(resolveBroker({}, env, dir)).toMatchObject({ servers: ['nats://127.0.0.1:4999'], user: 'loads', password: 'p' })
+    expect(resolveBroker({ broker: 'nats://127.0.0.1:4999' }, env, dir)).toMatchObject({ user: 'loads' })
+    expect(resolveBroker({ broker: 'nats://10.0.0.9:4222' }, env, dir)).toEqual({ servers: ['nats://10.0.0.9:4222'] })
+  })
+})
+
+describe('cluster.ini', () => {
+  it('reads sections, keys and comments', () => {
+    expect([...parseIni('[broker]\nport = 4223 ; comment\n# whole-line comment\n[agents]\ncount=3\n', 'x.ini')]).toEqual([
+      ['broker.port', '4223'],
+      ['agents.count', '3'],
+    ])
+  })
+
+  it('rejects an unknown setting rather than ignoring a typo', () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'loads-ini-')), 'cluster.ini')
+    writeFileSync(file, '[agents]\ncuont = 3\n')
+    expect(() => readClusterIni(file)).toThrow(/unknown setting 'agents.cuont'/)
+    writeFileSync(file, '[agents]\ncount = 3\nworkers = 2\n[broker]\nhost = 0.0.0.0\n')
+    expect(readClusterIni(file)).toEqual({ agents: 3, workers: 2, host: '0.0.0.0' })
+  })
+
+  it('writes a nats-server config whose generated values cannot break out of their quotes', () => {
+    const conf = natsServerConfig({ host: '127.0.0.1', port: 4222, maxPayload: '8MB', storeDir: '/tmp/a "b"', user: 'loads', password: 'p"w', serverName: 'x' })
+    expect(conf).toContain('listen: "127.0.0.1:4222"')
+    expect(conf).toContain('password: "p\\"w"')
+    expect(conf).toContain('store_dir: "/tmp/a \\"b\\""')
+  })
+})
