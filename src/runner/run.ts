@@ -6,6 +6,7 @@ import { ConsoleReporter } from '../report/console/console-reporter.js'
 import type { Reporter, RunInfo, RunOutcome } from '../report/reporter.js'
 import { formatThresholdLines, type ThresholdSet } from '../report/thresholds/threshold-set.js'
 import { Aggregator } from '../stats/aggregator.js'
+import type { RunSummary } from '../stats/types.js'
 import { finalExitCode } from './exit-codes.js'
 import { fdLimitWarning } from './fd-limit.js'
 import type { Engine, EngineFactory } from './engine.js'
@@ -128,7 +129,8 @@ export async function runTests(options: RunOptions, io: RunIO, createEngine: Eng
   const exitCode = finalExitCode({
     interrupted,
     engineCode: engine.exitCode?.(),
-    testFailures: summary.tests.errors + summary.tests.failures,
+    // Tests cut short by an --abort-on-fail stop are the stop's doing, not failures of their own.
+    testFailures: summary.tests.errors + summary.tests.failures - (abortedBy !== undefined ? interruptedRuns(summary) : 0),
     thresholdsFailed: thresholds.some((t) => !t.pass),
   })
   const notes = [...(engine.notes?.() ?? []), ...formatThresholdLines(thresholds, abortedBy)]
@@ -146,6 +148,11 @@ export function runConfig(options: RunOptions, tests: RunConfig['tests']): RunCo
     insecure: options.insecure ?? false,
     snapshotIntervalMs: options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS,
   }
+}
+
+/** Test runs recorded as errors because the run stopped under them (see worker-engine's stop). */
+function interruptedRuns(summary: RunSummary): number {
+  return summary.errors.filter((g) => g.outcome === 'error' && g.kind === 'Interrupted').reduce((n, g) => n + g.count, 0)
 }
 
 /** One worker per core, never more workers than the largest step has users. */
