@@ -1,5 +1,19 @@
-import { Client, buildConnector } from 'undici'
+import { Client, buildConnector, type Dispatcher } from 'undici'
+import { H1Connection } from './h1-connection.js'
 import { pinnedLookup, type ResolveMap } from './resolve-map.js'
+
+/** What a session needs of a connection: undici's Client, or the leaner H1Connection. */
+export interface ConnectionClient {
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean
+  close(): Promise<void>
+  destroy(err?: Error): Promise<void>
+}
+
+/**
+ * `http:` origins use H1Connection unless LOADS_HTTP1=undici asks for undici's Client (to
+ * compare the two, or to rule this client out when something looks wrong).
+ */
+const FAST_H1 = process.env['LOADS_HTTP1'] !== 'undici'
 
 /** TLS settings of a session, passed to every connection it opens. */
 export interface TlsOptions {
@@ -31,11 +45,17 @@ export interface ConnectionOptions extends TlsOptions {
  * request that runs on the new socket.
  */
 export class OriginConnection {
-  readonly client: Client
+  readonly client: ConnectionClient
   #pendingConnectUs = 0
 
   /** @param connectTimeoutMs how long to wait for TCP+TLS before failing with TIMEOUT. */
   constructor(origin: string, tls: ConnectionOptions, connectTimeoutMs: number) {
+    if (FAST_H1 && origin.startsWith('http:')) {
+      const url = new URL(origin)
+      const lookup = pinnedLookup(tls.resolve, url.hostname, Number(url.port || 80))
+      this.client = new H1Connection(origin, connectTimeoutMs, lookup, (us) => (this.#pendingConnectUs = us))
+      return
+    }
     const options: buildConnector.BuildOptions = {
       timeout: connectTimeoutMs,
       rejectUnauthorized: tls.insecure !== true,
