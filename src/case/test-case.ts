@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import type { Session } from '../http/session.js'
+import type { WsClient, WsOptions } from '../ws/ws-client.js'
 import { AssertionError, show } from './assertion-error.js'
 
 /** What the engine hands a TestCase instance: its user's session and the recorder's counters. */
@@ -10,6 +11,8 @@ export interface TestContext {
   data?: unknown
   /** 0-based index of this virtual user within its worker (stable for the user's life). */
   userIndex: number
+  /** Opens this user's WebSocket clients (recorded, closed when the user ends). */
+  createWs(url: string, options?: WsOptions): WsClient
 }
 
 const CONTEXT: unique symbol = Symbol('loads-runner.context')
@@ -42,6 +45,17 @@ export class TestCase {
   /** 0-based index of this virtual user within its worker. */
   get userIndex(): number {
     return this[CONTEXT].userIndex
+  }
+
+  /**
+   * A WebSocket client of this virtual user (like the original's `create_ws`): `await
+   * ws.connect()`, then `send`, `receive` (the next message, or one a predicate accepts) and
+   * `close`, or listen to its `open` / `message` / `close` events. `url` is ws://, wss://, or
+   * relative to the server URL. Traffic is recorded under method `WS` and the URL's path (or
+   * `options.name`); a client still open when its user ends is closed with 1001.
+   */
+  createWs(url: string, options?: WsOptions): WsClient {
+    return this[CONTEXT].createWs(url, options)
   }
 
   /** Runs once per worker before any test of this class. */

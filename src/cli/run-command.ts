@@ -4,12 +4,14 @@ import { formatExitCodeTable } from '../runner/exit-codes.js'
 import { runTests, type RunOptions } from '../runner/run.js'
 import type { CliIO } from './cli-io.js'
 import { CliExit } from './cli-io.js'
+import { addConfigOption } from './config-file.js'
+import { addShapeOptions, applyShapeFlags, SHAPE_EXAMPLES, type ShapeFlags } from './shape-options.js'
 import { runFor, wantsCluster } from './cluster-run.js'
 import { curlTestFile } from './curl-command.js'
 import { durationMs, positiveInt } from './options.js'
 import { addReportOptions, setUpReports, type ReportFlags } from './report-options.js'
 
-interface RunFlags extends ReportFlags {
+interface RunFlags extends ReportFlags, ShapeFlags {
   users?: string
   hits?: string
   duration?: string
@@ -32,6 +34,7 @@ Examples:
   loads-runner loads.examples.test_blog.TestWebSite.test_something --server-url http://127.0.0.1:8089
   loads-runner --curl 'curl -H "Accept: application/json" http://127.0.0.1:8089/api' -u 10 -c 100
 
+${SHAPE_EXAMPLES.trimStart()}
 Test addresses:
   module.Class.method      ./module.ts (or .mts .js .mjs); a.b.c → ./a/b/c.ts
   path/file.ts:Class.method, path/file.ts:Class, path/file.ts (every test… method)
@@ -43,11 +46,11 @@ ${formatExitCodeTable()}
 
 /** `loads run` / `loads-runner`: a load test on this machine's cores. */
 export function runCommand(io: CliIO): Command {
-  return addReportOptions(new Command('run')
+  return addConfigOption(addShapeOptions(addReportOptions(new Command('run')
     .description('run a load test: a TestCase method with N virtual users, each running it C times')
     .argument('[test]', 'the test: module.Class.method, path/file.ts:Class.method, … (or --curl)')
     .option('--curl <command>', "load-test a curl command, no test file needed: --curl 'curl https://… -H …'")
-    .option('-u, --users <n>', 'concurrent virtual users, or steps run one after another: 10:20:30', '1')
+    .option('-u, --users <n>', 'concurrent virtual users, or steps run one after another: 10:20:30 (default: 1)')
     .option('-c, --hits <n>', 'runs of the test per user, or steps: 10:20 (default: 1)')
     .option('-d, --duration <time>', 'each user loops for this long per step instead of -c: 30s, 2m')
     .option('-w, --workers <n>', 'worker threads (default: one per core, at most one per user)', positiveInt('--workers'))
@@ -56,7 +59,7 @@ export function runCommand(io: CliIO): Command {
     .option('--test-timeout <time>', 'a test run still going after this is cut off and counted as an error', durationMs('--test-timeout'))
     .option('--insecure', 'do not verify TLS certificates')
     .option('-q, --quiet', 'no progress output, only the summary')
-    .addOption(new Option('--snapshot-interval <time>', 'how often workers report').argParser(durationMs('--snapshot-interval')).hideHelp()))
+    .addOption(new Option('--snapshot-interval <time>', 'how often workers report').argParser(durationMs('--snapshot-interval')).hideHelp()))), io.cwd)
     .addHelpText('after', EXAMPLES)
     .action(async (test: string | undefined, flags: RunFlags & { snapshotInterval?: number }) => {
       // --ping-broker, --attach … need no test.
@@ -66,7 +69,9 @@ export function runCommand(io: CliIO): Command {
       }
       const reports = await setUpReports(flags, io)
       const curl = flags.curl !== undefined ? curlTestFile(flags.curl, io) : undefined
-      const options: RunOptions = { address: curl?.file ?? (test as string), cwd: io.cwd, users: flags.users ?? '1' }
+      const options: RunOptions = { address: curl?.file ?? (test as string), cwd: io.cwd }
+      if (flags.users !== undefined) options.users = flags.users
+      applyShapeFlags(flags, options)
       if (flags.hits !== undefined) options.hits = flags.hits
       if (flags.duration !== undefined) options.duration = flags.duration
       if (flags.workers !== undefined) options.workers = flags.workers

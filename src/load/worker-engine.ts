@@ -1,14 +1,31 @@
 import { isAssertionError } from '../case/assertion-error.js'
 import { userStack } from '../case/stack.js'
-import { bindTestContext, TestCase } from '../case/test-case.js'
+import { bindTestContext, TestCase, type TestContext } from '../case/test-case.js'
+import type { ConnectionOptions } from '../http/origin-connection.js'
 import { Session } from '../http/session.js'
+import type { HitSink, WsSink } from '../stats/hit-sink.js'
 import type { Recorder } from '../stats/recorder.js'
+import { UserWebSockets } from '../ws/user-websockets.js'
+import { DataFeed } from './data-feed.js'
+import { LateSink } from './late-sink.js'
+import { sampleThinkMs, type ThinkTime } from './load-shape.js'
+import { runOpenStep } from './open-model.js'
 import type { Step } from './plan.js'
 import type { RunConfig } from './run-config.js'
+import { Sleeper } from './sleeper.js'
 
-/** A step as one worker runs it: its share of the users. */
+/**
+ * A step as one worker runs it: its share of the users (or of `--max-users` with a rate). Worker
+ * `worker` of `workers` takes the step's users (and arrivals) worker, worker + workers, …, so
+ * ramp-up starts and the arrival schedule interleave across workers as if one ran them all.
+ */
 export interface WorkerStep extends Step {
   index: number
+  worker?: number
+  workers?: number
+  /** The step's users over all workers (default: `users`). */
+  totalUsers?: number
+  think?: ThinkTime
 }
 
 interface BoundTest {
@@ -31,6 +48,17 @@ interface RunWatch {
   cutOff: ((err: Error) => void) | null
 }
 
+/** One virtual user: its session, WebSockets, test instances (sharing one context) and run watch. */
+interface User {
+  session: Session
+  sockets: UserWebSockets
+  tests: BoundTest[]
+  watch: RunWatch
+  context: TestContext
+  /** Open model: where the current run's lateness is set. */
+  late: LateSink | undefined
+}
+
 /**
  * Runs virtual users inside one worker thread (or in-process): each user gets a Session and an
  * instance of each selected TestCase class, and loops over the tests. Exceptions in user code
@@ -46,15 +74,24 @@ export class WorkerEngine {
   private readonly watches = new Set<RunWatch>()
   private watchdog: NodeJS.Timeout | undefined
   private readonly anyInsecureClass: boolean
+  private readonly users = new Set<User>()
+  /** Ramp-up delays, think times and the arrival schedule: all cut short by stop(). */
+  private readonly sleeper = new Sleeper()
+  private readonly data: DataFeed | undefined
+  private readonly connection: ConnectionOptions
 
+  /** @param dataCounter `--data` round-robin position, shared by the engine's workers. */
   constructor(
     private readonly config: RunConfig,
     moduleExports: Record<string, unknown>,
     private readonly recorder: Recorder,
+    dataCounter?: SharedArrayBuffer,
   ) {
     this.classes = new Map()
     for (const t of config.tests) this.classes.set(t.className, moduleExports[t.className] as typeof TestCase)
     this.anyInsecureClass = [...this.classes.values()].some((cls) => cls.insecure === true)
+    this.data = config.data !== undefined ? new DataFeed(config.data, dataCounter && new Int32Array(dataCounter), config.shard) : undefined
+    this.connection = connectionOptions(config, this.anyInsecureClass)
   }
 
   /** `setUpClass` of every selected class, once per worker. A failure ends the run. */
@@ -86,7 +123,15 @@ export class WorkerEngine {
     // Checked a few times per timeout: a run is cut off at most ~10% (and ≤ 1 s) late.
     this.watchdog ??= setInterval(() => this.cutOffLateRuns(), Math.min(1000, Math.max(5, limitMs / 10)))
     try {
-      for (let i = 0; i < step.users; i++) users.push(this.runUser(i, step.hits ?? Infinity, deadline))
+      if (step.rate !== undefined) await this.runArrivals(step)
+      const worker = step.worker ?? 0
+      const workers = step.workers ?? 1
+      const total = step.totalUsers ?? step.users
+      for (let i = 0; i < step.users && step.rate === undefined; i++) {
+        const stepUser = worker + i * workers
+        const startInMs = step.rampUpMs !== undefined ? (stepUser * step.rampUpMs) / total : 0
+        users.push(this.runUser(i, step.hits ?? Infinity, deadline, { startInMs, stepUser, total, think: step.think }))
+      }
       await Promise.all(users)
     } finally {
       clearInterval(this.watchdog)
@@ -109,46 +154,116 @@ export class WorkerEngine {
   /** Stop: no new runs start, in-flight requests are aborted (and still recorded). */
   stop(): void {
     this.stopping = true
+    this.sleeper.wakeAll()
     for (const session of this.sessions) session.abort()
+    for (const user of this.users) user.sockets.terminateAll()
   }
 
-  private async runUser(userIndex: number, hits: number, deadline: number): Promise<void> {
-    const session = new Session({
-      sink: this.recorder,
-      timeoutMs: this.config.timeoutMs,
-      // --insecure, or a selected class that says `static insecure = true` (e.g. from `curl -k`).
-      insecure: this.config.insecure || this.anyInsecureClass,
-      ...(this.config.serverUrl !== undefined ? { baseUrl: this.config.serverUrl } : {}),
-    })
-    this.sessions.add(session)
-    const watch: RunWatch = { session, label: '', startMs: 0, cutOff: null }
-    this.watches.add(watch)
+  /**
+   * A closed-model user: starts `startInMs` into the step (ramp-up), runs `hits` times or until
+   * the deadline, and waits a think time between two runs.
+   */
+  private async runUser(
+    userIndex: number,
+    hits: number,
+    deadline: number,
+    shape: { startInMs: number; stepUser: number; total: number; think: ThinkTime | undefined },
+  ): Promise<void> {
+    if (shape.startInMs > 0) await this.sleeper.sleep(Math.min(shape.startInMs, deadline - Date.now()))
+    if (this.stopping || Date.now() >= deadline) return
+    const user = this.createUser(userIndex, this.recorder)
     this.recorder.setActiveUsers(++this.activeUsers)
     try {
-      const tests = this.bindTests(session, userIndex)
+      if (this.data?.mode === 'unique') user.context.data = this.data.forUser(shape.stepUser, shape.total)
       for (let run = 0; run < hits && !this.stopping && Date.now() < deadline; run++) {
-        for (const test of tests) {
+        if (this.data?.mode === 'round-robin') user.context.data = this.data.next()
+        for (const test of user.tests) {
           if (this.stopping) break
-          await this.runOnce(test, session, watch)
+          await this.runOnce(test, user.session, user.watch)
+        }
+        if (shape.think !== undefined && run + 1 < hits) {
+          await this.sleeper.sleep(Math.min(sampleThinkMs(shape.think), deadline - Date.now()))
         }
       }
     } finally {
       this.recorder.setActiveUsers(--this.activeUsers)
-      this.watches.delete(watch)
-      this.sessions.delete(session)
-      await session.close()
+      await this.closeUser(user)
     }
   }
 
-  private bindTests(session: Session, userIndex: number): BoundTest[] {
+  /**
+   * This worker's part of an open-model step: runs start on the schedule, each on an idle user
+   * of a pool of at most `step.users`; hits are recorded with how late their run started.
+   */
+  private async runArrivals(step: WorkerStep): Promise<void> {
+    const worker = step.worker ?? 0
+    const workers = step.workers ?? 1
+    const data = this.data
+    const result = await runOpenStep(
+      { rate: step.rate!, durationMs: step.durationMs!, worker, workers, capacity: step.users },
+      {
+        createUser: (poolIndex) => {
+          const late = new LateSink(this.recorder)
+          const user = this.createUser(poolIndex, late)
+          if (data?.mode === 'unique') user.context.data = data.forUser(worker + poolIndex * workers, step.totalUsers ?? step.users)
+          return user
+        },
+        run: async (user, lagMs) => {
+          user.late!.lagUs = Math.round(lagMs * 1000)
+          if (data?.mode === 'round-robin') user.context.data = data.next()
+          for (const test of user.tests) {
+            if (this.stopping) break
+            await this.runOnce(test, user.session, user.watch)
+          }
+        },
+        onBusy: (busy) => this.recorder.setActiveUsers(busy),
+        now: () => performance.now(),
+        stopping: () => this.stopping,
+        timer: (ms) => this.sleeper.timer(ms),
+      },
+    )
+    if (result.dropped > 0) this.recorder.recordDropped(result.dropped)
+    await Promise.all(result.users.map((user) => this.closeUser(user)))
+  }
+
+  private createUser(userIndex: number, sink: HitSink & WsSink): User {
+    const session = new Session({
+      sink,
+      timeoutMs: this.config.timeoutMs,
+      ...this.connection,
+      ...(this.config.serverUrl !== undefined ? { baseUrl: this.config.serverUrl } : {}),
+    })
+    const sockets = new UserWebSockets(() => ({ sink, connection: this.connection, timeoutMs: this.config.timeoutMs, baseUrl: session.baseUrl }))
+    const context: TestContext = {
+      session,
+      userIndex,
+      incrCounter: (name, n) => this.recorder.incrCounter(name, n),
+      createWs: (url, options) => sockets.create(url, options),
+    }
+    const watch: RunWatch = { session, label: '', startMs: 0, cutOff: null }
+    const user: User = { session, sockets, tests: this.bindTests(context), watch, context, late: sink instanceof LateSink ? sink : undefined }
+    this.sessions.add(session)
+    this.watches.add(watch)
+    this.users.add(user)
+    return user
+  }
+
+  private async closeUser(user: User): Promise<void> {
+    this.users.delete(user)
+    this.watches.delete(user.watch)
+    this.sessions.delete(user.session)
+    await Promise.all([user.sockets.closeAll(), user.session.close()])
+  }
+
+  private bindTests(context: TestContext): BoundTest[] {
     const instances = new Map<string, TestCase>()
-    const recorder = this.recorder
     return this.config.tests.map(({ className, methodName }) => {
       let instance = instances.get(className)
       if (!instance) {
         const cls = this.classes.get(className) as typeof TestCase
         instance = new cls()
-        bindTestContext(instance, { session, userIndex, incrCounter: (name, n) => recorder.incrCounter(name, n) })
+        // One context per user: `this.data` set on it reaches every class of the user.
+        bindTestContext(instance, context)
         instances.set(className, instance)
       }
       const cls = this.classes.get(className) as typeof TestCase
@@ -221,6 +336,17 @@ export class TestTimeoutError extends Error {
     super(message)
     this.name = 'TestTimeout'
   }
+}
+
+/** How the run's users connect: TLS (--insecure, or a class's `static insecure`), h2, pinned hosts. */
+function connectionOptions(config: RunConfig, anyInsecureClass: boolean): ConnectionOptions {
+  const options: ConnectionOptions = { insecure: config.insecure || anyInsecureClass }
+  if (config.http2 === true) options.http2 = true
+  if (config.ca !== undefined) options.ca = config.ca
+  if (config.cert !== undefined) options.cert = config.cert
+  if (config.key !== undefined) options.key = config.key
+  if (config.resolve !== undefined) options.resolve = config.resolve
+  return options
 }
 
 function describe(value: unknown): string {

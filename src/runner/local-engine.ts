@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { LoadsError } from '../errors.js'
 import type { Plan } from '../load/plan.js'
 import { shareUsers } from '../load/plan.js'
+import { Sleeper } from '../load/sleeper.js'
 import type { RunConfig } from '../load/run-config.js'
 import type { Snapshot } from '../stats/types.js'
 import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.js'
@@ -48,6 +49,10 @@ export class LocalEngine {
   private handles: WorkerHandle[] = []
   private stopped = false
   private failure: Error | undefined
+  /** The pause between steps (`--pause`), cut short by stop(). */
+  private readonly pauses = new Sleeper()
+  /** `--data` round-robin: the next row, one counter shared by this engine's workers. */
+  private readonly dataCounter = new SharedArrayBuffer(4)
 
   constructor(private readonly options: LocalEngineOptions) {}
 
@@ -59,11 +64,17 @@ export class LocalEngine {
       await this.all((m) => m.type === 'ready')
       for (let index = 0; index < plan.steps.length && !this.stopped; index++) {
         const step = plan.steps[index]!
+        if (index > 0 && plan.pauseMs !== undefined) await this.pauses.sleep(plan.pauseMs)
+        if (this.stopped) break
         this.options.onStep?.(index)
         const shares = shareUsers(step.users, workers)
+        // Workers that get users take part; each knows its place so ramp-up starts, the arrival
+        // schedule and unique data rows interleave across workers as if one ran them all.
+        const taking = Math.min(workers, step.users)
+        const think = plan.think !== undefined ? { think: plan.think } : {}
         await this.all(
           (m) => m.type === 'step-done' && m.index === index,
-          (h, i) => this.post(h, { type: 'step', step: { ...step, index, users: shares[i]! } }),
+          (h, i) => this.post(h, { type: 'step', step: { ...step, ...think, index, users: shares[i]!, worker: i, workers: taking, totalUsers: step.users } }),
         )
       }
     } catch (err) {
@@ -83,12 +94,13 @@ export class LocalEngine {
   stop(): void {
     if (this.stopped) return
     this.stopped = true
+    this.pauses.wakeAll()
     for (const h of this.handles) this.post(h, { type: 'stop' })
   }
 
   private spawn(index: number): WorkerHandle {
     const prefix = this.options.sourcePrefix ?? ''
-    const init: WorkerInit = { bundleFile: this.options.bundleFile, config: this.options.config, source: `${prefix}worker-${index}` }
+    const init: WorkerInit = { bundleFile: this.options.bundleFile, config: this.options.config, source: `${prefix}worker-${index}`, dataCounter: this.dataCounter }
     const worker = new Worker(WORKER_MAIN, { workerData: init })
     const handle: WorkerHandle = { worker, alive: true, finished: false, waiting: undefined }
     worker.on('message', (message: FromWorker) => {

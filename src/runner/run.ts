@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import os from 'node:os'
-import { buildPlan, plannedRuns, type Plan } from '../load/plan.js'
+import { plannedDurationMs } from '../load/load-shape.js'
+import { buildPlan, plannedRuns, type Plan, type PlanInput } from '../load/plan.js'
 import { DEFAULT_SNAPSHOT_INTERVAL_MS, DEFAULT_TEST_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, type RunConfig } from '../load/run-config.js'
 import { ConsoleReporter } from '../report/console/console-reporter.js'
 import type { Reporter, RunInfo, RunOutcome } from '../report/reporter.js'
 import { formatThresholdLines, type ThresholdSet } from '../report/thresholds/threshold-set.js'
 import { Aggregator } from '../stats/aggregator.js'
 import type { RunSummary } from '../stats/types.js'
+import { connectionAndData, type ConnectionAndDataOptions } from './config-files.js'
 import { finalExitCode } from './exit-codes.js'
 import { fdLimitWarning } from './fd-limit.js'
 import type { Engine, EngineFactory } from './engine.js'
@@ -14,7 +16,7 @@ import { LocalEngine } from './local-engine.js'
 import { prepareTest } from './prepare-test.js'
 
 /** The options of a run, as the CLI parsed them (strings where the CLI keeps the user's text). */
-export interface RunOptions {
+export interface RunOptions extends PlanInput, Omit<ConnectionAndDataOptions, 'cwd' | 'agents'> {
   /** `module.Class.method`, `path/file.ts:Class.method`, … */
   address: string
   cwd: string
@@ -142,6 +144,7 @@ export async function runTests(options: RunOptions, io: RunIO, createEngine: Eng
 export function runConfig(options: RunOptions, tests: RunConfig['tests']): RunConfig {
   return {
     tests,
+    ...connectionAndData(options, buildPlan(options)),
     ...(options.serverUrl !== undefined ? { serverUrl: options.serverUrl } : {}),
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     testTimeoutMs: options.testTimeoutMs ?? DEFAULT_TEST_TIMEOUT_MS,
@@ -162,7 +165,7 @@ export function defaultWorkers(plan: Plan): number {
 }
 
 function plannedDuration(plan: Plan): number | undefined {
-  return plan.steps.every((s) => s.durationMs !== undefined) ? plan.steps.reduce((t, s) => t + s.durationMs!, 0) : undefined
+  return plannedDurationMs(plan)
 }
 
 function expectedRuns(plan: Plan, config: RunConfig, agents: number): number | undefined {

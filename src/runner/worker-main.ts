@@ -30,7 +30,7 @@ async function start(): Promise<void> {
   let engine: WorkerEngine
   try {
     const exports = await importBundle(init.bundleFile)
-    engine = new WorkerEngine(init.config, exports, recorder)
+    engine = new WorkerEngine(init.config, exports, recorder, init.dataCounter)
     await engine.setUpClasses()
   } catch (err) {
     fatal(err)

@@ -8,6 +8,8 @@ export interface WorkerInit {
   config: RunConfig
   /** Snapshot source name: `worker-0`, or `host-pid/worker-0` inside an agent. */
   source: string
+  /** `--data` round-robin: an Int32 counter shared by the engine's workers (not RunConfig: it is not plain data). */
+  dataCounter?: SharedArrayBuffer
 }
 
 /** Coordinator → worker. */

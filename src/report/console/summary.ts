@@ -3,6 +3,7 @@
  * counters, and last the `<TestResult run=N errors=E failures=F>` line that scripts grep for.
  */
 import type { ErrorGroup, RunSummary } from '../../stats/types.js'
+import { formatWebSockets } from './ws-summary.js'
 
 export interface SummaryFormatOptions {
   /** ANSI colors (bold titles, red errors). Off unless asked. */
@@ -40,6 +41,17 @@ export function formatSummary(s: RunSummary, opts: SummaryFormatOptions = {}): s
       `p50 ${formatMs(l.p50)}  p90 ${formatMs(l.p90)}  p95 ${formatMs(l.p95)}  ` +
       `p99 ${formatMs(l.p99)}  p99.9 ${formatMs(l.p999)}  max ${formatMs(l.max)}`,
   )
+  if (s.service !== undefined) {
+    const v = s.service
+    out.push(
+      `${bold('Service time (ms):')} min ${formatMs(v.min)}  mean ${formatMs(v.mean)}  p50 ${formatMs(v.p50)}  p90 ${formatMs(v.p90)}  ` +
+        `p95 ${formatMs(v.p95)}  p99 ${formatMs(v.p99)}  p99.9 ${formatMs(v.p999)}  max ${formatMs(v.max)}`,
+      "  (open model: latency counts from each run's intended start, coordinated omission corrected; service time is the request's own)",
+    )
+  }
+  if (s.dropped !== undefined) {
+    out.push(`${bold('Dropped starts:')} ${red(String(s.dropped), s.dropped)} (due while every user was busy, and not started before the step ended)`)
+  }
 
   if (s.endpoints.length > 0) {
     const maxName = opts.maxNameWidth ?? 60
@@ -57,6 +69,9 @@ export function formatSummary(s: RunSummary, opts: SummaryFormatOptions = {}): s
     const header = ['METHOD', 'NAME', 'HITS', 'HITS/S', 'P50 ms', 'P95 ms', 'P99 ms', 'ERRORS', 'STATUS']
     out.push('', ...table(header, rows, [false, false, true, true, true, true, true, true, false], bold))
   }
+
+  const ws = formatWebSockets(s.endpoints, bold, formatBytes)
+  if (ws.length > 0) out.push('', ...ws)
 
   if (s.errors.length > 0) out.push('', ...formatErrors(s.errors, bold))
 
