@@ -44,6 +44,11 @@ export interface ExchangeInit {
   readonly name: string
   /** A cookie header the caller set explicitly, sent before the jar's cookies. */
   readonly userCookie: string | undefined
+  /**
+   * Options for undici's dispatch, when the session reuses one object for identical requests
+   * (the connection then reuses the encoded head); built from the fields above otherwise.
+   */
+  readonly dispatchOptions?: Dispatcher.DispatchOptions
 }
 
 /**
@@ -104,7 +109,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#resolve = resolve
     this.#reject = reject
     this.#method = init.method
-    this.#href = init.target.origin + init.path
+    this.#href = init.path === init.target.path ? init.target.href : init.target.origin + init.path
     this.#host = init.target.host
     this.#origin = init.target.origin
     this.#name = init.name
@@ -112,7 +117,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#body = init.body
     this.#connection = state.connectionFor(init.target.origin)
     this.#applyCookies()
-    this.#dispatchOptions = this.#buildDispatchOptions(init.path)
+    this.#dispatchOptions = init.dispatchOptions ?? this.#buildDispatchOptions(init.path)
   }
 
   /** Sends the current hop. */

@@ -1,6 +1,7 @@
+import type { Dispatcher } from 'undici'
 import type { HitSink } from '../stats/hit-sink.js'
 import { SessionCookies } from './cookie-jar.js'
-import { Exchange } from './exchange.js'
+import { Exchange, type ExchangeInit } from './exchange.js'
 import type { ConnectionOptions } from './origin-connection.js'
 import { encodeBody, withParams, type RequestOptions } from './request-options.js'
 import type { Response } from './response.js'
@@ -44,6 +45,15 @@ export class Session {
   timeoutMs: number
   readonly #state: SessionState
   readonly #targets: TargetCache
+  /**
+   * Requests without options, by URL: the whole ExchangeInit (headers and dispatch options
+   * included) is built once and reused while the default headers, timeout and base stay the
+   * same and the cookie jar is empty, so the connection can reuse the encoded head too.
+   */
+  readonly #plain = new Map<string, ExchangeInit>()
+  /** `this.headers` as [name, value, …] when the entries of `#plain` were built. */
+  #plainDefaults: string[] = []
+  #plainTimeoutMs = -1
 
   constructor(options: SessionOptions) {
     this.headers = { ...DEFAULT_HEADERS }
@@ -120,6 +130,15 @@ export class Session {
   }
 
   #send(method: string, url: string, options: RequestOptions | undefined): Promise<Response> {
+    if (options === undefined && this.cookies.unused) {
+      const init = this.#plainInit(method, url)
+      if (init !== undefined) {
+        const state = this.#state
+        return new Promise<Response>((resolve, reject) => {
+          new Exchange(state, init, resolve, reject).send()
+        })
+      }
+    }
     let target: Target
     const headers: Record<string, string> = {}
     let body: Buffer | null = null
@@ -152,5 +171,61 @@ export class Session {
     return new Promise<Response>((resolve, reject) => {
       new Exchange(state, init, resolve, reject).send()
     })
+  }
+
+  /** The reusable init of an option-less request, or undefined when it can't be reused. */
+  #plainInit(method: string, url: string): ExchangeInit | undefined {
+    let target: Target
+    try {
+      target = this.#targets.resolve(url)
+    } catch {
+      return undefined // the general path reports it
+    }
+    if (target.authorization !== null) return undefined
+    if (this.#plainTimeoutMs !== this.timeoutMs || this.#defaultsChanged()) {
+      this.#plain.clear()
+      this.#plainTimeoutMs = this.timeoutMs
+      const defaults: string[] = []
+      for (const name in this.headers) defaults.push(name, this.headers[name]!)
+      this.#plainDefaults = defaults
+    }
+    const cached = this.#plain.get(url)
+    if (cached !== undefined && cached.method === method && cached.target === target) return cached
+    const headers: Record<string, string> = {}
+    for (const name in this.headers) headers[name.toLowerCase()] = this.headers[name]!
+    const init: ExchangeInit = {
+      method,
+      target,
+      path: target.path,
+      headers,
+      body: null,
+      timeoutMs: this.timeoutMs,
+      allowRedirects: true,
+      name: target.pathname,
+      userCookie: headers['cookie'],
+      dispatchOptions: {
+        method: method as Dispatcher.HttpMethod,
+        path: target.path,
+        headers,
+        body: null,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      },
+    }
+    if (this.#plain.size >= TargetCache.MAX_ENTRIES) this.#plain.clear()
+    this.#plain.set(url, init)
+    return init
+  }
+
+  /** Whether `this.headers` differs from the defaults the cached inits were built with. */
+  #defaultsChanged(): boolean {
+    const defaults = this.#plainDefaults
+    const current = this.headers
+    let i = 0
+    for (const name in current) {
+      if (defaults[i] !== name || defaults[i + 1] !== current[name]) return true
+      i += 2
+    }
+    return i !== defaults.length
   }
 }
