@@ -202,8 +202,9 @@ export class WsClient extends EventEmitter<WsEvents> {
     const lookup = pinnedLookup(conn.resolve, url.hostname, port)
     const startMs = performance.now()
     let connectUs = 0
+    let connectStart = 0
     const createConnection = (options: tls.ConnectionOptions & net.NetConnectOpts): net.Socket => {
-      const connectStart = performance.now()
+      connectStart = performance.now()
       let socket: net.Socket
       if (secure) {
         // As ws does: SNI is the host name, never an IP address.
@@ -260,6 +261,8 @@ export class WsClient extends EventEmitter<WsEvents> {
           ctx.sink.recordHit('WS', this.name, status, us, us, connectUs, 0, 0, null)
           error = new WsError('HANDSHAKE', this.url, `the server answered ${status} instead of switching protocols (101)`, { status })
         } else {
+          // As for HTTP: the time lost trying to connect belongs to the failed handshake.
+          if (connectUs === 0 && connectStart > 0) connectUs = Math.max(1, Math.round((performance.now() - connectStart) * 1000))
           const kind = this.#aborted ? 'ABORTED' : /handshake has timed out/i.test(err.message) ? 'TIMEOUT' : handshakeKind(err)
           ctx.sink.recordHit('WS', this.name, 0, us, 0, connectUs, 0, 0, kind)
           error = new WsError(kind, this.url, `could not open: ${err.message}`, { cause: err })
