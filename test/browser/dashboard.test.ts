@@ -87,7 +87,7 @@ describe('the live dashboard during a real run', () => {
       { timeout: 10_000 },
     )
     expect(await page.textContent('.badge')).toBe('running')
-    expect(await page.textContent('.step')).toBe('Plan: 4 users for 01:00')
+    expect(await page.textContent('.step')).toBe('Plan: 4 users for 1m')
     expect(await page.textContent(kpi('users'))).toBe('4')
     const rows = await tableRows(page, 'endpoints')
     expect(rows.map((r) => [r[0], r[1]])).toEqual([['GET', '/items/{id}']])

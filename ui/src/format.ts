@@ -64,3 +64,13 @@ export function counts(c: Record<string, number>): string {
     .map(([k, n]) => `${k}×${n}`)
     .join(' ')
 }
+
+/** A planned duration as typed on the command line: `30s`, `2m`, `1m30s`, `1h`. */
+export function shortDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  const total = Math.round(ms / 1000)
+  const h = Math.floor(total / 3600)
+  const m = Math.floor((total % 3600) / 60)
+  const s = total % 60
+  return [h > 0 ? `${h}h` : '', m > 0 ? `${m}m` : '', s > 0 ? `${s}s` : ''].join('')
+}

@@ -139,7 +139,7 @@ export class RunPage {
     this.#updatePlan(view, elapsed)
     this.#updateKpis(view)
     this.#updateThresholds(view.thresholds, view.abortedBy)
-    this.#updateCharts(view.series)
+    this.#updateCharts(view.series, view.state === 'running')
     replace(this.#endpoints, ...s.endpoints.map(endpointRow))
     if (s.endpoints.length === 0) replace(this.#endpoints, emptyRow(10, 'no hits yet'))
     this.#updateErrors(view)
@@ -182,13 +182,13 @@ export class RunPage {
       text(k.sub, sub)
     }
     const failed = s.endpoints.reduce((n, e) => n + failedOf(e), 0)
-    set('hits', f.int(s.hits), `${f.bytes(s.bytesIn)} in · ${f.bytes(s.bytesOut)} out`)
+    set('hits', f.int(s.hits), `↓ ${f.bytes(s.bytesIn)} · ↑ ${f.bytes(s.bytesOut)}`)
     set('rate', f.rate(view.live?.hitsPerSec ?? s.hitsPerSec), view.live !== undefined ? `average ${f.rate(s.hitsPerSec)}` : `over ${f.duration(s.durationMs)}`)
     set('p50', `${f.ms(s.latency.p50)} ms`, `mean ${f.ms(s.latency.mean)} ms`)
     set('p95', `${f.ms(s.latency.p95)} ms`, `p90 ${f.ms(s.latency.p90)} ms`)
     set('p99', `${f.ms(s.latency.p99)} ms`, `max ${f.ms(s.latency.max)} ms`)
     set('failed', f.int(failed), `${s.hits > 0 ? f.percent(failed / s.hits) : '0%'} · ${f.int(s.networkErrors)} network`)
-    set('tests', f.int(s.tests.run), `${f.int(s.tests.failures)} failures · ${f.int(s.tests.errors)} errors`)
+    set('tests', f.int(s.tests.run), `${f.int(s.tests.failures)} fail · ${f.int(s.tests.errors)} err`)
     const users = view.live?.activeUsers ?? view.series.at(-1)?.activeUsers ?? 0
     set('users', f.int(view.state === 'running' ? users : 0), view.state === 'running' ? `${view.live?.finishedSources ?? 0} of ${view.live?.sources ?? 0} sources done` : 'run over')
     const failedKpi = this.#kpis.get('failed')?.value.parentElement
@@ -220,7 +220,9 @@ export class RunPage {
     )
   }
 
-  #updateCharts(series: SeriesPoint[]): void {
+  #updateCharts(all: SeriesPoint[], running: boolean): void {
+    // While the run goes, the newest second is still filling up: drawing it would show a dip.
+    const series = running && all.length > 1 ? all.slice(0, -1) : all
     const x = series.map((p) => p.t)
     this.#charts.hits.setData([x, series.map((p) => p.hits), series.map((p) => p.errors)])
     this.#charts.latency.setData([x, series.map((p) => p.p50), series.map((p) => p.p95), series.map((p) => p.p99)])
@@ -342,7 +344,7 @@ function lastStep(series: SeriesPoint[]): number {
 }
 
 export function describeStep(step: Step): string {
-  return step.hits !== undefined ? `${step.users} users × ${step.hits} runs` : `${step.users} users for ${f.duration(step.durationMs ?? 0)}`
+  return step.hits !== undefined ? `${step.users} users × ${step.hits} runs` : `${step.users} users for ${f.shortDuration(step.durationMs ?? 0)}`
 }
 
 /** Share of the plan done: by test runs when the plan counts runs, else by time. */
