@@ -10,6 +10,7 @@ import { demoCommand } from './demo-command.js'
 import { harCommand } from './har-command.js'
 import { reportCommand } from './report-command.js'
 import { runCommand } from './run-command.js'
+import { shellCommand } from './shell-command.js'
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string }
 
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIO): Command {
   program.addCommand(demoCommand(io))
   program.addCommand(curlCommand(io))
   program.addCommand(harCommand(io))
+  program.addCommand(shellCommand(io))
   program.addCommand(reportCommand(io))
   program.addCommand(agentCommand(io))
   program.addCommand(clusterCommand(io))

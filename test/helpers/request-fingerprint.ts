@@ -11,7 +11,7 @@ import type { ReceivedRequest } from './http-servers.js'
  * - a multipart boundary is random in curl: it becomes BOUNDARY, and content-length is checked
  *   against the body received, then compared on the normalised body.
  */
-export function fingerprint(request: ReceivedRequest): string {
+export function fingerprint(request: ReceivedRequest, ignore: readonly string[] = []): string {
   const headers: Record<string, string> = {}
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined) continue
@@ -27,6 +27,7 @@ export function fingerprint(request: ReceivedRequest): string {
   }
   if (/^(?:curl|loads-runner)\//.test(headers['user-agent'] ?? '')) delete headers['user-agent']
   delete headers['connection']
+  for (const name of ignore) delete headers[name]
   if (headers['accept-encoding'] !== undefined) {
     headers['accept-encoding'] = headers['accept-encoding']
       .split(',')
@@ -41,11 +42,14 @@ export function fingerprint(request: ReceivedRequest): string {
   return [`${request.method} ${request.url}`, ...lines, '', body].join('\n')
 }
 
-/** Each fingerprint with how many times it occurs, sorted: compare multisets with toEqual. */
-export function tally(requests: readonly ReceivedRequest[], times = 1): [string, number][] {
+/**
+ * Each fingerprint with how many times it occurs, sorted: compare multisets with toEqual.
+ * `ignore` leaves headers out (a user's later runs send the cookies its earlier runs got).
+ */
+export function tally(requests: readonly ReceivedRequest[], times = 1, ignore: readonly string[] = []): [string, number][] {
   const counts = new Map<string, number>()
   for (const request of requests) {
-    const key = fingerprint(request)
+    const key = fingerprint(request, ignore)
     counts.set(key, (counts.get(key) ?? 0) + times)
   }
   return [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))

@@ -149,8 +149,10 @@ export class Dashboard implements Reporter {
     if (this.#final !== undefined) return this.#final
     if (this.#run === undefined || this.#aggregator === undefined) return undefined
     const agg = this.#aggregator
-    const thresholds = this.#opts.thresholds !== undefined && this.#opts.thresholds.length > 0 ? judgeThresholds(this.#opts.thresholds, agg.summary(), agg.encodedHistograms()) : []
-    return liveView(this.#run, agg, thresholds)
+    const ts = this.#opts.thresholds ?? []
+    // Encoding every URL's histogram each second is only worth it for a name shared by several methods.
+    const histograms = ts.some((t) => t.scope !== undefined && t.scope.method === undefined) ? agg.encodedHistograms() : undefined
+    return liveView(this.#run, agg, ts.length > 0 ? judgeThresholds(ts, agg.summary(), histograms) : [])
   }
 
   #push(): void {
