@@ -144,7 +144,8 @@ export class RunPage {
     if (s.endpoints.length === 0) replace(this.#endpoints, emptyRow(10, 'no hits yet'))
     this.#updateErrors(view)
     this.#sourcesTitle.textContent = run.mode === 'cluster' ? 'Agents' : 'Workers'
-    replace(this.#sources, ...view.sources.map((src) => sourceRow(src, view)))
+    const sources = run.mode === 'cluster' ? byAgent(view.sources) : view.sources
+    replace(this.#sources, ...sources.map((src) => sourceRow(src, view)))
     if (view.sources.length === 0) replace(this.#sources, emptyRow(10, 'no source heard from yet'))
   }
 
@@ -303,6 +304,32 @@ function errorGroup(g: ErrorGroup): HTMLElement {
   ]
   if (g.stack !== '') children.push(h('pre', { class: 'stack' }, g.stack))
   return h('details', { class: 'error-group' }, ...children)
+}
+
+/**
+ * A cluster run's sources are `agent/worker-N`: one row per agent, its workers added up. It is
+ * finished when all of them are, and as recently heard from as its most recent worker.
+ */
+function byAgent(sources: SourceTotals[]): SourceTotals[] {
+  const agents = new Map<string, SourceTotals>()
+  for (const s of sources) {
+    const id = s.source.split('/')[0] ?? s.source
+    const a = agents.get(id)
+    if (a === undefined) {
+      agents.set(id, { ...s, source: id, tests: { ...s.tests }, activeUsers: s.final ? 0 : s.activeUsers })
+      continue
+    }
+    a.hits += s.hits
+    a.networkErrors += s.networkErrors
+    a.tests.run += s.tests.run
+    a.tests.failures += s.tests.failures
+    a.tests.errors += s.tests.errors
+    a.activeUsers += s.final ? 0 : s.activeUsers
+    a.step = Math.max(a.step, s.step)
+    a.lastSeenMs = Math.max(a.lastSeenMs, s.lastSeenMs)
+    a.final = a.final && s.final
+  }
+  return [...agents.values()]
 }
 
 interface KindCount {
