@@ -88,12 +88,12 @@ describe('the live dashboard during a real run', () => {
     )
     expect(await page.textContent('.badge')).toBe('running')
     expect(await page.textContent('.step')).toBe('Plan: 4 users for 1m')
-    expect(await page.textContent(kpi('users'))).toBe('4')
     const rows = await tableRows(page, 'endpoints')
     expect(rows.map((r) => [r[0], r[1]])).toEqual([['GET', '/items/{id}']])
     expect(Number(rows[0]![2]!.replaceAll(',', ''))).toBeGreaterThan(0)
     expect(await page.textContent('[data-threshold="p99<5s"] .mark')).toBe('✓')
     await page.waitForFunction(() => document.querySelectorAll('#sources tbody tr').length === 2)
+    await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === '4', kpi('users'), { timeout: 5000 })
     const sources = await tableRows(page, 'sources')
     expect(sources.map((r) => [r[0], r[1]])).toEqual([
       ['worker-0', 'running'],
