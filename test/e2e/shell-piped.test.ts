@@ -2,32 +2,10 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LOADS, LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
-import { closedPort, startServer, type CountingServer, type Handler } from '../helpers/http-servers.js'
+import { closedPort, startServer, type CountingServer } from '../helpers/http-servers.js'
 import { runPiped } from '../helpers/piped.js'
 import { tally } from '../helpers/request-fingerprint.js'
-
-/** A small API: JSON echoes, 201 for POST, a login cookie, a redirect, a 404 and a long list. */
-export const apiHandler: Handler = (req, res) => {
-  const pathname = req.url.split('?')[0]
-  if (pathname === '/redirect') {
-    res.writeHead(302, { location: '/hello' })
-    res.end()
-    return
-  }
-  res.setHeader('content-type', 'application/json')
-  if (pathname === '/missing') {
-    res.statusCode = 404
-    res.end('{"error":"not found"}')
-    return
-  }
-  if (pathname === '/big') {
-    res.end(JSON.stringify(Array.from({ length: 100 }, (_, i) => ({ id: i, name: `item ${i}` }))))
-    return
-  }
-  if (pathname === '/login') res.setHeader('set-cookie', 'sid=s1; Path=/; HttpOnly')
-  res.statusCode = req.method === 'POST' && pathname !== '/login' ? 201 : 200
-  res.end(JSON.stringify({ method: req.method, url: req.url, body: req.body.toString(), token: req.headers['x-token'] ?? null }))
-}
+import { apiHandler } from '../helpers/shell-api.js'
 
 describe('loads shell with piped stdin', () => {
   let server: CountingServer

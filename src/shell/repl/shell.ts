@@ -134,7 +134,9 @@ export async function runShell(options: ShellOptions): Promise<void> {
         return
       }
       const ours = [...VERBS, 'headers', 'cookies'].filter((name) => name.startsWith(word))
-      callback(null, [[...new Set([...ours, ...(result?.[0] ?? [])])], word])
+      // node:repl matches globals case-insensitively: `heade` would offer `Headers` beside `headers`.
+      const theirs = (result?.[0] ?? []).filter((name) => !ours.some((own) => own.toLowerCase() === name.toLowerCase()))
+      callback(null, [[...ours, ...theirs], word])
     })
   }
 
