@@ -10,6 +10,9 @@ const NEEDED = [
   { bin: 'chromium', pkg: 'chromium' },
   { bin: 'nginx', pkg: 'nginx', paths: ['/usr/sbin/nginx'] },
   { bin: 'wrk', pkg: 'wrk' },
+  // Locust (and geventhttpclient for its FastHttpUser) for the benchmark smoke test.
+  { bin: 'locust', pkg: 'python3-locust', paths: ['/usr/bin/locust'] },
+  { bin: 'python3-geventhttpclient', pkg: 'python3-geventhttpclient', paths: ['/usr/lib/python3/dist-packages/geventhttpclient'] },
   { bin: 'curl', pkg: 'curl' },
   { bin: 'tmux', pkg: 'tmux' },
   { bin: 'ip', pkg: 'iproute2', paths: ['/usr/sbin/ip', '/sbin/ip'] },

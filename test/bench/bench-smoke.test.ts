@@ -1,0 +1,59 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+
+/**
+ * `npm run bench -- --smoke` end to end: the harness starts nginx, runs every tool for a couple of
+ * seconds and writes its table and JSON. Only the shape is checked — never a rate: a benchmark is
+ * not a timed test, and a slow or busy machine must not fail CI.
+ */
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const out = mkdtempSync(join(tmpdir(), 'loads-bench-smoke-'))
+afterAll(() => rmSync(out, { recursive: true, force: true }))
+
+function runSmoke(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'bench/run.mjs'), '--smoke', '--out', out], { cwd: root })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
+const TOOLS = ['wrk (C, 1 thread)', 'autocannon', 'Loads TestCase (1 worker)', 'undici Pool loop', 'Locust FastHttpUser', 'Locust HttpUser']
+
+describe('bench smoke', () => {
+  it('runs every tool against pinned nginx and writes a well-formed table and results file', { timeout: 240_000 }, async () => {
+    const { code, stdout, stderr } = await runSmoke()
+    expect(code, stderr).toBe(0)
+    const lines = stdout.trim().split('\n')
+    const header = lines.findIndex((l) => l.startsWith('| tool |'))
+    expect(header).toBeGreaterThan(0)
+    const columns = lines[header]!.split('|').length
+    const rows = lines.slice(header + 2).filter((l) => l.startsWith('| '))
+    expect(rows.map((r) => r.split('|')[1]!.trim())).toEqual(TOOLS)
+    for (const row of rows) {
+      expect(row.split('|')).toHaveLength(columns)
+      // A tool either ran (a request rate counted by nginx) or says why it was skipped.
+      expect(row).toMatch(/^\| [^|]+ \| (\d+|skipped: [^|]+) \|/)
+    }
+    // Loads itself always runs, and nginx saw every request Loads says it made.
+    const loads = rows.find((r) => r.startsWith('| Loads'))!.split('|').map((c) => c.trim())
+    expect(Number(loads[2])).toBeGreaterThan(0)
+    const [own, counted] = loads[9]!.split(' / ').map(Number)
+    expect(own).toBe(counted)
+
+    const files = readdirSync(out).filter((f) => f.endsWith('-smoke.json'))
+    expect(files).toHaveLength(1)
+    const result = JSON.parse(readFileSync(join(out, files[0]!), 'utf8')) as Record<string, any>
+    expect(result.machine).toMatchObject({ cpuModel: expect.any(String), cores: expect.any(Number), node: process.version, kernel: expect.any(String) })
+    expect(result.scene).toMatchObject({ connections: 50, smoke: true })
+    expect(result.summary.map((r: { label: string }) => r.label)).toEqual(TOOLS)
+    expect(result.table).toBe(stdout.trim())
+  })
+})
