@@ -1,7 +1,6 @@
 import os from 'node:os'
 import path from 'node:path'
 import { Command } from 'commander'
-import { DEFAULT_BROKER } from '../cluster/nats-connection.js'
 import { UsageError } from '../errors.js'
 import { runShell } from '../shell/repl/shell.js'
 import { addBrokerOptions, brokerFlags, resolveBroker } from './broker-flags.js'
@@ -39,13 +38,13 @@ export function shellCommand(io: CliIO): Command {
     .option('--server-url <url>', 'base URL of relative paths (get /items)')
     .option('--insecure', 'do not verify TLS certificates (the saved test says static insecure = true)')
     .option('--timeout <time>', 'per-request timeout: 30s, 500ms', durationMs('--timeout'))
-  addBrokerOptions(command, 'broker-', `none; ${DEFAULT_BROKER} or loads-cluster's when --broker is given`)
+  addBrokerOptions(command, 'broker-', 'none: .agents, .runs, .stop and .run --agents need one')
   return command.addHelpText('after', EXAMPLES).action(async (flags: ShellFlags & Record<string, unknown>) => {
     const input = io.stdin
     if (input === undefined) throw new UsageError('loads shell needs an input to read commands from')
     const terminal = input.isTTY === true && io.isTTY
     const historyFile = io.env.LOADS_HISTORY ?? path.join(os.homedir(), '.loads_history')
-    const wantsBroker = flags.broker !== undefined || io.env.LOADS_BROKER !== undefined
+    const wantsBroker = flags.broker !== undefined || io.env.LOADS_BROKER !== undefined || typeof flags.credentials === 'string'
     await runShell({
       input,
       output: io.stdout,
