@@ -5,7 +5,7 @@
  * higher of the two at each second): the series keeps no histogram per second.
  */
 import { addEncoded, createHistogram, encodeHistogram, latencyStats, type Histogram } from '../../stats/histogram.js'
-import type { EndpointSummary, ErrorGroup, SeriesPoint } from '../../stats/types.js'
+import type { EndpointSummary, ErrorGroup, SeriesPoint, WsCounts } from '../../stats/types.js'
 import type { RunResult, RunState } from '../result.js'
 
 interface EndpointAcc {
@@ -13,6 +13,9 @@ interface EndpointAcc {
   latency: Histogram
   ttfb: Histogram
   connectUs: number
+  /** Open-model service times and WebSocket counts, when a result had them. */
+  service: Histogram | null
+  ws: WsCounts | null
 }
 
 export function mergeResults(results: readonly RunResult[]): RunResult {
@@ -32,10 +35,14 @@ export function mergeResults(results: readonly RunResult[]): RunResult {
   let networkErrors = 0
   let bytesIn = 0
   let bytesOut = 0
+  let service: Histogram | null = null
+  let dropped: number | undefined
 
   for (const r of results) {
     addEncoded(latency, r.histograms.latency)
+    if (r.histograms.service !== undefined) addEncoded((service ??= createHistogram(true)), r.histograms.service)
     const s = r.summary
+    if (s.dropped !== undefined) dropped = (dropped ?? 0) + s.dropped
     hits += s.hits
     networkErrors += s.networkErrors
     bytesIn += s.bytesIn
@@ -54,11 +61,14 @@ export function mergeResults(results: readonly RunResult[]): RunResult {
       const key = `${e.method} ${e.name}`
       let acc = endpoints.get(key)
       if (acc === undefined) {
+        const { service: _service, ws: _ws, ...rest } = e
         acc = {
-          e: { ...e, hits: 0, errors: 0, bytesIn: 0, bytesOut: 0, statuses: {}, errorKinds: {}, connects: 0 },
+          e: { ...rest, hits: 0, errors: 0, bytesIn: 0, bytesOut: 0, statuses: {}, errorKinds: {}, connects: 0 },
           latency: createHistogram(true),
           ttfb: createHistogram(true),
           connectUs: 0,
+          service: null,
+          ws: null,
         }
         endpoints.set(key, acc)
       }
@@ -70,21 +80,30 @@ export function mergeResults(results: readonly RunResult[]): RunResult {
       acc.connectUs += e.connectMeanMs * 1000 * e.connects
       addCounts(acc.e.statuses, e.statuses)
       addCounts(acc.e.errorKinds, e.errorKinds)
+      if (e.ws !== undefined) {
+        const ws = (acc.ws ??= { messagesIn: 0, messagesOut: 0, closeCodes: {} })
+        ws.messagesIn += e.ws.messagesIn
+        ws.messagesOut += e.ws.messagesOut
+        addCounts(ws.closeCodes, e.ws.closeCodes)
+      }
       const h = r.histograms.endpoints.find((x) => x.method === e.method && x.name === e.name)
       if (h !== undefined) {
         addEncoded(acc.latency, h.latency)
         addEncoded(acc.ttfb, h.ttfb)
+        if (h.service !== undefined) addEncoded((acc.service ??= createHistogram(true)), h.service)
       }
     }
   }
 
   const mergedEndpoints = [...endpoints.values()]
-    .map(({ e, latency: l, ttfb, connectUs }) => ({
+    .map(({ e, latency: l, ttfb, connectUs, service: sv, ws }) => ({
       ...e,
       hitsPerSec: perSec(e.hits),
       latency: latencyStats(l),
       ttfb: latencyStats(ttfb),
       connectMeanMs: e.connects > 0 ? connectUs / e.connects / 1000 : 0,
+      ...(sv !== null ? { service: latencyStats(sv) } : {}),
+      ...(ws !== null ? { ws } : {}),
     }))
     .sort((a, b) => b.hits - a.hits || a.name.localeCompare(b.name) || a.method.localeCompare(b.method))
 
@@ -116,6 +135,8 @@ export function mergeResults(results: readonly RunResult[]): RunResult {
       endpoints: mergedEndpoints,
       errors: [...errors.values()].sort((a, b) => b.count - a.count),
       counters,
+      ...(dropped !== undefined ? { dropped } : {}),
+      ...(service !== null ? { service: latencyStats(service) } : {}),
     },
     series: mergeSeries(results, startMs),
     sources: results.flatMap((r, i) => r.sources.map((s) => ({ ...s, source: results.length > 1 ? `run${i + 1}/${s.source}` : s.source }))),
@@ -123,7 +144,14 @@ export function mergeResults(results: readonly RunResult[]): RunResult {
     nowMs: endMs,
     histograms: {
       latency: encodeHistogram(latency),
-      endpoints: [...endpoints.values()].map(({ e, latency: l, ttfb }) => ({ method: e.method, name: e.name, latency: encodeHistogram(l), ttfb: encodeHistogram(ttfb) })),
+      endpoints: [...endpoints.values()].map(({ e, latency: l, ttfb, service: sv }) => ({
+        method: e.method,
+        name: e.name,
+        latency: encodeHistogram(l),
+        ttfb: encodeHistogram(ttfb),
+        ...(sv !== null ? { service: encodeHistogram(sv) } : {}),
+      })),
+      ...(service !== null ? { service: encodeHistogram(service) } : {}),
     },
   }
 }
