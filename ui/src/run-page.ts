@@ -176,6 +176,8 @@ export class RunPage {
 
   #updateKpis(view: ReportView): void {
     const s = view.summary
+    const rateLabel = this.#kpis.get('rate')?.value.parentElement?.querySelector('.kpi-label')
+    if (rateLabel) text(rateLabel, view.live !== undefined ? 'Hits/s (last 2 s)' : 'Hits/s (average)')
     const set = (key: string, value: string, sub = ''): void => {
       const k = this.#kpis.get(key)
       if (k === undefined) return
@@ -188,7 +190,7 @@ export class RunPage {
     set('p50', `${f.ms(s.latency.p50)} ms`, `mean ${f.ms(s.latency.mean)} ms`)
     set('p95', `${f.ms(s.latency.p95)} ms`, `p90 ${f.ms(s.latency.p90)} ms`)
     set('p99', `${f.ms(s.latency.p99)} ms`, `max ${f.ms(s.latency.max)} ms`)
-    set('failed', f.int(failed), `${s.hits > 0 ? f.percent(failed / s.hits) : '0%'} · ${f.int(s.networkErrors)} network`)
+    set('failed', f.int(failed), `${s.hits > 0 ? f.percent(failed / s.hits) : '0%'} · ${f.int(s.networkErrors)} net`)
     set('tests', f.int(s.tests.run), `${f.int(s.tests.failures)} fail · ${f.int(s.tests.errors)} err`)
     const users = view.live?.activeUsers ?? view.series.at(-1)?.activeUsers ?? 0
     set('users', f.int(view.state === 'running' ? users : 0), view.state === 'running' ? `${view.live?.finishedSources ?? 0} of ${view.live?.sources ?? 0} sources done` : 'run over')
