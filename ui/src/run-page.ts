@@ -138,7 +138,7 @@ export class RunPage {
 
     this.#updatePlan(view, elapsed)
     this.#updateKpis(view)
-    this.#updateThresholds(view.thresholds, view.abortedBy)
+    this.#updateThresholds(view.thresholds, view.abortedBy, view.state === 'running')
     this.#updateCharts(view.series, view.state === 'running')
     replace(this.#endpoints, ...s.endpoints.map(endpointRow))
     if (s.endpoints.length === 0) replace(this.#endpoints, emptyRow(10, 'no hits yet'))
@@ -199,13 +199,13 @@ export class RunPage {
     this.#kpis.get('tests')?.value.parentElement?.classList.toggle('bad', s.tests.failures + s.tests.errors > 0)
   }
 
-  #updateThresholds(results: ThresholdResult[], abortedBy: string | undefined): void {
+  #updateThresholds(results: ThresholdResult[], abortedBy: string | undefined, running: boolean): void {
     this.#thresholds.hidden = results.length === 0
     if (results.length === 0) return
     const failed = results.filter((r) => !r.pass).length
     replace(
       this.#thresholds,
-      h('h2', {}, failed === 0 ? `Thresholds: all ${results.length} pass` : `Thresholds: ${failed} of ${results.length} fail`),
+      h('h2', {}, `${running ? 'Thresholds so far' : 'Thresholds'}: ${failed === 0 ? `all ${results.length} pass` : `${failed} of ${results.length} fail`}`),
       h(
         'ul',
         { class: 'threshold-list' },
