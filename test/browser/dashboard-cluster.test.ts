@@ -113,6 +113,32 @@ describe('the dashboard of a cluster run', () => {
       expect(sources.reduce((n, row) => n + Number(row[4]!.replaceAll(',', '')), 0)).toBe(total)
       expect(await report.page.textContent('[data-kpi="hits"] .kpi-value')).toBe(total.toLocaleString('en-US'))
       await report.page.close()
+
+      // --attach with the dashboard: the same server, fed by the replayed stream.
+      let attachUrl: (url: string) => void = () => {}
+      const seen = new Promise<string>((resolve) => (attachUrl = resolve))
+      const follow = runBin(LOADS_RUNNER, ['--attach', result.run.runId, '--dashboard', '0', '--dashboard-keep', '-q'], {
+        cwd,
+        env,
+        timeoutMs: 60_000,
+        onStdout: (text) => {
+          const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
+          if (m) attachUrl(m[1]!)
+        },
+      })
+      const dash = await seen
+      let summary: { state: string; summary: { hits: number } } | undefined
+      for (let i = 0; i < 200 && summary === undefined; i++) {
+        const res = await fetch(`${dash}api/summary`)
+        if (res.status === 200) summary = (await res.json()) as typeof summary
+        else await new Promise((r) => setTimeout(r, 100))
+      }
+      expect(summary?.summary.hits).toBe(total)
+      const apiRun = (await (await fetch(`${dash}api/run`)).json()) as { run: { mode: string; runId: string }; sources: unknown[] }
+      expect(apiRun.run).toMatchObject({ mode: 'cluster', runId: result.run.runId })
+      expect(apiRun.sources).toHaveLength(2)
+      await fetch(`${dash}api/stop`, { method: 'POST' })
+      expect(reportedHits((await follow).stdout)).toBe(total)
     } finally {
       // A failed assertion must not leave the runner driving the agents.
       if (pid !== 0 && !exited) process.kill(pid, 'SIGKILL')
