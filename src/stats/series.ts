@@ -43,9 +43,11 @@ export class Series {
     if (this.#points.length >= this.#maxPoints && oldest !== undefined && t < oldest.t) return
     let hits = 0
     let errors = 0
+    let httpErrors = 0
     for (const e of snap.endpoints) {
       hits += e.hits
       errors += e.errors
+      for (const status in e.statuses) if (Number(status) >= 400) httpErrors += e.statuses[status] ?? 0
     }
     const open = this.#open.get(t)
     const point = open?.point ?? this.#find(t) ?? this.#insert(t)
@@ -54,6 +56,7 @@ export class Series {
     point.testsRun += snap.tests.run
     point.failures += snap.tests.failures
     point.testErrors += snap.tests.errors
+    point.httpErrors += httpErrors
     point.step = Math.max(point.step, snap.step)
     if (open !== undefined) {
       open.latency.add(latency)
@@ -112,7 +115,7 @@ export class Series {
 
   #insert(t: number): SeriesPoint {
     const point: SeriesPoint = {
-      t, hits: 0, errors: 0, testsRun: 0, failures: 0, testErrors: 0,
+      t, hits: 0, errors: 0, testsRun: 0, failures: 0, testErrors: 0, httpErrors: 0,
       activeUsers: 0, step: 0, p50: 0, p95: 0, p99: 0,
     }
     this.#points.splice(this.#indexOf(t), 0, point)

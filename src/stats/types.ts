@@ -141,6 +141,8 @@ export interface SeriesPoint {
   testsRun: number
   failures: number
   testErrors: number
+  /** Hits answered with an HTTP status ≥ 400 (not network errors: those are `errors`). */
+  httpErrors: number
   activeUsers: number
   step: number
   p50: number

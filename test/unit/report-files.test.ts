@@ -134,7 +134,9 @@ describe('CSV output', () => {
     expect(seriesPath('out/run.csv')).toBe('out/run.series.csv')
     expect(seriesPath('run')).toBe('run.series.csv')
     const lines = seriesCsv(r).trimEnd().split('\r\n')
-    expect(lines[0]).toBe('t_s,time_ms,hits,network_errors,tests_run,failures,test_errors,active_users,step,p50_ms,p95_ms,p99_ms')
+    expect(lines[0]).toBe('t_s,time_ms,hits,network_errors,http_errors,tests_run,failures,test_errors,active_users,step,p50_ms,p95_ms,p99_ms')
+    // Two 503s in each full second (i = 0, 50, 100, 150).
+    expect(lines.slice(1).map((l) => l.split(',')[4])).toEqual(['2', '2', '0'])
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 4).join(','))).toEqual(['1,1001000,110,10,100,0', '2,1002000,110,10,100,0', '3,1003000,0,0,0,0'].map((l) => l.split(',').slice(0, 4).join(',')))
   })
 

@@ -43,7 +43,7 @@ export class RunPage {
   constructor(root: HTMLElement, opts: RunPageOptions) {
     this.#opts = opts
     this.#charts = {
-      hits: new Chart({ title: 'Hits per second', unit: 'hits/s', lines: [{ label: 'hits/s', color: COLORS.blue, fill: true }, { label: 'network errors/s', color: COLORS.red }] }),
+      hits: new Chart({ title: 'Hits per second', unit: 'hits/s', lines: [{ label: 'hits/s', color: COLORS.blue, fill: true }, { label: 'failed hits/s', color: COLORS.red }] }),
       latency: new Chart({
         title: 'Latency',
         unit: 'ms',
@@ -58,6 +58,7 @@ export class RunPage {
         unit: 'per second',
         lines: [
           { label: 'network errors', color: COLORS.red, fill: true },
+          { label: 'HTTP ≥ 400', color: COLORS.pink },
           { label: 'test failures', color: COLORS.amber },
           { label: 'test errors', color: COLORS.purple },
         ],
@@ -227,9 +228,10 @@ export class RunPage {
     // While the run goes, the newest second is still filling up: drawing it would show a dip.
     const series = running && all.length > 1 ? all.slice(0, -1) : all
     const x = series.map((p) => p.t)
-    this.#charts.hits.setData([x, series.map((p) => p.hits), series.map((p) => p.errors)])
+    this.#charts.hits.setData([x, series.map((p) => p.hits), series.map((p) => p.errors + (p.httpErrors ?? 0))])
     this.#charts.latency.setData([x, series.map((p) => p.p50), series.map((p) => p.p95), series.map((p) => p.p99)])
-    this.#charts.errors.setData([x, series.map((p) => p.errors), series.map((p) => p.failures), series.map((p) => p.testErrors)])
+    // Results saved before httpErrors existed have none: draw them as zero.
+    this.#charts.errors.setData([x, series.map((p) => p.errors), series.map((p) => p.httpErrors ?? 0), series.map((p) => p.failures), series.map((p) => p.testErrors)])
     this.#charts.users.setData([x, series.map((p) => p.activeUsers)])
   }
 

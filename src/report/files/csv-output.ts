@@ -33,9 +33,9 @@ export function endpointsCsv(r: RunResult): string {
 }
 
 export function seriesCsv(r: RunResult): string {
-  const header = ['t_s', 'time_ms', 'hits', 'network_errors', 'tests_run', 'failures', 'test_errors', 'active_users', 'step', 'p50_ms', 'p95_ms', 'p99_ms']
+  const header = ['t_s', 'time_ms', 'hits', 'network_errors', 'http_errors', 'tests_run', 'failures', 'test_errors', 'active_users', 'step', 'p50_ms', 'p95_ms', 'p99_ms']
   const rows = r.series.map((p) => [
-    p.t, r.summary.startMs + p.t * 1000, p.hits, p.errors, p.testsRun, p.failures, p.testErrors, p.activeUsers, p.step, round(p.p50), round(p.p95), round(p.p99),
+    p.t, r.summary.startMs + p.t * 1000, p.hits, p.errors, p.httpErrors, p.testsRun, p.failures, p.testErrors, p.activeUsers, p.step, round(p.p50), round(p.p95), round(p.p99),
   ])
   return toCsv(header, rows)
 }

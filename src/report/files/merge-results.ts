@@ -173,6 +173,7 @@ function mergeSeries(results: readonly RunResult[], startMs: number): SeriesPoin
       q.testsRun += p.testsRun
       q.failures += p.failures
       q.testErrors += p.testErrors
+      q.httpErrors += p.httpErrors
       q.activeUsers += p.activeUsers
       q.step = Math.max(q.step, p.step)
       q.p50 = Math.max(q.p50, p.p50)
