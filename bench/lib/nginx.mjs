@@ -25,12 +25,14 @@ export function freePort() {
   })
 }
 
-function config(dir, port) {
-  return `worker_processes 1;
+function config(dir, ports, { workers, workerConnections, setCookie }) {
+  const listen = ports.map((port) => `    listen 127.0.0.1:${port} reuseport backlog=4096;`).join('\n')
+  return `worker_processes ${workers};
+worker_rlimit_nofile ${workerConnections + 100};
 daemon off;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 4096; multi_accept on; }
+events { worker_connections ${workerConnections}; multi_accept on; }
 http {
   access_log off;
   default_type text/html;
@@ -42,19 +44,24 @@ http {
   uwsgi_temp_path ${dir}/tmp/uwsgi;
   scgi_temp_path ${dir}/tmp/scgi;
   server {
-    listen 127.0.0.1:${port} reuseport backlog=4096;
+${listen}
     location = /nginx_status { stub_status; }
-    location / { root ${dir}/www; index index.html; }
+    location / {
+      root ${dir}/www;
+      index index.html;${setCookie ? '\n      add_header Set-Cookie "sid=$request_id; Path=/; HttpOnly";' : ''}
+    }
   }
 }
 `
 }
 
 /**
- * Starts nginx pinned to `core` (master and worker inherit the affinity). Resolves once it
- * answers; `stop()` ends the process it started, by its pid.
+ * Starts nginx pinned to `core` (master and worker inherit the affinity; null: any core).
+ * Resolves once it answers; `stop()` ends the process it started, by its pid.
+ * `ports` > 1 listens on several ports (each gives clients another ~28k ephemeral ports);
+ * `setCookie` gives every response a fresh session cookie, so each client fills a cookie jar.
  */
-export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx' } = {}) {
+export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx', workers = 1, workerConnections = 4096, ports: portCount = 1, setCookie = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'loads-bench-nginx-'))
   mkdirSync(join(dir, 'www'))
   mkdirSync(join(dir, 'tmp'))
@@ -64,8 +71,13 @@ export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx' } = {}) {
   chmodSync(join(dir, 'www/index.html'), 0o644)
   let lastError
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort()
-    writeFileSync(join(dir, 'nginx.conf'), config(dir, port))
+    const ports = []
+    while (ports.length < portCount) {
+      const p = await freePort()
+      if (!ports.includes(p)) ports.push(p)
+    }
+    const port = ports[0]
+    writeFileSync(join(dir, 'nginx.conf'), config(dir, ports, { workers, workerConnections, setCookie }))
     const args = core === null ? [nginx, '-p', dir, '-c', join(dir, 'nginx.conf')] : ['-c', String(core), nginx, '-p', dir, '-c', join(dir, 'nginx.conf')]
     const child = spawn(core === null ? nginx : 'taskset', core === null ? args.slice(1) : args, { stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
@@ -77,6 +89,7 @@ export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx' } = {}) {
       const status = new StubStatus(url)
       return {
         url,
+        urls: ports.map((p) => `http://127.0.0.1:${p}`),
         port,
         pid: child.pid,
         dir,
@@ -165,8 +178,12 @@ export class StubStatus {
     // "Active connections: 1 \nserver accepts handled requests\n 5 5 9 \nReading: …"
     const m = /\n\s*(\d+)\s+(\d+)\s+(\d+)\s*\n/.exec(text)
     if (m === null) throw new Error(`unexpected stub_status: ${text}`)
+    this.activeConnections = Number(/Active connections:\s*(\d+)/.exec(text)?.[1] ?? 0) - 1
     return Number(m[3]) - this.#reads
   }
+
+  /** Open client connections at the last `requests()` call (this reader's own left out). */
+  activeConnections = 0
 
   close() {
     this.#agent.destroy()

@@ -1,0 +1,30 @@
+// A server that answers every request after DELAY_MS (default 50), for the accuracy benchmark.
+// It measures its own delays (request parsed → response written) so the report can show how exact
+// the server itself was next to what Loads reported. GET /stats answers them as JSON.
+// Usage: node bench/peers/delay-server.mjs [DELAY_MS]   (prints the port on stdout)
+import http from 'node:http'
+import { build } from 'hdr-histogram-js'
+
+const delayMs = Number(process.argv[2] ?? 50)
+const body = Buffer.from('<!doctype html><title>loads-bench-ok</title>\n')
+const histogram = build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3, useWebAssembly: false })
+let requests = 0
+
+const server = http.createServer((req, res) => {
+  if (req.url === '/stats') {
+    res.setHeader('content-type', 'application/json')
+    res.end(JSON.stringify({ requests, p50Ms: histogram.getValueAtPercentile(50) / 1000, p99Ms: histogram.getValueAtPercentile(99) / 1000, maxMs: histogram.maxValue / 1000, minMs: histogram.minNonZeroValue / 1000 }))
+    return
+  }
+  requests++
+  const start = performance.now()
+  req.resume()
+  setTimeout(() => {
+    res.writeHead(200, { 'content-type': 'text/html', 'content-length': body.length })
+    res.end(body)
+    histogram.recordValue(Math.round((performance.now() - start) * 1000))
+  }, delayMs)
+})
+server.keepAliveTimeout = 120_000
+server.listen(0, '127.0.0.1', () => console.log(server.address().port))
+process.on('SIGTERM', () => server.close(() => process.exit(0)))
