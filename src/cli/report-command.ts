@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import path from 'node:path'
 import { UsageError } from '../errors.js'
 import { compareRuns } from '../report/compare/compare.js'
@@ -43,7 +43,7 @@ export function reportCommand(io: CliIO): Command {
     .option('-o, --out <file>', 'where to write: an .html report (default: RESULT.html for one result), or .json with --merge')
     .option('--merge', 'merge the results into one (exact percentiles), instead of comparing two')
     .option('--threshold <expr>', 'judge the (merged) result; exit 4 if one fails; repeatable', (v: string, prev: string[] = []) => [...prev, v])
-    .option('--tolerance <percent>', 'comparison: relative change tolerated before it is a regression', tolerance, 0.1)
+    .addOption(new Option('--tolerance <percent>', 'comparison: relative change tolerated before it is a regression').argParser(tolerance).default(0.1, '10%'))
     .option('--fail-on-regression', 'comparison: exit 4 if a regression is flagged')
     .addHelpText('after', HELP)
     .action((files: string[], flags: ReportCommandFlags) => {
