@@ -4,7 +4,7 @@
 // server measures its own delays too, and its request count must equal Loads' hits.
 //
 //   node bench/accuracy.mjs                 100 users, 20 s
-//   node bench/accuracy.mjs --smoke         20 users, 3 s (counts only; timings not judged)
+//   node bench/accuracy.mjs --smoke         20 users, 2 s (counts only; timings not judged)
 //   node bench/accuracy.mjs --strict        exit 1 when a target is missed
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -20,7 +20,7 @@ const argv = process.argv.slice(2)
 const value = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback)
 const smoke = argv.includes('--smoke')
 const users = Number(value('--users', smoke ? 20 : 100))
-const seconds = Number(value('--duration', smoke ? 3 : 20))
+const seconds = Number(value('--duration', smoke ? 2 : 20))
 const delayMs = Number(value('--delay', 50))
 const pin = os.availableParallelism() >= 2
 const log = (line) => process.stderr.write(`${line}\n`)

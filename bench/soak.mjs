@@ -5,7 +5,7 @@
 //
 //   node bench/soak.mjs                    10 minutes
 //   node bench/soak.mjs --duration 120     2 minutes
-//   node bench/soak.mjs --smoke            8 seconds (the shape of the report only)
+//   node bench/soak.mjs --smoke            5 seconds (the shape of the report only)
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -20,9 +20,9 @@ const root = fileURLToPath(new URL('..', import.meta.url))
 const argv = process.argv.slice(2)
 const value = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback)
 const smoke = argv.includes('--smoke')
-const seconds = Number(value('--duration', smoke ? 8 : 600))
+const seconds = Number(value('--duration', smoke ? 5 : 600))
 const users = Number(value('--users', 50))
-const warmupSeconds = Number(value('--warmup', Math.max(smoke ? 3 : 5, Math.round(seconds / 10))))
+const warmupSeconds = Number(value('--warmup', Math.max(smoke ? 2 : 5, Math.round(seconds / 10))))
 const log = (line) => process.stderr.write(`${line}\n`)
 const pin = os.availableParallelism() >= 2
 

@@ -14,9 +14,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const out = mkdtempSync(join(tmpdir(), 'loads-bench-smoke-'))
 afterAll(() => rmSync(out, { recursive: true, force: true }))
 
-function runSmoke(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runSmoke(script = 'bench/run.mjs'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'bench/run.mjs'), '--smoke', '--out', out], { cwd: root })
+    const child = spawn(process.execPath, [join(root, script), '--smoke', '--out', out], { cwd: root })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -55,5 +55,26 @@ describe('bench smoke', () => {
     expect(result.scene).toMatchObject({ connections: 50, smoke: true })
     expect(result.summary.map((r: { label: string }) => r.label)).toEqual(TOOLS)
     expect(result.table).toBe(stdout.trim())
+  })
+
+  it('soak: samples the RSS of a short run and reports it in one table row', { timeout: 120_000 }, async () => {
+    const { code, stdout, stderr } = await runSmoke('bench/soak.mjs')
+    expect(code, stderr).toBe(0)
+    const row = stdout.trim().split('\n').at(-1)!
+    // | hits | RSS after warm-up | min | max | at the end | growth | verdict |
+    expect(row).toMatch(/^\| [1-9]\d* \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \| -?[\d.]+% \| \(smoke: not judged\) \|$/)
+  })
+
+  it('accuracy: every hit Loads reports against the 50 ms server is a request the server counted', { timeout: 120_000 }, async () => {
+    const { code, stderr } = await runSmoke('bench/accuracy.mjs')
+    expect(code, stderr).toBe(0)
+    const file = readdirSync(out).find((f) => f.startsWith('accuracy-') && f.endsWith('-smoke.json'))!
+    const { result } = JSON.parse(readFileSync(join(out, file), 'utf8')) as { result: Record<string, any> }
+    expect(result.exitCode).toBe(0)
+    expect(result.problems).toBeNull()
+    expect(result.hits).toBeGreaterThan(0)
+    expect(result.hits).toBe(result.serverRequests)
+    // Timings are the benchmark's to judge (bench/accuracy.mjs), not a test's.
+    expect(result.targets).toBeNull()
   })
 })
