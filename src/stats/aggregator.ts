@@ -8,7 +8,6 @@ import {
   createHistogram,
   encodeHistogram,
   addEncoded,
-  decodeHistogram,
   latencyStats,
   type Histogram,
 } from './histogram.js'
@@ -102,8 +101,8 @@ export class Aggregator {
     this.#startMs ??= snap.startMs
     this.#endMs = Math.max(this.#endMs, snap.endMs)
 
-    const latency = decodeHistogram(snap.latency)
-    if (latency.totalCount > 0) this.#latency.add(latency)
+    // Merged straight from the wire (no histogram built per snapshot: see histogram-wire.ts).
+    addEncoded(this.#latency, snap.latency)
     if (snap.service !== undefined) addEncoded((this.#service ??= createHistogram(true)), snap.service)
     this.#dropped += snap.dropped ?? 0
     let hits = 0
@@ -146,7 +145,7 @@ export class Aggregator {
     }
     src.final ||= snap.final
 
-    this.#series.add(Math.floor((snap.endMs - this.#startMs) / 1000), snap, latency)
+    this.#series.add(Math.floor((snap.endMs - this.#startMs) / 1000), snap, snap.latency)
     this.#recent.push({ endMs: snap.endMs, hits })
     if (this.#recent.length > 4096) this.#pruneRecent(this.#endMs)
     return true

@@ -6,9 +6,10 @@
 import {
   build,
   decodeFromCompressedBase64,
-  encodeIntoCompressedBase64,
   type Histogram,
 } from 'hdr-histogram-js'
+import type { JsHistogram } from 'hdr-histogram-js'
+import { addRawInto, encodeRaw } from './histogram-wire.js'
 import type { LatencyStats } from './types.js'
 
 export type { Histogram }
@@ -38,8 +39,9 @@ export function clampUs(us: number): number {
   return us >= MAX_TRACKABLE_US ? MAX_TRACKABLE_US : Math.round(us)
 }
 
+/** HdrHistogram V2, uncompressed, base64: see histogram-wire.ts for why not compressed. */
 export function encodeHistogram(h: Histogram): string {
-  return encodeIntoCompressedBase64(h)
+  return encodeRaw(h as JsHistogram)
 }
 
 /**
@@ -48,11 +50,14 @@ export function encodeHistogram(h: Histogram): string {
  */
 export function decodeHistogram(encoded: string, wide = false): Histogram {
   if (encoded === '') return createHistogram(wide)
+  const h = createHistogram(wide)
+  if (addRawInto(h as JsHistogram, encoded)) return h
   return decodeFromCompressedBase64(encoded, wide ? 64 : 32, false)
 }
 
 /** Adds an encoded histogram's counts to `target`. */
 export function addEncoded(target: Histogram, encoded: string): void {
+  if (encoded === '' || addRawInto(target as JsHistogram, encoded)) return
   const h = decodeHistogram(encoded)
   if (h.totalCount > 0) target.add(h)
 }

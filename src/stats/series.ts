@@ -4,7 +4,7 @@
  * kept while the second is recent (snapshots of different sources arrive a little apart) and
  * then frozen, so memory stays bounded on runs of any length.
  */
-import { createHistogram, type Histogram } from './histogram.js'
+import { addEncoded, createHistogram, type Histogram } from './histogram.js'
 import type { SeriesPoint, Snapshot } from './types.js'
 
 interface OpenSecond {
@@ -36,8 +36,8 @@ export class Series {
     this.#openSeconds = opts.openSeconds ?? 10
   }
 
-  /** Folds a snapshot (whose decoded global latency is `latency`) into second `t`. */
-  add(t: number, snap: Snapshot, latency: Histogram): void {
+  /** Folds a snapshot (whose global latency, encoded, is `latency`) into second `t`. */
+  add(t: number, snap: Snapshot, latency: string): void {
     if (t < 0) t = 0
     const oldest = this.#points[0]
     if (this.#points.length >= this.#maxPoints && oldest !== undefined && t < oldest.t) return
@@ -59,7 +59,7 @@ export class Series {
     point.httpErrors += httpErrors
     point.step = Math.max(point.step, snap.step)
     if (open !== undefined) {
-      open.latency.add(latency)
+      addEncoded(open.latency, latency)
       const prev = open.users.get(snap.source)
       if (prev === undefined || prev.endMs <= snap.endMs) {
         open.users.set(snap.source, { endMs: snap.endMs, users: snap.activeUsers })
@@ -67,7 +67,7 @@ export class Series {
       open.dirty = true
     } else if (t > this.#newest - this.#openSeconds) {
       const h = this.#pool.pop() ?? createHistogram(true)
-      h.add(latency)
+      addEncoded(h, latency)
       const users = new Map([[snap.source, { endMs: snap.endMs, users: snap.activeUsers }]])
       this.#open.set(t, { point, latency: h, users, dirty: true })
     }

@@ -1,0 +1,166 @@
+/**
+ * HDR histograms on the wire: HdrHistogram's V2 encoding, uncompressed, in base64. Merging one
+ * into a running total reads its counts straight into the total's buckets.
+ *
+ * Why not the usual compressed form: a snapshot carries two or three small histograms per URL
+ * name. Deflate saved ~20% of their bytes but inflating each took ~18 µs and building a
+ * histogram to add from took more: a runner merging 100 agents × 50 URL names every second
+ * spent most of a core there (bench/cluster-merge.mjs). Compressed histograms — saved results,
+ * anything from HdrHistogram tools — are still read.
+ */
+import { inflateSync } from 'node:zlib'
+import type { JsHistogram } from 'hdr-histogram-js'
+
+/** V2 cookies; `| 0x10` marks the LEB128/ZigZag word size, as HdrHistogram writes them. */
+const V2_COOKIE_BASE = 0x1c849303
+const V2_COMPRESSED_COOKIE_BASE = 0x1c849304
+const V2_HEADER_BYTES = 40
+const cookieBase = (cookie: number): number => (cookie & ~0xf0) >>> 0
+
+/** The layout every Loads histogram has (`createHistogram`): counts indexes mean the same values. */
+const SIGNIFICANT_DIGITS = 3
+const LOWEST_DISCERNIBLE = 1
+
+/** Encodes `h` as uncompressed V2 base64. */
+export function encodeRaw(h: JsHistogram): string {
+  const last = h.totalCount === 0 ? 0 : h.countsArrayIndex(h.maxValue)
+  const out = new Writer(V2_HEADER_BYTES + 16 + Math.min(last + 1, 4096))
+  out.u32((V2_COOKIE_BASE | 0x10) >>> 0)
+  out.u32(0) // payload length, set below
+  out.u32(0) // normalizing index offset
+  out.u32(h.numberOfSignificantValueDigits)
+  out.u64(h.lowestDiscernibleValue)
+  out.u64(h.highestTrackableValue)
+  out.f64(1) // integer to double conversion ratio
+  for (let i = 0; i <= last; ) {
+    const count = h.getCountAtIndex(i++)
+    if (count !== 0) {
+      out.zigzag(count)
+      continue
+    }
+    let zeros = 1
+    while (i <= last && h.getCountAtIndex(i) === 0) {
+      zeros++
+      i++
+    }
+    out.zigzag(zeros > 1 ? -zeros : 0)
+  }
+  return out.finish(V2_HEADER_BYTES)
+}
+
+/**
+ * Adds an encoded histogram (V2, compressed or not) to `target`, bucket by bucket. Returns false,
+ * changing nothing, when the encoding has another layout: the caller then decodes it the slow way.
+ * The result is what decoding and `target.add()` would give: the same counts, total, min and max.
+ */
+export function addRawInto(target: JsHistogram, encoded: string): boolean {
+  // Decoded into a reused buffer: no allocation per histogram on the merge's hot path.
+  if (encoded.length > wire.length * 1.33) wire = Buffer.allocUnsafe(Math.ceil(encoded.length * 0.75) + 16)
+  let buf = wire.subarray(0, wire.write(encoded, 'base64'))
+  if (buf.length < 8) return false
+  if (cookieBase(buf.readUInt32BE(0)) === V2_COMPRESSED_COOKIE_BASE) {
+    buf = inflateSync(buf.subarray(8, 8 + buf.readUInt32BE(4)))
+  }
+  if (buf.length < V2_HEADER_BYTES || cookieBase(buf.readUInt32BE(0)) !== V2_COOKIE_BASE) return false
+  if (buf.readUInt32BE(12) !== SIGNIFICANT_DIGITS || buf.readUInt32BE(16) !== 0 || buf.readUInt32BE(20) !== LOWEST_DISCERNIBLE) return false
+  const end = Math.min(buf.length, V2_HEADER_BYTES + buf.readUInt32BE(4))
+
+  // One pass: each count straight into its bucket; the target grows when an index needs it.
+  let pos = V2_HEADER_BYTES
+  let index = 0
+  let minIndex = -1
+  let maxIndex = -1
+  let total = 0
+  // Grow once to the source's range (its highest trackable value), not bucket by bucket.
+  const highest = buf.readUInt32BE(24) * 2 ** 32 + buf.readUInt32BE(28)
+  if (highest > 0 && target.countsArrayIndex(highest) >= target.countsArrayLength) target.resize(highest)
+  let length = target.countsArrayLength
+  while (pos < end) {
+    // ZigZag LEB128, up to 9 bytes (exact up to 2^53), inline: this loop is the merge's hot path.
+    let b = buf[pos++]!
+    let word = b & 0x7f
+    let scale = 128
+    for (let i = 1; b & 0x80 && i < 9; i++) {
+      b = buf[pos++]!
+      word += (i === 8 ? b : b & 0x7f) * scale
+      scale *= 128
+    }
+    if (word % 2 === 1) {
+      index += (word + 1) / 2
+      continue
+    }
+    const count = word / 2
+    if (count > 0) {
+      if (index >= length) {
+        target.resize(target.highestEquivalentValue(target.valueFromIndex(index)))
+        length = target.countsArrayLength
+      }
+      target.addToCountAtIndex(index, count)
+      total += count
+      if (minIndex < 0 && index > 0) minIndex = index
+      maxIndex = index
+    }
+    index++
+  }
+  if (maxIndex < 0) return true
+  const maxValue = target.highestEquivalentValue(target.valueFromIndex(maxIndex))
+  target.addToTotalCount(total)
+  // Count 0: only min and max move, as `add()` would move them.
+  target.recordValueWithCount(maxValue, 0)
+  if (minIndex > 0) target.recordValueWithCount(target.valueFromIndex(minIndex), 0)
+  return true
+}
+
+/** The bytes of the histogram being added; reused, grown as needed. */
+let wire = Buffer.allocUnsafe(64 * 1024)
+
+class Writer {
+  #buf: Buffer
+  #pos = 0
+
+  constructor(size: number) {
+    this.#buf = Buffer.allocUnsafe(size)
+  }
+
+  u32(v: number): void {
+    this.#ensure(4)
+    this.#pos = this.#buf.writeUInt32BE(v >>> 0, this.#pos)
+  }
+
+  u64(v: number): void {
+    this.#ensure(8)
+    this.#pos = this.#buf.writeUInt32BE(Math.floor(v / 2 ** 32), this.#pos)
+    this.#pos = this.#buf.writeUInt32BE(v % 2 ** 32, this.#pos)
+  }
+
+  f64(v: number): void {
+    this.#ensure(8)
+    this.#pos = this.#buf.writeDoubleBE(v, this.#pos)
+  }
+
+  zigzag(v: number): void {
+    let z = v >= 0 ? v * 2 : -v * 2 - 1
+    this.#ensure(9)
+    for (let i = 0; i < 8; i++) {
+      if (z < 128) {
+        this.#buf[this.#pos++] = z
+        return
+      }
+      this.#buf[this.#pos++] = (z % 128) | 0x80
+      z = Math.floor(z / 128)
+    }
+    this.#buf[this.#pos++] = z
+  }
+
+  finish(headerBytes: number): string {
+    this.#buf.writeUInt32BE(this.#pos - headerBytes, 4)
+    return this.#buf.subarray(0, this.#pos).toString('base64')
+  }
+
+  #ensure(n: number): void {
+    if (this.#pos + n <= this.#buf.length) return
+    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#pos + n))
+    this.#buf.copy(bigger, 0, 0, this.#pos)
+    this.#buf = bigger
+  }
+}
