@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 
 /** Whether tmux is here to give a program a real pseudo-terminal. */
 export const HAS_TMUX = (() => {
@@ -18,11 +21,16 @@ export const HAS_TMUX = (() => {
 export class TmuxSession {
   readonly name = `loads-test-${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
   readonly #socket = `loads-test-${process.pid}`
+  readonly #socketPath: string
+  /** Where the shell running the command writes its exit status (tmux's own pane status can lag). */
+  readonly #statusFile = path.join(os.tmpdir(), `${this.name}.status`)
 
   constructor(command: string, options: { cwd: string; width?: number; height?: number }) {
-    this.#tmux(['new-session', '-d', '-s', this.name, '-x', String(options.width ?? 160), '-y', String(options.height ?? 50), '-c', options.cwd, command])
+    const wrapped = `${command}; echo $? > ${this.#statusFile}`
+    this.#tmux(['new-session', '-d', '-s', this.name, '-x', String(options.width ?? 160), '-y', String(options.height ?? 50), '-c', options.cwd, wrapped])
     // Keep the pane (and what it shows) after the program exits.
     this.#tmux(['set-option', '-t', this.name, 'remain-on-exit', 'on'])
+    this.#socketPath = this.#tmux(['display-message', '-p', '-t', this.name, '#{socket_path}']).trim()
   }
 
   /** Types text (literally), then the named keys (`Enter`, `Tab`, `Up`, `C-c` …). */
@@ -49,10 +57,11 @@ export class TmuxSession {
     throw new Error(`timed out waiting for ${String(test)} on the terminal; it shows:\n${screen}`)
   }
 
-  /** Whether the program in the pane has exited, and its status. */
+  /** The command's exit status once it has exited, else undefined. */
   exitStatus(): number | undefined {
-    const [dead, status] = this.#tmux(['display-message', '-p', '-t', this.name, '#{pane_dead} #{pane_dead_status}']).trim().split(' ')
-    return dead === '1' ? Number(status) : undefined
+    if (!existsSync(this.#statusFile)) return undefined
+    const text = readFileSync(this.#statusFile, 'utf8').trim()
+    return text === '' ? undefined : Number(text)
   }
 
   kill(): void {
@@ -60,6 +69,13 @@ export class TmuxSession {
       this.#tmux(['kill-session', '-t', this.name])
     } catch {
       // Already gone.
+    }
+    rmSync(this.#statusFile, { force: true })
+    try {
+      this.#tmux(['list-sessions'])
+    } catch {
+      // Our tmux server left with its last session: its socket file need not stay behind.
+      if (this.#socketPath !== '') rmSync(this.#socketPath, { force: true })
     }
   }
 
