@@ -25,8 +25,9 @@ export class TmuxSession {
   /** Where the shell running the command writes its exit status (tmux's own pane status can lag). */
   readonly #statusFile = path.join(os.tmpdir(), `${this.name}.status`)
 
-  constructor(command: string, options: { cwd: string; width?: number; height?: number }) {
-    const wrapped = `${command}; echo $? > ${this.#statusFile}`
+  constructor(command: string, options: { cwd: string; width?: number; height?: number; limitSeconds?: number }) {
+    // Bounded: a test run killed before its afterEach must not leave a shell waiting for keys forever.
+    const wrapped = `timeout --foreground ${options.limitSeconds ?? 180} sh -c '${command.replace(/'/g, `'\\''`)}'; echo $? > ${this.#statusFile}`
     this.#tmux(['new-session', '-d', '-s', this.name, '-x', String(options.width ?? 160), '-y', String(options.height ?? 50), '-c', options.cwd, wrapped])
     // Keep the pane (and what it shows) after the program exits.
     this.#tmux(['set-option', '-t', this.name, 'remain-on-exit', 'on'])
