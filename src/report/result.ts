@@ -56,7 +56,7 @@ export interface RunResult extends Omit<ReportView, 'live' | 'exitCode'> {
   version: typeof RESULT_VERSION
   loadsVersion: string
   exitCode: number
-  /** The run's merged HDR histograms (µs, compressed base64): merge them to combine runs exactly. */
+  /** The run's merged HDR histograms (µs, V2 encoding in base64): merge them to combine runs exactly. */
   histograms: EncodedHistograms
 }
 
