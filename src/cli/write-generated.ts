@@ -1,6 +1,6 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { UsageError } from '../errors.js'
+import { writeAtomically } from '../util/write-atomically.js'
 import type { CliIO } from './cli-io.js'
 
 /**
@@ -11,12 +11,9 @@ import type { CliIO } from './cli-io.js'
 export function writeGenerated(file: string, code: string, io: Pick<CliIO, 'cwd'>): string {
   if (!/\.m?ts$/.test(file)) throw new UsageError(`-o ${file}: the generated test is TypeScript; name it something.ts`)
   const target = path.resolve(io.cwd, file)
-  const temp = `${target}.${process.pid}.tmp`
   try {
-    writeFileSync(temp, code)
-    renameSync(temp, target)
+    writeAtomically(target, code)
   } catch (err) {
-    rmSync(temp, { force: true })
     throw new UsageError(`cannot write ${file}: ${(err as Error).message}`)
   }
   return target

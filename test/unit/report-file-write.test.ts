@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { writeAtomically } from '../../src/report/files/file-output.js'
+import { writeAtomically } from '../../src/util/write-atomically.js'
 
 describe('writing an output file', () => {
   it('replaces a regular file whole', () => {

@@ -3,9 +3,10 @@
  * checks at the start that it will be able to write, so a typo in a path fails before the load
  * starts rather than after an hour of it.
  */
-import { accessSync, constants, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { UsageError } from '../../errors.js'
+import { writeAtomically } from '../../util/write-atomically.js'
 import type { Aggregator } from '../../stats/aggregator.js'
 import { loadsVersion } from '../loads-version.js'
 import type { Reporter, RunInfo, RunOutcome } from '../reporter.js'
@@ -49,20 +50,7 @@ export class FileOutput implements Reporter {
   }
 }
 
-/** Writes next to the target and renames, so a reader never sees half a file. */
-export function writeAtomically(file: string, content: string): void {
-  // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written to, never renamed over:
-  // renaming over /dev/null would replace the device with a file, for every program.
-  const existing = statSync(file, { throwIfNoEntry: false })
-  if (existing && !existing.isFile()) {
-    writeFileSync(file, content)
-    return
-  }
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true })
-  const tmp = `${file}.${process.pid}.tmp`
-  writeFileSync(tmp, content)
-  renameSync(tmp, file)
-}
+export { writeAtomically }
 
 function checkWritable(file: string, label: string): void {
   const dir = path.dirname(path.resolve(file))

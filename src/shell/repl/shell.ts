@@ -1,4 +1,4 @@
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import repl, { type REPLEval, type REPLServer } from 'node:repl'
@@ -7,6 +7,7 @@ import vm from 'node:vm'
 import { clusterEngine } from '../../cluster/cluster-engine.js'
 import type { BrokerOptions } from '../../cluster/nats-connection.js'
 import { LoadsError } from '../../errors.js'
+import { writeAtomically } from '../../util/write-atomically.js'
 import { NetworkError } from '../../http/errors.js'
 import type { RequestOptions } from '../../http/request-options.js'
 import { Response } from '../../http/response.js'
@@ -307,12 +308,9 @@ export async function runShell(options: ShellOptions): Promise<void> {
     const requests = session.recorded
     if (requests.length === 0) return 'nothing to save yet: make some requests first (get /path …)'
     const target = path.resolve(options.cwd, file)
-    const temp = `${target}.${process.pid}.tmp`
     try {
-      writeFileSync(temp, moduleCode())
-      renameSync(temp, target)
+      writeAtomically(target, moduleCode())
     } catch (err) {
-      rmSync(temp, { force: true })
       return errorText(new LoadsError('LOADS_ERR_USAGE', `cannot write ${file}: ${(err as Error).message}`), paint)
     }
     const asserted = requests.filter((r) => r.status !== undefined).length
