@@ -73,8 +73,8 @@ const summary = [1, 2].map((workers) => {
     reqPerSec: Math.round(median(mine.map((r) => r.reqPerSec))),
     generatorCores: Math.round(median(mine.map((r) => r.generatorCores)) * 100) / 100,
     reqPerGeneratorCpuSecond: Math.round(median(mine.map((r) => r.reqPerGeneratorCpuSecond))),
-    p50Ms: median(mine.map((r) => r.p50Ms)),
-    p99Ms: median(mine.map((r) => r.p99Ms)),
+    p50Ms: Math.round(median(mine.map((r) => r.p50Ms)) * 100) / 100,
+    p99Ms: Math.round(median(mine.map((r) => r.p99Ms)) * 100) / 100,
   }
 })
 const [one, two] = summary
