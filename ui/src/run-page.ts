@@ -145,7 +145,8 @@ export class RunPage {
     if (s.endpoints.length === 0) replace(this.#endpoints, emptyRow(10, 'no hits yet'))
     this.#updateErrors(view)
     this.#sourcesTitle.textContent = run.mode === 'cluster' ? 'Agents' : 'Workers'
-    const sources = run.mode === 'cluster' ? byAgent(view.sources) : view.sources
+    // By name, so rows keep their place whichever source spoke first.
+    const sources = (run.mode === 'cluster' ? byAgent(view.sources) : [...view.sources]).sort((a, b) => a.source.localeCompare(b.source, 'en', { numeric: true }))
     replace(this.#sources, ...sources.map((src) => sourceRow(src, view)))
     if (view.sources.length === 0) replace(this.#sources, emptyRow(10, 'no source heard from yet'))
   }
