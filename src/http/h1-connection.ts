@@ -46,6 +46,8 @@ export class H1Connection {
   #keepAlive = true
   /** Coarse clock (see `sweep`) when the current request last made progress. */
   #progressTick = 0
+  /** [options, prepared, options, prepared …], most recent last. */
+  readonly #recent: Array<Dispatcher.DispatchOptions | PreparedRequest> = []
   readonly #abort = (reason?: Error): void => this.#fail(reason ?? new H1Error('UND_ERR_ABORTED', 'Request aborted'), true)
   readonly #resume = (): void => {}
 
@@ -67,7 +69,7 @@ export class H1Connection {
     }
     let prepared: PreparedRequest
     try {
-      prepared = prepare(options, this.#hostHeader)
+      prepared = this.#prepare(options)
     } catch (err) {
       handler.onError?.(err as Error)
       return false
@@ -99,6 +101,21 @@ export class H1Connection {
     return Promise.resolve()
   }
 
+  /**
+   * The head for `options`, built once per options object: a session hands the same object for
+   * every request to a URL while nothing changes. A few recent ones are kept, per connection.
+   */
+  #prepare(options: Dispatcher.DispatchOptions): PreparedRequest {
+    const recent = this.#recent
+    for (let i = 0; i < recent.length; i += 2) {
+      if (recent[i] === options) return recent[i + 1] as PreparedRequest
+    }
+    const prepared = build(options, this.#hostHeader)
+    if (recent.length >= RECENT_HEADS * 2) recent.splice(0, 2)
+    recent.push(options, prepared)
+    return prepared
+  }
+
   #next(): void {
     if (this.#destroyed) return
     const pending = this.#queue.shift()
@@ -127,7 +144,9 @@ export class H1Connection {
         buffer: READ_BUFFER,
         callback: (length: number, buffer: Uint8Array): boolean => {
           if (this.#socket === socket) {
-            const chunk = Buffer.allocUnsafe(length)
+            // Not from Buffer's shared 8 kB pool: a response kept by a test (across a think
+            // time, say) would pin a whole pool slab; its own small buffer is all it keeps.
+            const chunk = Buffer.allocUnsafeSlow(length)
             chunk.set(length === buffer.length ? buffer : buffer.subarray(0, length))
             this.#onData(chunk)
           }
@@ -489,19 +508,8 @@ const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1')
 const MAX_HEAD_BYTES = 16 * 1024
 const DEFAULT_TIMEOUT_MS = 300_000
 
-/**
- * Heads built so far, by dispatch-options object. A session hands the same object for every
- * request to a URL while nothing changes, so the head is validated and encoded once.
- */
-const preparedByOptions = new WeakMap<object, { hostHeader: string; prepared: PreparedRequest }>()
-
-function prepare(options: Dispatcher.DispatchOptions, hostHeader: string): PreparedRequest {
-  const cached = preparedByOptions.get(options)
-  if (cached !== undefined && cached.hostHeader === hostHeader) return cached.prepared
-  const prepared = build(options, hostHeader)
-  preparedByOptions.set(options, { hostHeader, prepared })
-  return prepared
-}
+/** Encoded heads a connection keeps for reuse (a user alternating between a few URLs). */
+const RECENT_HEADS = 4
 
 const METHODS_WITH_PAYLOAD = new Set(['PUT', 'POST', 'PATCH', 'QUERY', 'PROPFIND', 'PROPPATCH'])
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
