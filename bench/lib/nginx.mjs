@@ -83,6 +83,11 @@ export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx', workers 
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise((resolve) => child.once('exit', resolve))
+    // A benchmark stopped by a signal must not leave its nginx behind.
+    const reap = () => child.kill('SIGKILL')
+    process.once('exit', reap)
+    exited.then(() => process.removeListener('exit', reap))
+    for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
     const url = `http://127.0.0.1:${port}`
     const up = await waitUp(url, exited)
     if (up) {

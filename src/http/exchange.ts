@@ -7,6 +7,8 @@ import { Response } from './response.js'
 import type { SessionState } from './session-state.js'
 import type { Target } from './target.js'
 
+const NO_HEADERS: Buffer[] = []
+
 /** Like Requests' `max_redirects`. */
 export const MAX_REDIRECTS = 30
 
@@ -85,7 +87,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #connectUs = 0
   #status = 0
   #statusText = ''
-  #rawHeaders: Buffer[] = []
+  #rawHeaders: Buffer[] = NO_HEADERS
   #firstChunk: Buffer | undefined = undefined
   #chunks: Buffer[] | null = null
   #bytesIn = 0
@@ -127,7 +129,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#connectUs = 0
     this.#status = 0
     this.#statusText = ''
-    this.#rawHeaders = []
+    this.#rawHeaders = NO_HEADERS
     this.#firstChunk = undefined
     this.#chunks = null
     this.#bytesIn = 0

@@ -144,9 +144,8 @@ export class H1Connection {
         buffer: READ_BUFFER,
         callback: (length: number, buffer: Uint8Array): boolean => {
           if (this.#socket === socket) {
-            // Not from Buffer's shared 8 kB pool: a response kept by a test (across a think
-            // time, say) would pin a whole pool slab; its own small buffer is all it keeps.
-            const chunk = Buffer.allocUnsafeSlow(length)
+            // From Buffer's pool: a kept response pins at most its share of an 8 kB slab.
+            const chunk = Buffer.allocUnsafe(length)
             chunk.set(length === buffer.length ? buffer : buffer.subarray(0, length))
             this.#onData(chunk)
           }
