@@ -33,11 +33,16 @@ export function agentCommand(io: CliIO): Command {
         ...(flags.asVersion !== undefined ? { version: flags.asVersion } : {}),
         log: (line) => io.stderr.write(`${line}\n`),
       })
-      await agent.start()
-      await new Promise<void>((resolve) => {
-        if (io.signal.aborted) resolve()
-        io.signal.addEventListener('abort', () => resolve(), { once: true })
+      const stopped = new Promise<'stopped'>((resolve) => {
+        if (io.signal.aborted) resolve('stopped')
+        io.signal.addEventListener('abort', () => resolve('stopped'), { once: true })
       })
+      // Waiting for a broker that is not up yet must not make the agent deaf to Ctrl-C / SIGTERM.
+      if ((await Promise.race([agent.start().then(() => 'started' as const), stopped])) === 'stopped') {
+        io.stderr.write('stopped before the broker answered\n')
+        throw new CliExit(ExitCode.OK)
+      }
+      await stopped
       io.stderr.write('stopping the agent (a run in progress stores its results first)\n')
       await agent.close()
       throw new CliExit(ExitCode.OK)

@@ -34,11 +34,11 @@ export function addBrokerOptions(command: Command, prefix: '' | 'broker-', defau
     .addOption(new Option(`--${p}token <token>`, 'broker token (env LOADS_BROKER_TOKEN)'))
     .addOption(new Option(`--${p}user <user>`, 'broker user (env LOADS_BROKER_USER)'))
     .addOption(new Option(`--${p}password <password>`, 'broker password (env LOADS_BROKER_PASSWORD)'))
-    .addOption(new Option(`--${p}creds <file>`, 'NATS .creds file (JWT + nkey seed)'))
-    .addOption(new Option(`--${p}nkey <file>`, 'file holding an nkey seed'))
-    .addOption(new Option(`--${p}tls-ca <file>`, 'CA certificate that signed the broker’s'))
-    .addOption(new Option(`--${p}tls-cert <file>`, 'client certificate (mutual TLS)'))
-    .addOption(new Option(`--${p}tls-key <file>`, 'client key (mutual TLS)'))
+    .addOption(new Option(`--${p}creds <file>`, 'NATS .creds file, JWT + nkey seed (env LOADS_BROKER_CREDS)'))
+    .addOption(new Option(`--${p}nkey <file>`, 'file holding an nkey seed (env LOADS_BROKER_NKEY)'))
+    .addOption(new Option(`--${p}tls-ca <file>`, 'CA certificate that signed the broker’s (env LOADS_BROKER_TLS_CA)'))
+    .addOption(new Option(`--${p}tls-cert <file>`, 'client certificate, mutual TLS (env LOADS_BROKER_TLS_CERT)'))
+    .addOption(new Option(`--${p}tls-key <file>`, 'client key, mutual TLS (env LOADS_BROKER_TLS_KEY)'))
 }
 
 /** The flags of `addBrokerOptions(…, prefix)` with the prefix taken off. */
@@ -79,11 +79,16 @@ export function resolveBroker(flags: BrokerFlags, env: NodeJS.ProcessEnv, cwd: s
   if (token !== undefined) given.token = token
   if (user !== undefined) given.user = user
   if (password !== undefined) given.password = password
-  if (flags.creds !== undefined) given.credsFile = path.resolve(cwd, flags.creds)
-  if (flags.nkey !== undefined) given.nkeyFile = path.resolve(cwd, flags.nkey)
-  if (flags.tlsCa !== undefined) given.tlsCaFile = path.resolve(cwd, flags.tlsCa)
-  if (flags.tlsCert !== undefined) given.tlsCertFile = path.resolve(cwd, flags.tlsCert)
-  if (flags.tlsKey !== undefined) given.tlsKeyFile = path.resolve(cwd, flags.tlsKey)
+  const files = {
+    credsFile: flags.creds ?? env.LOADS_BROKER_CREDS,
+    nkeyFile: flags.nkey ?? env.LOADS_BROKER_NKEY,
+    tlsCaFile: flags.tlsCa ?? env.LOADS_BROKER_TLS_CA,
+    tlsCertFile: flags.tlsCert ?? env.LOADS_BROKER_TLS_CERT,
+    tlsKeyFile: flags.tlsKey ?? env.LOADS_BROKER_TLS_KEY,
+  }
+  for (const [key, file] of Object.entries(files) as [keyof typeof files, string | undefined][]) {
+    if (file !== undefined) given[key] = path.resolve(cwd, file)
+  }
   if (flags.allowInsecure === true) given.allowInsecure = true
   return mergeCredentials(file, given)
 }

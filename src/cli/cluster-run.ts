@@ -26,6 +26,7 @@ export interface ClusterFlags {
   checkCluster?: boolean
   detach?: boolean
   attach?: string | boolean
+  streamReplicas?: number
 }
 
 const HELP = `
@@ -49,6 +50,7 @@ export function withClusterOptions(command: Command): Command {
     .option('--check-cluster', 'a one-run health check on every idle agent (the given test, or a built-in one)')
     .option('--detach', 'with --agents: submit the run, print its id, and return')
     .addOption(new Option('--attach [run-id]', 'follow a cluster run (the newest when no id is given) to its summary'))
+    .option('--stream-replicas <n>', "copies of a run's results on a NATS cluster (default 1)", positiveInt('--stream-replicas'))
   addBrokerOptions(command, 'broker-', `${DEFAULT_BROKER}, or loads-cluster's`)
   return command.addHelpText('after', HELP)
 }
@@ -74,6 +76,7 @@ export async function runOnCluster(test: string | undefined, flags: ClusterFlags
   if (modes.length > 1) throw new UsageError(`choose one of --agents, --attach, --ping-broker, --purge-broker, --check-cluster (got ${modes.map(flagName).join(', ')})`)
   if (flags.detach === true && flags.agents === undefined) throw new UsageError('--detach goes with --agents N', 'loads-runner TEST -u 10 -c 20 --agents 5 --detach')
   const broker = resolveBroker(brokerFlags(flags, 'broker-'), io.env, io.cwd)
+  const replicas = flags.streamReplicas ?? 1
   const out = { out: (line: string) => io.stdout.write(`${line}\n`) }
   const notice = (line: string): void => {
     io.stderr.write(`${io.isTTY ? '\r\x1b[K' : ''}${line}\n`)
@@ -85,7 +88,7 @@ export async function runOnCluster(test: string | undefined, flags: ClusterFlags
     const health = test === undefined ? writeHealthTest(options.serverUrl) : undefined
     const address = health?.address ?? options.address
     const prepared = await prepareTest(address, io.cwd)
-    return checkCluster({ broker, prepared, config: runConfig(options, prepared.tests), address: test ?? 'built-in health test', notice }, out)
+    return checkCluster({ broker, prepared, config: runConfig(options, prepared.tests), address: test ?? 'built-in health test', notice, replicas }, out)
   }
   if (flags.attach !== undefined) return attach(typeof flags.attach === 'string' ? flags.attach : undefined, broker, options, runIO, io, notice)
 
@@ -93,7 +96,7 @@ export async function runOnCluster(test: string | undefined, flags: ClusterFlags
   if (test === undefined) throw new UsageError('--agents needs a test', 'loads-runner example.TestWebSite.test_something -u 10:20:30 -c 20 --agents 5')
   const workers = options.workers ?? null
   if (flags.detach) {
-    const { runId, accepted, refused } = await submitDetached(options, { broker, agents, workers, notice })
+    const { runId, accepted, refused } = await submitDetached(options, { broker, agents, workers, notice, replicas })
     for (const r of refused) notice(r.message)
     io.stdout.write(`run ${runId} submitted to ${accepted.length} agents (${accepted.join(', ')})\nfollow it with: loads-runner --attach ${runId}\n`)
     return refused.length > 0 ? ExitCode.PARTIAL : ExitCode.OK
@@ -104,7 +107,7 @@ export async function runOnCluster(test: string | undefined, flags: ClusterFlags
     return await runTests(
       { ...options, agents },
       { ...runIO, signal: choice.stop },
-      clusterEngine({ broker, agents, workers, detachSignal: choice.detach, notice }),
+      clusterEngine({ broker, agents, workers, detachSignal: choice.detach, notice, replicas }),
     )
   } catch (err) {
     if (!(err instanceof RunDetached)) throw err

@@ -18,7 +18,7 @@ export interface AgentRow {
 }
 
 /** States after which an agent sends nothing more for the run. */
-const TERMINAL: ReadonlySet<AgentRunState> = new Set(['done', 'stopped', 'runner-lost', 'broker-lost', 'purged', 'failed', 'lost', 'refused'])
+const TERMINAL: ReadonlySet<AgentRunState> = new Set(['done', 'stopped', 'runner-lost', 'broker-lost', 'purged', 'shutdown', 'failed', 'lost', 'refused'])
 
 /**
  * The runner's view of every agent of a run: its state and its own totals (for the per-agent
@@ -175,6 +175,8 @@ function describe(state: AgentRunState): string {
       return 'stopped (runner lost)'
     case 'broker-lost':
       return 'stopped (broker lost)'
+    case 'shutdown':
+      return 'stopped (agent shut down)'
     default:
       return state
   }

@@ -127,7 +127,7 @@ export class Agent {
     this.#closed = true
     const run = this.#run
     if (run) {
-      this.#stopRun('stopped', 'the agent is shutting down')
+      this.#stopRun('shutdown', 'the agent is shutting down')
       await Promise.race([run.done, new Promise((r) => setTimeout(r, 20_000))])
     }
     for (const t of this.#timers) clearInterval(t)

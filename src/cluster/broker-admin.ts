@@ -102,6 +102,7 @@ export interface CheckOptions {
   notice(line: string): void
   /** Longest wait for the whole check. */
   timeoutMs?: number
+  replicas?: number
 }
 
 /** `--check-cluster`: one user, one run, on every idle agent; PASS or FAIL for each. */
@@ -125,6 +126,7 @@ export async function checkCluster(o: CheckOptions, out: AdminOutput): Promise<n
         supervised: true,
         notice: o.notice,
         brokerUrl: o.broker.servers.join(','),
+        ...(o.replicas !== undefined ? { replicas: o.replicas } : {}),
       }).catch((err: unknown) => {
         // Every agent refused (the test does not load on any): still a check result per agent.
         if (err instanceof ClusterError && err.code !== 'LOADS_ERR_NOT_ENOUGH_AGENTS') return undefined

@@ -24,6 +24,8 @@ export interface ClusterRunOptions {
   detachSignal?: AbortSignal
   /** Lines for the user while the run goes (an agent lost, refused …). */
   notice(line: string): void
+  /** Copies of the run's stream on a NATS cluster. */
+  replicas?: number
 }
 
 /** The runner let go of a run that goes on (Ctrl-C → detach). Not an error: follow it with --attach. */
@@ -94,6 +96,7 @@ class ClusterEngine implements Engine {
         supervised: true,
         notice: options.notice,
         brokerUrl: options.broker.servers.join(','),
+        ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
       })
       for (const r of this.#submitted.refused) options.notice(`${r.message}${r.detail ? `\n${r.detail}` : ''}`)
       if (this.#submitted.refused.length > 0) {

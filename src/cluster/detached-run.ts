@@ -11,6 +11,7 @@ export interface DetachedRunOptions {
   agents: number
   workers: number | null
   notice(line: string): void
+  replicas?: number
 }
 
 /**
@@ -39,6 +40,7 @@ export async function submitDetached(options: RunOptions, o: DetachedRunOptions)
       supervised: false,
       notice: o.notice,
       brokerUrl: o.broker.servers.join(','),
+      ...(o.replicas !== undefined ? { replicas: o.replicas } : {}),
     })
     // Every agent that said yes has its copy of the bundle already.
     submitted.bundleServer?.unsubscribe()

@@ -171,7 +171,7 @@ export interface SnapshotMessage {
 }
 
 /** Why an agent's run ended. */
-export type FinishReason = 'done' | 'stopped' | 'runner-lost' | 'broker-lost' | 'purged'
+export type FinishReason = 'done' | 'stopped' | 'runner-lost' | 'broker-lost' | 'purged' | 'shutdown'
 
 export type AgentEvent =
   | { type: 'run.event'; runId: string; agentId: string; event: 'started'; atMs: number; workers: number }

@@ -140,7 +140,7 @@ export class RunWatcher {
         this.o.onNotice(`${who} failed: ${e.message}${e.detail ? `\n${e.detail}` : ''}`)
         break
       case 'finished':
-        if (e.reason === 'runner-lost' || e.reason === 'broker-lost') this.o.onNotice(`${who} stopped on its own (${e.reason})`)
+        if (e.reason === 'runner-lost' || e.reason === 'broker-lost' || e.reason === 'shutdown') this.o.onNotice(`${who} stopped on its own (${e.reason})`)
         break
     }
   }

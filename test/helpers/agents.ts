@@ -64,6 +64,7 @@ export async function waitForAgents(
       servers: [server.url],
       ...(server.env.LOADS_BROKER_USER ? { user: server.env.LOADS_BROKER_USER } : {}),
       ...(server.env.LOADS_BROKER_PASSWORD ? { password: server.env.LOADS_BROKER_PASSWORD } : {}),
+      ...(server.env.LOADS_BROKER_TLS_CA ? { tlsCaFile: server.env.LOADS_BROKER_TLS_CA } : {}),
     },
     { name: 'test' },
   )

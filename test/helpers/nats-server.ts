@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -17,6 +17,12 @@ export interface NatsServerOptions {
   maxPayload?: string
   /** Run inside this network namespace (`ip netns exec NAME …`). */
   netns?: string
+  /** TLS for clients: the server's certificate and key (PEM). */
+  tls?: { cert: string; key: string }
+  /** A config file to copy beside ours and include (e.g. deploy/nats/loads-permissions.conf). */
+  include?: string
+  /** Environment of nats-server (variables its config refers to). */
+  env?: NodeJS.ProcessEnv
 }
 
 /** A real nats-server with JetStream on a file store, for one test file. */
@@ -58,10 +64,17 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
     ...(opts.maxPayload ? [`max_payload: ${opts.maxPayload}`] : []),
     ...(opts.user ? [`authorization { user: ${JSON.stringify(opts.user)}, password: ${JSON.stringify(opts.password ?? '')} }`] : []),
+    ...(opts.tls ? [`tls { cert_file: ${JSON.stringify(path.join(dir, 'cert.pem'))}, key_file: ${JSON.stringify(path.join(dir, 'key.pem'))} }`] : []),
+    ...(opts.include ? [`include ./${path.basename(opts.include)}`] : []),
   ]
+  if (opts.tls) {
+    writeFileSync(path.join(dir, 'cert.pem'), opts.tls.cert)
+    writeFileSync(path.join(dir, 'key.pem'), opts.tls.key)
+  }
+  if (opts.include) copyFileSync(opts.include, path.join(dir, path.basename(opts.include)))
   writeFileSync(conf, `${lines.join('\n')}\n`)
-  let child: ChildProcess = await launch(conf, opts.netns)
-  const env: NodeJS.ProcessEnv = { LOADS_BROKER: `nats://${host}:${port}` }
+  let child: ChildProcess = await launch(conf, opts.netns, opts.env)
+  const env: NodeJS.ProcessEnv = { LOADS_BROKER: `${opts.tls ? 'tls' : 'nats'}://${host}:${port}` }
   if (opts.user) {
     env.LOADS_BROKER_USER = opts.user
     env.LOADS_BROKER_PASSWORD = opts.password ?? ''
@@ -73,7 +86,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     await exited
   }
   return {
-    url: `nats://${host}:${port}`,
+    url: `${opts.tls ? 'tls' : 'nats'}://${host}:${port}`,
     host,
     port,
     storeDir,
@@ -84,7 +97,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     kill,
     restart: async () => {
       await kill()
-      child = await launch(conf, opts.netns)
+      child = await launch(conf, opts.netns, opts.env)
     },
     stop: async () => {
       await kill('SIGTERM')
@@ -94,9 +107,9 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
 }
 
 /** Spawns nats-server and resolves once it says it is ready (bounded: 10 s). */
-function launch(conf: string, netns: string | undefined): Promise<ChildProcess> {
+function launch(conf: string, netns: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<ChildProcess> {
   const [cmd, args] = netns ? ['ip', ['netns', 'exec', netns, NATS_SERVER, '-c', conf]] : [NATS_SERVER, ['-c', conf]]
-  const child = spawn(cmd, args as string[], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(cmd, args as string[], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } })
   return new Promise((resolve, reject) => {
     let log = ''
     const timer = setTimeout(() => {
