@@ -3,6 +3,9 @@
  * processes, the runner as a real process, and a counting server that says how many requests
  * truly arrived.
  */
+import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { agentLine, clusterEnv, idle, reportedHits, startAgents, waitForAgents, type AgentProcess } from '../helpers/agents.js'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
@@ -131,6 +134,45 @@ describe('cluster commands', () => {
     expect(a.code).toBe(130)
     expect(a.stdout).toContain('Agents: 2 (2 purged)')
     expect(reportedHits(a.stdout)).toBeGreaterThan(0)
+  })
+
+  it('Ctrl-C on a terminal asks: stop or detach; detached, the run goes on and --attach follows it to the end', async () => {
+    const socket = `loads-test-${process.pid}`
+    const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' })
+    const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'run')
+    const until = async (re: RegExp, what: string) => {
+      for (let i = 0; i < 150; i++) {
+        if (re.test(screen())) return
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      throw new Error(`${what} never showed:\n${screen()}`)
+    }
+    const script = path.join(cwd, 'tty-run.sh')
+    const vars = Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')
+    // The shell catches Ctrl-C (a handler, not an ignore: the runner gets the default back) to say how it ended.
+    writeFileSync(script, `trap 'true' INT; cd ${JSON.stringify(cwd)} && env ${vars} ${JSON.stringify(process.execPath)} ${JSON.stringify(LOADS_RUNNER)} site.ts:Site.test_hit -u 2 -d 6s --agents 2 --server-url ${target.url}; echo EXIT=$?; sleep 60\n`)
+    const before = target.count
+    tmux('new-session', '-d', '-s', 'run', '-x', '160', '-y', '50')
+    tmux('send-keys', '-t', 'run', `sh ${script}`, 'Enter')
+    try {
+      await until(/hits\/s/, 'the progress line')
+      tmux('send-keys', '-t', 'run', 'C-c')
+      await until(/\[s\]top the run .* or \[d\]etach/, 'the question')
+      tmux('send-keys', '-t', 'run', 'd', 'Enter')
+      await until(/EXIT=0/, 'the exit')
+      const runId = /detached: run (\S+) goes on/.exec(screen())?.[1]
+      expect(runId, screen()).toBeDefined()
+      const a = await runner(['--attach', runId!])
+      expect(a.code).toBe(0)
+      expect(a.stdout).toContain('Agents: 2 (2 finished)')
+      expect(reportedHits(a.stdout)).toBe(target.count - before)
+    } finally {
+      try {
+        tmux('kill-server')
+      } catch {
+        // Already gone with its last session.
+      }
+    }
   })
 
   it('Ctrl-C (not on a terminal) stops the cluster run: the summary follows, the agents are idle again', async () => {
