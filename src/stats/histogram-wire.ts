@@ -92,7 +92,7 @@ export function addRawInto(target: JsHistogram, encoded: string): boolean {
     const count = word / 2
     if (count > 0) {
       if (index >= length) {
-        target.resize(target.highestEquivalentValue(target.valueFromIndex(index)))
+        target.resize(lowestValueAt(index + 1) - 1)
         length = target.countsArrayLength
       }
       target.addToCountAtIndex(index, count)
@@ -103,12 +103,25 @@ export function addRawInto(target: JsHistogram, encoded: string): boolean {
     index++
   }
   if (maxIndex < 0) return true
-  const maxValue = target.highestEquivalentValue(target.valueFromIndex(maxIndex))
   target.addToTotalCount(total)
-  // Count 0: only min and max move, as `add()` would move them.
-  target.recordValueWithCount(maxValue, 0)
-  if (minIndex > 0) target.recordValueWithCount(target.valueFromIndex(minIndex), 0)
+  // Min and max move as `add()` would move them (a count of 0 moves nothing else), when they do.
+  const maxValue = lowestValueAt(maxIndex + 1) - 1
+  if (maxValue > target.maxValue) target.recordValueWithCount(maxValue, 0)
+  if (minIndex > 0) {
+    const minValue = lowestValueAt(minIndex)
+    if (minValue < target.minNonZeroValue) target.recordValueWithCount(minValue, 0)
+  }
   return true
+}
+
+/**
+ * The lowest value counted at `index` in the layout above (3 significant digits, unit 1: 2048
+ * sub-buckets, 1024 more per power of two), so that `lowestValueAt(i + 1) - 1` is the highest.
+ */
+function lowestValueAt(index: number): number {
+  if (index < 2048) return index
+  const bucket = (index >> 10) - 1
+  return ((index & 1023) + 1024) * 2 ** bucket
 }
 
 /** The bytes of the histogram being added; reused, grown as needed. */
