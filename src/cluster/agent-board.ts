@@ -27,7 +27,7 @@ const TERMINAL: ReadonlySet<AgentRunState> = new Set(['done', 'stopped', 'runner
 export class AgentBoard {
   readonly #rows = new Map<string, AgentRow>()
   /** Seqs seen per snapshot source, so a redelivered snapshot is not counted twice here either. */
-  readonly #seen = new Map<string, Set<number>>()
+  readonly #seen = new Map<string, SeqTracker>()
   #maxStep = -1
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -57,9 +57,8 @@ export class AgentBoard {
   /** Counts a snapshot into its agent's totals; false if it was seen before. */
   addSnapshot(agentId: string, snapshot: Snapshot): boolean {
     let seen = this.#seen.get(snapshot.source)
-    if (!seen) this.#seen.set(snapshot.source, (seen = new Set()))
-    if (seen.has(snapshot.seq)) return false
-    seen.add(snapshot.seq)
+    if (!seen) this.#seen.set(snapshot.source, (seen = new SeqTracker()))
+    if (!seen.accept(snapshot.seq)) return false
     const row = this.#row(agentId)
     if (row.state === 'starting') row.state = 'running'
     for (const e of snapshot.endpoints) {
@@ -164,6 +163,27 @@ export class AgentBoard {
       this.#rows.set(agentId, row)
     }
     return row
+  }
+}
+
+/**
+ * The seqs of one source seen so far, in constant memory for in-order delivery: everything
+ * below `next`, plus the few received past a gap.
+ */
+class SeqTracker {
+  #next = 0
+  readonly #above = new Set<number>()
+
+  /** Records `seq`; false if it was seen before. */
+  accept(seq: number): boolean {
+    if (seq < this.#next || this.#above.has(seq)) return false
+    if (seq === this.#next) {
+      this.#next++
+      while (this.#above.delete(this.#next)) this.#next++
+    } else {
+      this.#above.add(seq)
+    }
+    return true
   }
 }
 

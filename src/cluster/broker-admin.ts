@@ -44,7 +44,7 @@ export async function pingBroker(broker: BrokerOptions, o: AdminOutput): Promise
     let runs: StoredRun[] = []
     if (info?.jetstream) {
       const { jsm } = await openJetStream(nc)
-      runs = await listRuns(jsm)
+      runs = await listRuns(jsm, 10)
     }
     const running = new Map<string, AgentInfo[]>()
     for (const a of agents) if (a.runId) running.set(a.runId, [...(running.get(a.runId) ?? []), a])

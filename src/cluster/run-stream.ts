@@ -38,22 +38,26 @@ export interface StoredRun {
   messages: number
 }
 
-/** Every run the broker holds, newest first. */
-export async function listRuns(jsm: JetStreamManager): Promise<StoredRun[]> {
+/**
+ * Every run the broker holds, newest first; the description and end records are read for the
+ * `describe` newest ones only (two requests a run: a week of runs would make a slow listing).
+ */
+export async function listRuns(jsm: JetStreamManager, describe = Number.POSITIVE_INFINITY): Promise<StoredRun[]> {
   const runs: StoredRun[] = []
   for await (const info of jsm.streams.list()) {
     const name = info.config.name
     if (!name.startsWith(STREAM_PREFIX)) continue
-    const runId = name.slice(STREAM_PREFIX.length)
-    runs.push({
-      runId,
-      meta: await lastOf<RunMeta>(jsm, name, subjects.runMeta(runId)),
-      end: await lastOf<RunEnd>(jsm, name, subjects.runEnd(runId)),
-      createdMs: Date.parse(info.created),
-      messages: info.state.messages,
-    })
+    runs.push({ runId: name.slice(STREAM_PREFIX.length), meta: undefined, end: undefined, createdMs: Date.parse(info.created), messages: info.state.messages })
   }
-  return runs.sort((a, b) => b.createdMs - a.createdMs)
+  runs.sort((a, b) => b.createdMs - a.createdMs)
+  await Promise.all(runs.slice(0, describe).map((r) => describeRun(jsm, r)))
+  return runs
+}
+
+async function describeRun(jsm: JetStreamManager, run: StoredRun): Promise<void> {
+  const name = streamName(run.runId)
+  run.meta = await lastOf<RunMeta>(jsm, name, subjects.runMeta(run.runId))
+  run.end = await lastOf<RunEnd>(jsm, name, subjects.runEnd(run.runId))
 }
 
 async function lastOf<T extends { type: string }>(jsm: JetStreamManager, stream: string, subject: string): Promise<T | undefined> {
@@ -125,13 +129,19 @@ export class RunReader {
 
 /** Finds a stored run by id or unique id prefix; the newest when none is given. */
 export async function findRun(jsm: JetStreamManager, idOrPrefix: string | undefined): Promise<StoredRun | { error: string }> {
-  const runs = await listRuns(jsm)
+  const runs = await listRuns(jsm, 0)
   if (runs.length === 0) return { error: 'the broker holds no run' }
-  if (idOrPrefix === undefined) return runs[0]!
-  const exact = runs.find((r) => r.runId === idOrPrefix)
-  if (exact) return exact
-  const matches = runs.filter((r) => r.runId.startsWith(idOrPrefix))
-  if (matches.length === 1) return matches[0]!
+  const found = idOrPrefix === undefined ? runs[0]! : runs.find((r) => r.runId === idOrPrefix) ?? onlyMatch(runs, idOrPrefix)
+  if (found !== undefined) {
+    await describeRun(jsm, found)
+    return found
+  }
+  const matches = runs.filter((r) => r.runId.startsWith(idOrPrefix!))
   if (matches.length === 0) return { error: `no run ${idOrPrefix} on the broker (it holds ${runs.length}: the newest is ${runs[0]!.runId})` }
   return { error: `${idOrPrefix} matches ${matches.length} runs: ${matches.map((r) => r.runId).join(', ')}` }
+}
+
+function onlyMatch(runs: StoredRun[], prefix: string): StoredRun | undefined {
+  const matches = runs.filter((r) => r.runId.startsWith(prefix))
+  return matches.length === 1 ? matches[0] : undefined
 }
