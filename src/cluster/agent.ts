@@ -131,8 +131,15 @@ export class Agent {
       await Promise.race([run.done, new Promise((r) => setTimeout(r, 20_000))])
     }
     for (const t of this.#timers) clearInterval(t)
-    await this.#outbox?.flushed()
-    await this.#nc?.drain().catch(() => {})
+    // The broker may be gone: an agent told to stop must not wait for it for ever.
+    await this.#outbox?.flushed(10_000)
+    const nc = this.#nc
+    if (nc) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([nc.drain().catch(() => {}), new Promise((r) => (timer = setTimeout(r, 5000)))])
+      clearTimeout(timer)
+      if (!nc.isClosed()) await nc.close().catch(() => {})
+    }
   }
 
   /** Resolves when the connection is closed for good. */

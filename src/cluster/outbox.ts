@@ -6,10 +6,9 @@ interface Pending {
   data: Uint8Array
   /** JetStream's de-duplication id: a retry after a lost ack is stored once. */
   msgId: string
-  firstFailureMs: number | undefined
 }
 
-/** How long one message is retried (broker down, stream leader moving) before it is given up. */
+/** How long storing may keep failing (broker down, stream gone) before what waits is given up. */
 const GIVE_UP_AFTER_MS = 120_000
 const RETRY_DELAY_MS = 250
 const ACK_TIMEOUT_MS = 2000
@@ -26,6 +25,8 @@ export class Outbox {
   #running = false
   #idle: (() => void)[] = []
   #dropped = 0
+  /** Since when every attempt failed; undefined while stores succeed. */
+  #failingSinceMs: number | undefined
 
   constructor(
     private readonly js: JetStreamClient,
@@ -33,7 +34,7 @@ export class Outbox {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Messages given up on after retrying for two minutes. */
+  /** Messages given up on after storing failed for two minutes. */
   get dropped(): number {
     return this.#dropped
   }
@@ -43,14 +44,20 @@ export class Outbox {
   }
 
   push(subject: string, message: unknown, msgId: string): void {
-    this.#queue.push({ subject, data: encode(message), msgId, firstFailureMs: undefined })
+    this.#queue.push({ subject, data: encode(message), msgId })
     if (!this.#running) void this.#drain()
   }
 
-  /** Resolves once every message pushed so far is stored (or given up). */
-  flushed(): Promise<void> {
+  /** Resolves once every message pushed so far is stored (or given up), or after `timeoutMs`. */
+  flushed(timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
     if (this.#queue.length === 0 && !this.#running) return Promise.resolve()
-    return new Promise((resolve) => this.#idle.push(resolve))
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(resolve, timeoutMs) : undefined
+      this.#idle.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
   }
 
   async #drain(): Promise<void> {
@@ -60,13 +67,14 @@ export class Outbox {
       try {
         await this.js.publish(head.subject, head.data, { msgID: head.msgId, timeout: ACK_TIMEOUT_MS })
         this.#queue.shift()
+        this.#failingSinceMs = undefined
       } catch (err) {
         const now = this.now()
-        head.firstFailureMs ??= now
-        if (now - head.firstFailureMs > GIVE_UP_AFTER_MS) {
-          this.#queue.shift()
-          this.#dropped++
-          this.log(`could not store ${head.subject} for ${GIVE_UP_AFTER_MS / 1000} s (${(err as Error).message}): dropped`)
+        this.#failingSinceMs ??= now
+        if (now - this.#failingSinceMs > GIVE_UP_AFTER_MS) {
+          const lost = this.#queue.splice(0)
+          this.#dropped += lost.length
+          this.log(`could not store anything for ${GIVE_UP_AFTER_MS / 1000} s (${(err as Error).message}): ${lost.length} messages dropped`)
         } else {
           await new Promise((r) => setTimeout(r, RETRY_DELAY_MS))
         }
