@@ -150,7 +150,7 @@ describe('cluster commands', () => {
     const script = path.join(cwd, 'tty-run.sh')
     const vars = Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(' ')
     // The shell catches Ctrl-C (a handler, not an ignore: the runner gets the default back) to say how it ended.
-    writeFileSync(script, `trap 'true' INT; cd ${JSON.stringify(cwd)} && env ${vars} ${JSON.stringify(process.execPath)} ${JSON.stringify(LOADS_RUNNER)} site.ts:Site.test_hit -u 2 -d 6s --agents 2 --server-url ${target.url}; echo EXIT=$?; sleep 60\n`)
+    writeFileSync(script, `trap 'true' INT; cd ${JSON.stringify(cwd)} && env ${vars} ${JSON.stringify(process.execPath)} ${JSON.stringify(LOADS_RUNNER)} site.ts:Site.test_hit -u 2 -d 15s --agents 2 --server-url ${target.url}; echo EXIT=$?; sleep 60\n`)
     const before = target.count
     tmux('new-session', '-d', '-s', 'run', '-x', '160', '-y', '50')
     tmux('send-keys', '-t', 'run', `sh ${script}`, 'Enter')
