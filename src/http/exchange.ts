@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici'
 import { networkErrorKind, toNetworkError } from './classify-network-error.js'
 import { LoadsError, NetworkError, TooManyRedirectsError } from './errors.js'
 import type { OriginConnection } from './origin-connection.js'
-import { rawFirst, rawNameIs } from './raw-headers.js'
+import { ACCEPTS_HEAD_SPANS, rawFirst, rawList, rawNameIs, RawHeadSpans, type RawHeaders } from './raw-headers.js'
 import { Response } from './response.js'
 import type { SessionState } from './session-state.js'
 import type { Target } from './target.js'
@@ -87,7 +87,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #connectUs = 0
   #status = 0
   #statusText = ''
-  #rawHeaders: Buffer[] = NO_HEADERS
+  #rawHeaders: RawHeaders = NO_HEADERS
   #firstChunk: Buffer | undefined = undefined
   #chunks: Buffer[] | null = null
   #bytesIn = 0
@@ -120,6 +120,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#connection = state.connectionFor(init.target.origin)
     this.#applyCookies()
     this.#dispatchOptions = init.dispatchOptions ?? this.#buildDispatchOptions(init.path)
+  }
+
+  /** Takes RawHeadSpans from H1Connection: header Buffers are cut only if something reads them. */
+  get [ACCEPTS_HEAD_SPANS](): boolean {
+    return true
   }
 
   /** Sends the current hop. */
@@ -166,6 +171,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#statusText = statusText
     this.#rawHeaders = rawHeaders
     this.#timer?.refresh()
+    // H1Connection hands RawHeadSpans (see ACCEPTS_HEAD_SPANS): nothing to scan without set-cookie.
+    const spans = (rawHeaders as unknown) instanceof RawHeadSpans ? (rawHeaders as unknown as RawHeadSpans) : null
+    if (spans !== null && !spans.hasSetCookie) return true
+    if (spans !== null) rawHeaders = spans.list
     let setCookies: string[] | null = null
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
       if (rawNameIs(rawHeaders[i]!, 'set-cookie')) (setCookies ??= []).push(rawHeaders[i + 1]!.toString('latin1'))
@@ -214,7 +223,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#headers,
     )
     if (this.#allowRedirects && status >= 301 && status <= 308 && status !== 304 && status !== 305 && status !== 306) {
-      const location = rawFirst(this.#rawHeaders, 'location')
+      const location = rawFirst(rawList(this.#rawHeaders), 'location')
       if (location !== undefined) {
         this.#redirect(response, location)
         return

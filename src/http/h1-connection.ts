@@ -1,5 +1,6 @@
 import net from 'node:net'
 import type { Dispatcher } from 'undici'
+import { ACCEPTS_HEAD_SPANS, RawHeadSpans } from './raw-headers.js'
 import type { LookupFunction } from './resolve-map.js'
 
 /**
@@ -276,7 +277,8 @@ export class H1Connection {
       return -1
     }
     const statusText = lineEnd > offset + 13 ? reasonText(buf, offset + 13, lineEnd) : ''
-    const rawHeaders: Buffer[] = []
+    const spans: number[] = []
+    let hasSetCookie = false
     let contentLength = -1
     let chunked = false
     let connection = Connection.Default
@@ -303,10 +305,11 @@ export class H1Connection {
         }
       } else if (nameLength === 17 && nameIs(buf, line, 'transfer-encoding')) {
         chunked = endsWithChunked(buf, vStart, vEnd)
-      } else if (nameLength === 10 && nameIs(buf, line, 'connection')) {
-        connection = connectionToken(buf, vStart, vEnd)
+      } else if (nameLength === 10) {
+        if (nameIs(buf, line, 'connection')) connection = connectionToken(buf, vStart, vEnd)
+        else if (nameIs(buf, line, 'set-cookie')) hasSetCookie = true
       }
-      rawHeaders.push(buf.subarray(line, colon), buf.subarray(vStart, vEnd))
+      spans.push(line, colon, vStart, vEnd)
       line = eol + 2
     }
     const next = end + 4
@@ -321,7 +324,10 @@ export class H1Connection {
     this.#keepAlive = minor >= 1 ? connection !== Connection.Close : connection === Connection.KeepAlive
     if (pending.prepared.reset) this.#keepAlive = false
     const noBody = pending.prepared.method === 'HEAD' || status === 204 || status === 304
-    pending.handler.onHeaders?.(status, rawHeaders, this.#resume, statusText)
+    const head = new RawHeadSpans(buf, spans, hasSetCookie)
+    const handler = pending.handler as Dispatcher.DispatchHandler & { [ACCEPTS_HEAD_SPANS]?: boolean }
+    const rawHeaders = handler[ACCEPTS_HEAD_SPANS] === true ? (head as unknown as Buffer[]) : head.list
+    handler.onHeaders?.(status, rawHeaders, this.#resume, statusText)
     if (this.#current !== pending) return -1
     if (noBody) {
       this.#complete(pending)

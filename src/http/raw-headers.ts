@@ -48,3 +48,45 @@ export function rawToRecord(raw: readonly Buffer[]): Record<string, string> {
   }
   return record
 }
+
+/**
+ * A response's header lines as offsets into the bytes received: the Buffers of the raw form are
+ * cut only when something reads them (most load tests never look at headers). H1Connection
+ * gives these to handlers that declare ACCEPTS_HEAD_SPANS; undici gives Buffer[].
+ */
+export class RawHeadSpans {
+  #list: Buffer[] | null = null
+
+  /**
+   * @param bytes  the bytes the head was parsed from
+   * @param spans  [nameStart, nameEnd, valueStart, valueEnd, …] into `bytes`
+   * @param hasSetCookie whether a set-cookie line is among them (the one header the session must read)
+   */
+  constructor(
+    readonly bytes: Buffer,
+    readonly spans: readonly number[],
+    readonly hasSetCookie: boolean,
+  ) {}
+
+  /** The raw form, `[name, value, name, value, …]`, cut on first use. */
+  get list(): Buffer[] {
+    if (this.#list === null) {
+      const { bytes, spans } = this
+      const list: Buffer[] = []
+      for (let i = 0; i < spans.length; i += 2) list.push(bytes.subarray(spans[i], spans[i + 1]))
+      this.#list = list
+    }
+    return this.#list
+  }
+}
+
+/** Raw response headers in either form. */
+export type RawHeaders = readonly Buffer[] | RawHeadSpans
+
+/** The `[name, value, …]` Buffers of either form. */
+export function rawList(raw: RawHeaders): readonly Buffer[] {
+  return raw instanceof RawHeadSpans ? raw.list : raw
+}
+
+/** A handler with this property set to true takes RawHeadSpans in place of onHeaders' Buffer[]. */
+export const ACCEPTS_HEAD_SPANS: unique symbol = Symbol('loads.acceptsHeadSpans')

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import { decodeContent } from './content-decoding.js'
 import { HTTPError } from './errors.js'
-import { rawFirst, rawToRecord, rawValues } from './raw-headers.js'
+import { rawFirst, rawList, rawToRecord, rawValues, type RawHeaders } from './raw-headers.js'
 
 /** The request as it was sent, kept on the response for debugging. */
 export interface SentRequest {
@@ -38,7 +38,7 @@ export class Response {
   history: Response[]
 
   readonly #statusText: string
-  readonly #rawHeaders: readonly Buffer[]
+  readonly #rawHeaders: RawHeaders
   #headers: Record<string, string> | undefined
   #text: string | undefined
   #content: Buffer | undefined
@@ -49,7 +49,7 @@ export class Response {
   constructor(
     status: number,
     statusText: string,
-    rawHeaders: readonly Buffer[],
+    rawHeaders: RawHeaders,
     content: Buffer | undefined,
     url: string,
     totalUs: number,
@@ -91,13 +91,13 @@ export class Response {
    * use `getAll(name)` to read each value on its own.
    */
   get headers(): Readonly<Record<string, string>> {
-    this.#headers ??= rawToRecord(this.#rawHeaders)
+    this.#headers ??= rawToRecord(rawList(this.#rawHeaders))
     return this.#headers
   }
 
   /** Every value of a header (case-insensitive), in the order received; [] when absent. */
   getAll(name: string): string[] {
-    return rawValues(this.#rawHeaders, name.toLowerCase())
+    return rawValues(rawList(this.#rawHeaders), name.toLowerCase())
   }
 
   /**
@@ -105,7 +105,7 @@ export class Response {
    * that never reads the body pays nothing for compression. Hits count the bytes as received.
    */
   get content(): Buffer {
-    this.#content ??= decodeContent(this.rawContent, rawFirst(this.#rawHeaders, 'content-encoding'))
+    this.#content ??= decodeContent(this.rawContent, rawFirst(rawList(this.#rawHeaders), 'content-encoding'))
     return this.#content
   }
 
