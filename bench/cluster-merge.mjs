@@ -1,5 +1,6 @@
 // Scale of the cluster runner (issue 3, item 8): 100 simulated agents each store a one-second
-// snapshot with 50 URL names in a run's JetStream stream, as real agents do; the runner reads
+// snapshot with 50 URL names in a run's JetStream stream, as real agents do (each agent merges
+// its workers' snapshots into one a second, in the compact wire form: SnapshotMerger); the runner reads
 // them back through the same RunWatcher (ordered consumer, de-duplication, per-agent board) and
 // merges them in the Aggregator, as a live `--agents` run does. Prints the runner's CPU share of
 // one core and the bytes per snapshot. The publishing "agents" run in a separate process, so
@@ -7,6 +8,8 @@
 //
 // Usage: npm run build && node bench/cluster-merge.mjs [--agents 100] [--names 50] [--seconds 10]
 //        [--hits-per-name 100] [--workers 1]     (needs nats-server: apt-get install nats-server)
+//        --workers W: each agent's second is recorded by W workers (sharing the hits) and merged
+//        in the agent, as agents do: still one snapshot per agent per second for the runner.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -26,18 +29,23 @@ function arg(name, fallback) {
   return i > 0 ? Number(process.argv[i + 1]) : fallback
 }
 
-const [{ Recorder }, protocol, { connectBroker }] = await Promise.all([
+const [{ Recorder }, { SnapshotMerger }, protocol, { connectBroker }] = await Promise.all([
   import(dist('stats/recorder.js')),
+  import(dist('stats/snapshot-merge.js')),
   import(dist('cluster/protocol.js')),
   import(dist('cluster/nats-connection.js')),
 ])
 
-/** Realistic one-second deltas: `names` endpoints, `hits` hits each, a few errors and failures. */
-function buildPool(size, names, hits) {
+/**
+ * Realistic one-second deltas of an agent: `names` endpoints, `hits` hits each, a few errors and
+ * failures, recorded by `workers` workers and merged as the agent merges them.
+ */
+function buildPool(size, names, hits, workers) {
   let seed = 7
   const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
   let now = 1_000_000
-  const rec = new Recorder({ source: 'agent/worker-0', now: () => now })
+  const recs = Array.from({ length: workers }, (_, w) => new Recorder({ source: `agent/worker-${w}`, now: () => now }))
+  const merger = new SnapshotMerger('agent', workers)
   const pool = []
   for (let p = 0; p < size; p++) {
     for (let e = 0; e < names; e++) {
@@ -45,25 +53,25 @@ function buildPool(size, names, hits) {
         const us = Math.exp(Math.log(2000) + rand() * 2) * (1 + e / 20) // ~2 ms .. ~40 ms
         const err = rand() < 0.001 ? 'ECONNRESET' : null
         const status = err ? 0 : rand() < 0.01 ? 404 : 200
-        rec.recordHit(e % 5 === 0 ? 'POST' : 'GET', `/api/v1/resource-${e}/{id}`, status, us, err ? 0 : us / 2, i === 0 ? 300 : 0, 2048, 256, err)
+        recs[i % workers].recordHit(e % 5 === 0 ? 'POST' : 'GET', `/api/v1/resource-${e}/{id}`, status, us, err ? 0 : us / 2, i === 0 ? 300 : 0, 2048, 256, err)
       }
     }
     for (let t = 0; t < names * hits / 4; t++) {
-      rec.recordTest(t % 200 === 0 ? 'failure' : 'pass', 'TestApi.test_resource', { kind: 'AssertionError', message: 'expected 200, got 404', stack: 'AssertionError: expected 200, got 404\n    at TestApi.test_resource (test_api.ts:42:7)' })
+      recs[t % workers].recordTest(t % 200 === 0 ? 'failure' : 'pass', 'TestApi.test_resource', { kind: 'AssertionError', message: 'expected 200, got 404', stack: 'AssertionError: expected 200, got 404\n    at TestApi.test_resource (test_api.ts:42:7)' })
     }
-    rec.incrCounter('orders', 17)
+    recs[0].incrCounter('orders', 17)
     now += 1000
-    pool.push(rec.snapshot(false))
+    for (const rec of recs) merger.add(rec.snapshot(false))
+    pool.push(merger.take(false))
   }
   return pool
 }
 
 // ---- the simulated agents (child process) -------------------------------------------------
 if (process.argv[2] === '--publish') {
-  const [, , , url, runId, poolFile, agentsText, secondsText, workersText] = process.argv
+  const [, , , url, runId, poolFile, agentsText, secondsText] = process.argv
   const agents = Number(agentsText)
   const seconds = Number(secondsText)
-  const workers = Number(workersText)
   const pool = JSON.parse(readFileSync(poolFile, 'utf8'))
   const { jetstream } = await import('@nats-io/jetstream')
   const nc = await connectBroker({ servers: [url] }, { name: 'bench agents' })
@@ -76,9 +84,9 @@ if (process.argv[2] === '--publish') {
   for (let sec = 0; sec < seconds; sec++) {
     const pending = []
     for (let a = 0; a < agents; a++) {
-      for (let w = 0; w < workers; w++) {
-        const base = pool[(a + sec + w) % pool.length]
-        const snapshot = { ...base, source: `agent-${a}/worker-${w}`, seq: sec, final: sec === seconds - 1 }
+      {
+        const base = pool[(a + sec) % pool.length]
+        const snapshot = { ...base, source: `agent-${a}`, seq: sec, final: sec === seconds - 1 }
         const message = { type: 'run.snapshot', runId, agentId: `agent-${a}`, snapshot }
         const data = enc.encode(JSON.stringify(message))
         bytes += data.length
@@ -143,7 +151,7 @@ await new Promise((resolve, reject) => {
 const url = `nats://127.0.0.1:${port}`
 
 console.log(`building ${AGENTS} agents' snapshots: ${NAMES} URL names × ${HITS} hits per second each…`)
-const pool = buildPool(8, NAMES, HITS)
+const pool = buildPool(8, NAMES, HITS, WORKERS)
 const poolFile = join(dir, 'pool.json')
 writeFileSync(poolFile, JSON.stringify(pool))
 
@@ -176,7 +184,7 @@ const watcher = new RunWatcher({
 watcher.expect(agentIds)
 await watcher.start()
 
-const publisher = spawn(process.execPath, [fileURLToPath(import.meta.url), '--publish', url, runId, poolFile, String(AGENTS), String(SECONDS + WARMUP + 1), String(WORKERS)], { stdio: ['ignore', 'pipe', 'inherit'] })
+const publisher = spawn(process.execPath, [fileURLToPath(import.meta.url), '--publish', url, runId, poolFile, String(AGENTS), String(SECONDS + WARMUP + 1)], { stdio: ['ignore', 'pipe', 'inherit'] })
 let published = ''
 publisher.stdout.on('data', (d) => (published += d))
 const publisherDone = new Promise((resolve) => publisher.once('exit', resolve))
@@ -210,7 +218,7 @@ const share = ((cpu.user + cpu.system) / wallUs) * 100
 const perSnapshotBytes = totals.bytes / totals.messages
 const perSec = merged / (wallUs / 1e6)
 console.log(`
-cluster merge: ${AGENTS} agents × ${WORKERS} worker(s), one snapshot per second each, ${NAMES} URL names, ${HITS} hits per name per second
+cluster merge: ${AGENTS} agents (${WORKERS} worker(s) each, merged in the agent), one snapshot per second each, ${NAMES} URL names, ${HITS} hits per name per second
   snapshots merged:        ${merged} in ${(wallUs / 1e6).toFixed(1)} s (${perSec.toFixed(0)}/s; ${(perSec * NAMES * HITS).toFixed(0)} hits/s across the cluster)
   runner CPU:              ${share.toFixed(1)}% of one core (user ${(cpu.user / 1000).toFixed(0)} ms, system ${(cpu.system / 1000).toFixed(0)} ms)   goal: under 10%
   of which the merge:      ${mergeMs.toFixed(2)} ms CPU per snapshot, steady state, timed alone (${((mergeMs * perSec) / 10).toFixed(1)}% of one core; the rest is NATS, JetStream and JSON)

@@ -13,6 +13,7 @@ import { writeBundle } from '../case/bundle.js'
 import { LoadsError } from '../errors.js'
 import { LocalEngine, TestLoadError } from '../runner/local-engine.js'
 import { loadChecked } from '../runner/prepare-test.js'
+import { SnapshotMerger } from '../stats/snapshot-merge.js'
 import { receiveBundle } from './bundle-transfer.js'
 import { ConnectionWatch } from './connection-watch.js'
 import { checkAgentSecurity, connectBroker, type BrokerOptions } from './nats-connection.js'
@@ -38,6 +39,9 @@ import {
   type RunRequest,
   type SnapshotMessage,
 } from './protocol.js'
+
+/** How long the workers' snapshots of an interval wait for a late worker's before leaving. */
+const SNAPSHOT_WAIT_MS = 1000
 
 export interface AgentOptions {
   broker: BrokerOptions
@@ -237,6 +241,20 @@ export class Agent {
     const maxUsers = Math.max(...req.plan.steps.map((s) => s.users))
     const workers = Math.max(1, Math.min(req.workers ?? this.#workersDefault(), maxUsers))
     const event = (e: AgentEvent): void => outbox.push(subjects.runEvent(req.runId, this.id), e, `event:${this.id}:${run.events++}`)
+    // The workers' snapshots leave merged, one per interval under the agent's id: the runner
+    // merges one snapshot per agent per second, however many workers each runs.
+    const merger = new SnapshotMerger(this.id, workers)
+    let pendingSinceMs = 0
+    const send = (final: boolean): void => {
+      const snapshot = merger.take(final)
+      if (snapshot === undefined) return
+      const msg: SnapshotMessage = { type: 'run.snapshot', runId: req.runId, agentId: this.id, snapshot }
+      outbox.push(subjects.runSnapshot(req.runId, this.id), msg, `snapshot:${snapshot.source}:${snapshot.seq}`)
+    }
+    // A worker that falls behind does not hold the others' snapshots back for long.
+    const flusher = setInterval(() => {
+      if (merger.pending > 0 && Date.now() - pendingSinceMs >= SNAPSHOT_WAIT_MS) send(false)
+    }, SNAPSHOT_WAIT_MS / 4)
     run.engine = new LocalEngine({
       bundleFile,
       config: req.config,
@@ -244,8 +262,10 @@ export class Agent {
       workers,
       sourcePrefix: `${this.id}/`,
       onSnapshot: (snapshot) => {
-        const msg: SnapshotMessage = { type: 'run.snapshot', runId: req.runId, agentId: this.id, snapshot }
-        outbox.push(subjects.runSnapshot(req.runId, this.id), msg, `snapshot:${snapshot.source}:${snapshot.seq}`)
+        if (merger.pending === 0) pendingSinceMs = Date.now()
+        merger.add(snapshot)
+        if (merger.allFinal) send(true)
+        else if (merger.ready) send(false)
       },
       onStep: (step) => event({ type: 'run.event', runId: req.runId, agentId: this.id, event: 'step', atMs: Date.now(), step }),
     })
@@ -253,6 +273,11 @@ export class Agent {
     event({ type: 'run.event', runId: req.runId, agentId: this.id, event: 'started', atMs: Date.now(), workers })
     void run.engine
       .run()
+      .finally(() => {
+        // After every worker's final snapshot (or the engine gave up on them): the agent's final.
+        clearInterval(flusher)
+        send(true)
+      })
       .then(
         () => event({ type: 'run.event', runId: req.runId, agentId: this.id, event: 'finished', atMs: Date.now(), reason: run.stopReason ?? 'done' }),
         (err: unknown) => {

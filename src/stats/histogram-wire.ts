@@ -165,6 +165,20 @@ class Writer {
     this.#buf[this.#pos++] = z
   }
 
+  /** Unsigned LEB128, exact up to 2^53. */
+  varint(v: number): void {
+    this.#ensure(8)
+    while (v >= 128) {
+      this.#buf[this.#pos++] = (v % 128) | 0x80
+      v = Math.floor(v / 128)
+    }
+    this.#buf[this.#pos++] = v
+  }
+
+  bytes(): Buffer {
+    return this.#buf.subarray(0, this.#pos)
+  }
+
   finish(headerBytes: number): string {
     this.#buf.writeUInt32BE(this.#pos - headerBytes, 4)
     return this.#buf.subarray(0, this.#pos).toString('base64')
@@ -176,4 +190,100 @@ class Writer {
     this.#buf.copy(bigger, 0, 0, this.#pos)
     this.#buf = bigger
   }
+}
+
+/**
+ * The compact wire form of a snapshot's histograms (what an agent sends, see snapshot-merge.ts):
+ * `!` then base64 of: a version byte (1), LEB128 of the highest index with a count, then LEB128
+ * tokens over the buckets with a count, ascending. A token's low two bits say what it is, the
+ * rest (`n`) how much: 0 — the next bucket holds n + 1; 1 — skip n + 1 empty buckets, the one
+ * after holds 1; 2 — skip n + 1 empty buckets (a count token follows). So one byte per bucket
+ * for a sparse histogram of small counts (one-second deltas), and never more than V2's bytes
+ * below ~4000 a bucket; counts are exact up to 2^51. Same layout as above (3 significant
+ * digits, unit 1): the same buckets, exactly, added straight into the target's counts.
+ * `!` is outside base64's alphabet: no V2 histogram starts with it.
+ */
+export const COMPACT_MARK = '!'
+const COMPACT_VERSION = 1
+
+/** Encodes `h` (the layout `createHistogram` builds) in the compact form; '' when empty. */
+export function encodeCompact(h: JsHistogram): string {
+  if (h.totalCount === 0) return ''
+  const last = h.countsArrayIndex(h.maxValue)
+  const out = new Writer(16 + Math.min(last + 1, 4096))
+  out.varint(COMPACT_VERSION)
+  out.varint(last)
+  let prev = -1
+  for (let i = 0; i <= last; i++) {
+    const count = h.getCountAtIndex(i)
+    if (count === 0) continue
+    const gap = i - prev - 1
+    prev = i
+    if (gap === 0) {
+      out.varint((count - 1) * 4)
+    } else if (count === 1) {
+      out.varint((gap - 1) * 4 + 1)
+    } else {
+      out.varint((gap - 1) * 4 + 2)
+      out.varint((count - 1) * 4)
+    }
+  }
+  return COMPACT_MARK + out.bytes().toString('base64')
+}
+
+/**
+ * Adds a compact histogram to `target`: the counts, total, min and max that decoding it and
+ * `target.add()` would give (as `addRawInto`). Returns false, changing nothing, if it is not one.
+ */
+export function addCompactInto(target: JsHistogram, encoded: string): boolean {
+  if (encoded.charCodeAt(0) !== 0x21) return false
+  const need = Math.ceil((encoded.length - 1) * 0.75) + 4
+  if (need > wire.length) wire = Buffer.allocUnsafe(need * 2)
+  const buf = wire
+  const end = buf.write(encoded.slice(1), 'base64')
+  if (end < 2 || buf[0] !== COMPACT_VERSION) return false
+  let pos = 1
+  // LEB128, inline (this is the runner's hot path): one byte is the common case.
+  let b = buf[pos++]!
+  let last = b & 0x7f
+  for (let scale = 128; b & 0x80; scale *= 128) last += ((b = buf[pos++]!) & 0x7f) * scale
+  if (last >= target.countsArrayLength) target.resize(lowestValueAt(last + 1) - 1)
+  // Wide histograms (Float64Array counts) are added to in place; others through their method.
+  const raw = (target as unknown as { _counts?: unknown })._counts
+  const counts = raw instanceof Float64Array && raw.length > last ? raw : null
+  let index = -1
+  let total = 0
+  let minIndex = -1
+  while (pos < end) {
+    b = buf[pos++]!
+    let token = b & 0x7f
+    for (let scale = 128; b & 0x80; scale *= 128) token += ((b = buf[pos++]!) & 0x7f) * scale
+    const kind = token % 4
+    const n = (token - kind) / 4
+    let count: number
+    if (kind === 0) {
+      index++
+      count = n + 1
+    } else if (kind === 1) {
+      index += n + 2
+      count = 1
+    } else {
+      index += n + 1
+      continue
+    }
+    if (index > last) break // corrupt (never from encodeCompact): the rest is ignored
+    if (counts !== null) counts[index]! += count
+    else target.addToCountAtIndex(index, count)
+    total += count
+    if (minIndex < 0 && index > 0) minIndex = index
+  }
+  if (total === 0) return true
+  target.addToTotalCount(total)
+  const maxValue = lowestValueAt(Math.min(index, last) + 1) - 1
+  if (maxValue > target.maxValue) target.recordValueWithCount(maxValue, 0)
+  if (minIndex > 0) {
+    const minValue = lowestValueAt(minIndex)
+    if (minValue < target.minNonZeroValue) target.recordValueWithCount(minValue, 0)
+  }
+  return true
 }

@@ -9,7 +9,7 @@ import {
   type Histogram,
 } from 'hdr-histogram-js'
 import type { JsHistogram } from 'hdr-histogram-js'
-import { addRawInto, encodeRaw } from './histogram-wire.js'
+import { addCompactInto, addRawInto, encodeCompact, encodeRaw } from './histogram-wire.js'
 import type { LatencyStats } from './types.js'
 
 export type { Histogram }
@@ -44,6 +44,11 @@ export function encodeHistogram(h: Histogram): string {
   return encodeRaw(h as JsHistogram)
 }
 
+/** The compact form agents send snapshots in (see histogram-wire.ts); '' when empty. */
+export function encodeWire(h: Histogram): string {
+  return encodeCompact(h as JsHistogram)
+}
+
 /**
  * Decodes a histogram from the wire; an empty string is an empty histogram. `wide` for merged
  * totals (see `createHistogram`); a snapshot's one-second deltas fit 32-bit counters.
@@ -51,13 +56,13 @@ export function encodeHistogram(h: Histogram): string {
 export function decodeHistogram(encoded: string, wide = false): Histogram {
   if (encoded === '') return createHistogram(wide)
   const h = createHistogram(wide)
-  if (addRawInto(h as JsHistogram, encoded)) return h
+  if (addCompactInto(h as JsHistogram, encoded) || addRawInto(h as JsHistogram, encoded)) return h
   return decodeFromCompressedBase64(encoded, wide ? 64 : 32, false)
 }
 
 /** Adds an encoded histogram's counts to `target`. */
 export function addEncoded(target: Histogram, encoded: string): void {
-  if (encoded === '' || addRawInto(target as JsHistogram, encoded)) return
+  if (encoded === '' || addCompactInto(target as JsHistogram, encoded) || addRawInto(target as JsHistogram, encoded)) return
   const h = decodeHistogram(encoded)
   if (h.totalCount > 0) target.add(h)
 }

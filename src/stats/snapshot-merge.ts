@@ -1,0 +1,219 @@
+/**
+ * An agent's side of the stats pipeline: merges its workers' snapshots into one snapshot per
+ * interval, under the agent's own source and seq, so the runner merges one snapshot per agent
+ * per second however many workers each agent runs. The merge is exact (counters add, histograms
+ * add bucket by bucket), so merging the agent's snapshots gives what merging its workers' would.
+ * Histograms leave in the compact wire form (histogram-wire.ts).
+ */
+import { addEncoded, createHistogram, encodeWire, type Histogram } from './histogram.js'
+import type { EndpointSnapshot, ErrorGroup, Snapshot, WsCounts } from './types.js'
+
+interface EndpointSum {
+  method: string
+  name: string
+  hits: number
+  errors: number
+  bytesIn: number
+  bytesOut: number
+  statuses: Record<string, number>
+  errorKinds: Record<string, number>
+  latency: Histogram
+  ttfb: Histogram
+  connects: number
+  connectUs: number
+  service: Histogram | null
+  ws: WsCounts | null
+}
+
+interface Worker {
+  seq: number
+  activeUsers: number
+  step: number
+  final: boolean
+}
+
+export class SnapshotMerger {
+  #seq = 0
+  #sentFinal = false
+  /** Each worker's latest gauges (by seq), kept across intervals. */
+  readonly #workers = new Map<string, Worker>()
+  /** Sources that contributed to the pending interval. */
+  readonly #pendingSources = new Set<string>()
+  /** Accumulators reused across intervals; `#touched` are those of the pending interval. */
+  readonly #endpoints = new Map<string, EndpointSum>()
+  readonly #touched = new Set<EndpointSum>()
+  readonly #latency = createHistogram(true)
+  #service: Histogram | null = null
+  #hasService = false
+  #startMs = Number.POSITIVE_INFINITY
+  #endMs = 0
+  #lastEndMs = 0
+  #tests = { run: 0, failures: 0, errors: 0 }
+  #errors: ErrorGroup[] = []
+  #counters: Record<string, number> = {}
+  #dropped: number | undefined
+
+  /**
+   * @param source the merged snapshots' source (the agent id)
+   * @param workers how many sources feed it: once each unfinished one sent a snapshot, the
+   *   interval is `ready`; once all sent their final one, `allFinal`.
+   */
+  constructor(
+    readonly source: string,
+    private readonly workers: number,
+  ) {}
+
+  /** Snapshots added since the last `take`. */
+  get pending(): number {
+    return this.#pendingSources.size
+  }
+
+  /** Every worker still running has a snapshot in the pending interval. */
+  get ready(): boolean {
+    if (this.#pendingSources.size === 0) return false
+    let covered = 0
+    for (const [source, w] of this.#workers) if (w.final || this.#pendingSources.has(source)) covered++
+    return covered >= this.workers
+  }
+
+  /** Every worker sent its final snapshot. */
+  get allFinal(): boolean {
+    let finals = 0
+    for (const w of this.#workers.values()) if (w.final) finals++
+    return finals >= this.workers
+  }
+
+  add(snap: Snapshot): void {
+    const w = this.#workers.get(snap.source)
+    if (w === undefined) {
+      this.#workers.set(snap.source, { seq: snap.seq, activeUsers: snap.activeUsers, step: snap.step, final: snap.final })
+    } else {
+      if (snap.seq >= w.seq) {
+        w.seq = snap.seq
+        w.activeUsers = snap.activeUsers
+        w.step = snap.step
+      }
+      w.final ||= snap.final
+    }
+    this.#pendingSources.add(snap.source)
+    this.#startMs = Math.min(this.#startMs, snap.startMs)
+    this.#endMs = Math.max(this.#endMs, snap.endMs)
+    addEncoded(this.#latency, snap.latency)
+    if (snap.service !== undefined) {
+      this.#hasService = true
+      addEncoded((this.#service ??= createHistogram(true)), snap.service)
+    }
+    if (snap.dropped !== undefined) this.#dropped = (this.#dropped ?? 0) + snap.dropped
+    for (const e of snap.endpoints) this.#addEndpoint(e)
+    this.#tests.run += snap.tests.run
+    this.#tests.failures += snap.tests.failures
+    this.#tests.errors += snap.tests.errors
+    for (const g of snap.errors) this.#errors.push(g)
+    addCounts(this.#counters, snap.counters)
+  }
+
+  /**
+   * The merged snapshot of what was added since the last call, or undefined when nothing was.
+   * `final` marks the source's last one: it is sent even if empty, and nothing after it.
+   */
+  take(final = false): Snapshot | undefined {
+    if (this.#sentFinal || (this.#pendingSources.size === 0 && !final)) return undefined
+    let activeUsers = 0
+    let step = 0
+    for (const w of this.#workers.values()) {
+      if (!w.final) activeUsers += w.activeUsers
+      step = Math.max(step, w.step)
+    }
+    const empty = this.#pendingSources.size === 0
+    const endMs = empty ? this.#lastEndMs : this.#endMs
+    const endpoints: EndpointSnapshot[] = []
+    for (const t of this.#touched) {
+      endpoints.push({
+        method: t.method, name: t.name, hits: t.hits, errors: t.errors, bytesIn: t.bytesIn, bytesOut: t.bytesOut,
+        statuses: t.statuses, errorKinds: t.errorKinds,
+        latency: encodeWire(t.latency), ttfb: encodeWire(t.ttfb),
+        connects: t.connects, connectUs: t.connectUs,
+        ...(t.service !== null ? { service: encodeWire(t.service) } : {}),
+        ...(t.ws !== null ? { ws: t.ws } : {}),
+      })
+      resetEndpoint(t)
+    }
+    const snap: Snapshot = {
+      v: 1,
+      source: this.source,
+      seq: this.#seq++,
+      startMs: empty ? endMs : this.#startMs,
+      endMs,
+      step,
+      activeUsers: final ? 0 : activeUsers,
+      tests: this.#tests,
+      endpoints,
+      latency: encodeWire(this.#latency),
+      errors: this.#errors,
+      counters: this.#counters,
+      ...(this.#dropped !== undefined ? { dropped: this.#dropped } : {}),
+      ...(this.#hasService ? { service: this.#service !== null ? encodeWire(this.#service) : '' } : {}),
+      final,
+    }
+    this.#touched.clear()
+    this.#pendingSources.clear()
+    this.#latency.reset()
+    this.#service?.reset()
+    this.#hasService = false
+    this.#lastEndMs = endMs
+    this.#startMs = Number.POSITIVE_INFINITY
+    this.#endMs = 0
+    this.#tests = { run: 0, failures: 0, errors: 0 }
+    this.#errors = []
+    this.#counters = {}
+    this.#dropped = undefined
+    if (final) this.#sentFinal = true
+    return snap
+  }
+
+  #addEndpoint(e: EndpointSnapshot): void {
+    const key = `${e.method} ${e.name}`
+    let t = this.#endpoints.get(key)
+    if (t === undefined) {
+      t = {
+        method: e.method, name: e.name, hits: 0, errors: 0, bytesIn: 0, bytesOut: 0, statuses: {}, errorKinds: {},
+        latency: createHistogram(true), ttfb: createHistogram(true), connects: 0, connectUs: 0, service: null, ws: null,
+      }
+      this.#endpoints.set(key, t)
+    }
+    this.#touched.add(t)
+    t.hits += e.hits
+    t.errors += e.errors
+    t.bytesIn += e.bytesIn
+    t.bytesOut += e.bytesOut
+    t.connects += e.connects
+    t.connectUs += e.connectUs
+    addCounts(t.statuses, e.statuses)
+    addCounts(t.errorKinds, e.errorKinds)
+    addEncoded(t.latency, e.latency)
+    addEncoded(t.ttfb, e.ttfb)
+    if (e.service !== undefined) addEncoded((t.service ??= createHistogram(true)), e.service)
+    if (e.ws !== undefined) {
+      const ws = (t.ws ??= { messagesIn: 0, messagesOut: 0, closeCodes: {} })
+      ws.messagesIn += e.ws.messagesIn
+      ws.messagesOut += e.ws.messagesOut
+      addCounts(ws.closeCodes, e.ws.closeCodes)
+    }
+  }
+}
+
+/** Empties an endpoint's sums for the next interval (the histograms keep their grown arrays). */
+function resetEndpoint(t: EndpointSum): void {
+  t.hits = t.errors = t.bytesIn = t.bytesOut = t.connects = t.connectUs = 0
+  t.statuses = {}
+  t.errorKinds = {}
+  t.latency.reset()
+  t.ttfb.reset()
+  // Service and ws exist only for endpoints that carry them: absent again unless re-added.
+  t.service = null
+  t.ws = null
+}
+
+function addCounts(target: Record<string, number>, add: Record<string, number>): void {
+  for (const k in add) target[k] = (target[k] ?? 0) + add[k]!
+}
