@@ -13,7 +13,8 @@ import type { LookupFunction } from './resolve-map.js'
  * behind a stream; profiles of a load test spent more time there than in everything else.
  * Here a request head is built and validated once per distinct dispatch-options object (a
  * session reuses one per URL while its headers do not change) and written as one Buffer, and the
- * response is parsed in place: header names and values are views of the bytes received.
+ * response is parsed in place: header lines are offsets into the bytes received (RawHeadSpans),
+ * cut into Buffers only if something reads them.
  *
  * Scope: one request at a time (pipelining 1, further requests queue), Buffer or no body,
  * content-length, chunked and read-until-close bodies, 1xx responses skipped. https:// and
@@ -50,7 +51,6 @@ export class H1Connection {
   /** [options, prepared, options, prepared …], most recent last. */
   readonly #recent: Array<Dispatcher.DispatchOptions | PreparedRequest> = []
   readonly #abort = (reason?: Error): void => this.#fail(reason ?? new H1Error('UND_ERR_ABORTED', 'Request aborted'), true)
-  readonly #resume = (): void => {}
 
   constructor(origin: string, connectTimeoutMs: number, lookup: LookupFunction | undefined, onConnected: (connectUs: number) => void) {
     const url = new URL(origin)
@@ -327,7 +327,7 @@ export class H1Connection {
     const head = new RawHeadSpans(buf, spans, hasSetCookie)
     const handler = pending.handler as Dispatcher.DispatchHandler & { [ACCEPTS_HEAD_SPANS]?: boolean }
     const rawHeaders = handler[ACCEPTS_HEAD_SPANS] === true ? (head as unknown as Buffer[]) : head.list
-    handler.onHeaders?.(status, rawHeaders, this.#resume, statusText)
+    handler.onHeaders?.(status, rawHeaders, RESUME, statusText)
     if (this.#current !== pending) return -1
     if (noBody) {
       this.#complete(pending)
@@ -512,6 +512,9 @@ const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1')
 /** Response heads (and chunk lines) longer than this fail, like undici's default maxHeaderSize. */
 const MAX_HEAD_BYTES = 16 * 1024
 const DEFAULT_TIMEOUT_MS = 300_000
+
+/** Reading is never paused (the body is collected whole), so resuming has nothing to do. */
+const RESUME = (): void => {}
 
 /** Encoded heads a connection keeps for reuse (a user alternating between a few URLs). */
 const RECENT_HEADS = 4
