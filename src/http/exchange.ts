@@ -2,7 +2,7 @@ import type { Dispatcher } from 'undici'
 import { networkErrorKind, toNetworkError } from './classify-network-error.js'
 import { LoadsError, NetworkError, TooManyRedirectsError } from './errors.js'
 import type { OriginConnection } from './origin-connection.js'
-import { ACCEPTS_HEAD_SPANS, rawFirst, rawList, rawNameIs, RawHeadSpans, type RawHeaders } from './raw-headers.js'
+import { ACCEPTS_HEAD_SPANS, rawHeaderFirst, rawNameIs, RawHeadSpans, type RawHeaders } from './raw-headers.js'
 import { Response } from './response.js'
 import type { SessionState } from './session-state.js'
 import type { Target } from './target.js'
@@ -223,7 +223,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#headers,
     )
     if (this.#allowRedirects && status >= 301 && status <= 308 && status !== 304 && status !== 305 && status !== 306) {
-      const location = rawFirst(rawList(this.#rawHeaders), 'location')
+      const location = rawHeaderFirst(this.#rawHeaders, 'location')
       if (location !== undefined) {
         this.#redirect(response, location)
         return

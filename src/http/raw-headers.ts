@@ -68,6 +68,20 @@ export class RawHeadSpans {
     readonly hasSetCookie: boolean,
   ) {}
 
+  /** The first value of header `lowerName`, read in place (no Buffer cut), or undefined. */
+  first(lowerName: string): string | undefined {
+    const { bytes, spans } = this
+    const length = lowerName.length
+    for (let i = 0; i < spans.length; i += 4) {
+      const start = spans[i]!
+      if (spans[i + 1]! - start !== length) continue
+      let same = true
+      for (let j = 0; j < length && same; j++) same = (bytes[start + j]! | 0x20) === lowerName.charCodeAt(j)
+      if (same) return bytes.toString('latin1', spans[i + 2], spans[i + 3])
+    }
+    return undefined
+  }
+
   /** The raw form, `[name, value, name, value, …]`, cut on first use. */
   get list(): Buffer[] {
     if (this.#list === null) {
@@ -82,6 +96,11 @@ export class RawHeadSpans {
 
 /** Raw response headers in either form. */
 export type RawHeaders = readonly Buffer[] | RawHeadSpans
+
+/** The first value of header `lowerName` (lower case) in either form, or undefined. */
+export function rawHeaderFirst(raw: RawHeaders, lowerName: string): string | undefined {
+  return raw instanceof RawHeadSpans ? raw.first(lowerName) : rawFirst(raw, lowerName)
+}
 
 /** The `[name, value, …]` Buffers of either form. */
 export function rawList(raw: RawHeaders): readonly Buffer[] {

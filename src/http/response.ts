@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import { decodeContent } from './content-decoding.js'
 import { HTTPError } from './errors.js'
-import { rawFirst, rawList, rawToRecord, rawValues, type RawHeaders } from './raw-headers.js'
+import { rawHeaderFirst, rawList, rawToRecord, rawValues, type RawHeaders } from './raw-headers.js'
 
 /** The request as it was sent, kept on the response for debugging. */
 export interface SentRequest {
@@ -105,7 +105,7 @@ export class Response {
    * that never reads the body pays nothing for compression. Hits count the bytes as received.
    */
   get content(): Buffer {
-    this.#content ??= decodeContent(this.rawContent, rawFirst(rawList(this.#rawHeaders), 'content-encoding'))
+    this.#content ??= decodeContent(this.rawContent, rawHeaderFirst(this.#rawHeaders, 'content-encoding'))
     return this.#content
   }
 
