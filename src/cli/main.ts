@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { createRequire } from 'node:module'
+import { setFlagsFromString } from 'node:v8'
 import { ExitCode, formatExitCodeTable } from '../runner/exit-codes.js'
 import { agentCommand } from './agent-command.js'
 import { CliExit, reportError, type CliIO, type InterruptSlot } from './cli-io.js'
@@ -61,6 +62,10 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
 
 /** The process entry point used by bin/loads and bin/loads-runner. */
 export function main(argv: string[]): void {
+  // Ten thousand users keep ~100 MB of live objects per worker; V8's default lets the old
+  // generation grow to several times that before collecting. Growing it by 30% at a time keeps a
+  // 10,000-user run's RSS about a third lower, for a little more GC work (measured in bench/).
+  setFlagsFromString('--heap-growing-percent=30')
   const controller = new AbortController()
   let interrupts = 0
   const interrupt: InterruptSlot = { handler: undefined }
