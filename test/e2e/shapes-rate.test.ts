@@ -56,8 +56,12 @@ describe('--rate: the open model', () => {
       expect(count).toBeLessThanOrEqual(2040)
       // The schedule is exact: 2000 starts at 0, 5, 10 … 9995 ms.
       expect(count).toBe(2000)
-      const spanMs = server.arrivals.at(-1)! - server.arrivals[0]!
-      const rate = ((count - 1) * 1000) / spanMs
+      // Measured after the first second: a cold worker's first starts can be a few hundred ms late
+      // on a loaded CI machine (then caught up, as the schedule is absolute), which says nothing
+      // about the rate the schedule keeps over the remaining 9 s.
+      const steady = server.arrivals.slice(200)
+      const spanMs = steady.at(-1)! - steady[0]!
+      const rate = ((steady.length - 1) * 1000) / spanMs
       expect(Math.abs(rate - 200) / 200).toBeLessThanOrEqual(0.02)
       expect(testResult(r.stdout)).toEqual({ run: 2000, errors: 0, failures: 0 })
       const res = result(dir, 'rate.json')
