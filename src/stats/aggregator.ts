@@ -34,7 +34,8 @@ export interface AggregatorOptions extends SeriesOptions {
   rateWindowMs?: number
 }
 
-interface EndpointTotals {
+/** One endpoint's running totals, histograms decoded: what the aggregator and an agent's merger add into. */
+export interface EndpointTotals {
   method: string
   name: string
   hits: number

@@ -7,23 +7,8 @@
  */
 import { addEncoded, createHistogram, encodeWire, type Histogram } from './histogram.js'
 import type { EndpointSnapshot, ErrorGroup, Snapshot, WsCounts } from './types.js'
+import type { EndpointTotals } from './aggregator.js'
 
-interface EndpointSum {
-  method: string
-  name: string
-  hits: number
-  errors: number
-  bytesIn: number
-  bytesOut: number
-  statuses: Record<string, number>
-  errorKinds: Record<string, number>
-  latency: Histogram
-  ttfb: Histogram
-  connects: number
-  connectUs: number
-  service: Histogram | null
-  ws: WsCounts | null
-}
 
 interface Worker {
   seq: number
@@ -40,8 +25,8 @@ export class SnapshotMerger {
   /** Sources that contributed to the pending interval. */
   readonly #pendingSources = new Set<string>()
   /** Accumulators reused across intervals; `#touched` are those of the pending interval. */
-  readonly #endpoints = new Map<string, EndpointSum>()
-  readonly #touched = new Set<EndpointSum>()
+  readonly #endpoints = new Map<string, EndpointTotals>()
+  readonly #touched = new Set<EndpointTotals>()
   readonly #latency = createHistogram(true)
   #service: Histogram | null = null
   #hasService = false
@@ -203,7 +188,7 @@ export class SnapshotMerger {
 }
 
 /** Empties an endpoint's sums for the next interval (the histograms keep their grown arrays). */
-function resetEndpoint(t: EndpointSum): void {
+function resetEndpoint(t: EndpointTotals): void {
   t.hits = t.errors = t.bytesIn = t.bytesOut = t.connects = t.connectUs = 0
   t.statuses = {}
   t.errorKinds = {}
