@@ -4,16 +4,20 @@
  * kept while the second is recent (snapshots of different sources arrive a little apart) and
  * then frozen, so memory stays bounded on runs of any length.
  */
-import { addEncoded, createHistogram, type Histogram } from './histogram.js'
+import { addEncoded, createHistogram, percentilesAndMean, type Histogram } from './histogram.js'
 import type { SeriesPoint, Snapshot } from './types.js'
 
 interface OpenSecond {
   point: SeriesPoint
   latency: Histogram
+  /** Encoded latencies of this second not added to `latency` yet: added together when read. */
+  pending: string[]
   /** Each source's latest gauge within this second. */
   users: Map<string, { endMs: number; users: number }>
   dirty: boolean
 }
+
+const SERIES_PERCENTILES = [50, 95, 99]
 
 export interface SeriesOptions {
   /** Points kept; the oldest go first. Default: 24 h of seconds. */
@@ -36,19 +40,15 @@ export class Series {
     this.#openSeconds = opts.openSeconds ?? 10
   }
 
-  /** Folds a snapshot (whose global latency, encoded, is `latency`) into second `t`. */
-  add(t: number, snap: Snapshot, latency: string): void {
+  /**
+   * Folds a snapshot into second `t`: its global latency (encoded) and the totals of its
+   * endpoints, which the caller adds up as it merges them.
+   */
+  add(t: number, snap: Snapshot, latency: string, totals: { hits: number; errors: number; httpErrors: number }): void {
     if (t < 0) t = 0
     const oldest = this.#points[0]
     if (this.#points.length >= this.#maxPoints && oldest !== undefined && t < oldest.t) return
-    let hits = 0
-    let errors = 0
-    let httpErrors = 0
-    for (const e of snap.endpoints) {
-      hits += e.hits
-      errors += e.errors
-      for (const status in e.statuses) if (Number(status) >= 400) httpErrors += e.statuses[status] ?? 0
-    }
+    const { hits, errors, httpErrors } = totals
     const open = this.#open.get(t)
     const point = open?.point ?? this.#find(t) ?? this.#insert(t)
     point.hits += hits
@@ -59,7 +59,7 @@ export class Series {
     point.httpErrors += httpErrors
     point.step = Math.max(point.step, snap.step)
     if (open !== undefined) {
-      addEncoded(open.latency, latency)
+      if (latency !== '') open.pending.push(latency)
       const prev = open.users.get(snap.source)
       if (prev === undefined || prev.endMs <= snap.endMs) {
         open.users.set(snap.source, { endMs: snap.endMs, users: snap.activeUsers })
@@ -67,9 +67,8 @@ export class Series {
       open.dirty = true
     } else if (t > this.#newest - this.#openSeconds) {
       const h = this.#pool.pop() ?? createHistogram(true)
-      addEncoded(h, latency)
       const users = new Map([[snap.source, { endMs: snap.endMs, users: snap.activeUsers }]])
-      this.#open.set(t, { point, latency: h, users, dirty: true })
+      this.#open.set(t, { point, latency: h, pending: latency === '' ? [] : [latency], users, dirty: true })
     }
     // A late snapshot for a frozen second adds to its counts, not to its percentiles.
     if (t > this.#newest) {
@@ -87,10 +86,14 @@ export class Series {
   #refresh(open: OpenSecond): void {
     if (!open.dirty) return
     const h = open.latency
+    // The second's snapshots one after the other into one histogram: it stays in the CPU cache.
+    for (const encoded of open.pending) addEncoded(h, encoded)
+    open.pending = []
     const p = open.point
-    p.p50 = h.getValueAtPercentile(50) / 1000
-    p.p95 = h.getValueAtPercentile(95) / 1000
-    p.p99 = h.getValueAtPercentile(99) / 1000
+    const [p50, p95, p99] = percentilesAndMean(h, SERIES_PERCENTILES)
+    p.p50 = p50! / 1000
+    p.p95 = p95! / 1000
+    p.p99 = p99! / 1000
     let users = 0
     for (const u of open.users.values()) users += u.users
     p.activeUsers = users
