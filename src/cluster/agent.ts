@@ -14,6 +14,7 @@ import { LoadsError } from '../errors.js'
 import { LocalEngine, TestLoadError } from '../runner/local-engine.js'
 import { loadChecked } from '../runner/prepare-test.js'
 import { SnapshotMerger } from '../stats/snapshot-merge.js'
+import { everyAligned, type AlignedTimer } from '../util/aligned-timer.js'
 import { receiveBundle } from './bundle-transfer.js'
 import { ConnectionWatch } from './connection-watch.js'
 import { checkAgentSecurity, connectBroker, type BrokerOptions } from './nats-connection.js'
@@ -76,6 +77,7 @@ export class Agent {
   #state: AgentState = 'idle'
   #run: CurrentRun | undefined
   #timers: NodeJS.Timeout[] = []
+  #heartbeats: AlignedTimer | undefined
   #closed = false
 
   constructor(private readonly options: AgentOptions) {
@@ -105,7 +107,9 @@ export class Agent {
     await nc.flush()
 
     this.#heartbeat()
-    this.#timers.push(setInterval(() => this.#heartbeat(), HEARTBEAT_MS))
+    // On the wall clock's seconds, as the workers' snapshots: a runner hears its agents together
+    // once a second rather than one wake-up per agent spread over the second.
+    this.#heartbeats = everyAligned(HEARTBEAT_MS, () => this.#heartbeat())
     this.#timers.push(setInterval(() => this.#supervise(), 250))
     this.log(`agent ${this.id} (Loads ${this.version}, ${this.#workersDefault()} workers) connected to ${nc.getServer()}; waiting for runs`)
   }
@@ -135,6 +139,7 @@ export class Agent {
       await Promise.race([run.done, new Promise((r) => setTimeout(r, 20_000))])
     }
     for (const t of this.#timers) clearInterval(t)
+    this.#heartbeats?.stop()
     // The broker may be gone: an agent told to stop must not wait for it for ever.
     await this.#outbox?.flushed(10_000)
     const nc = this.#nc

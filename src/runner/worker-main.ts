@@ -8,6 +8,7 @@ import { installApi } from '../case/api.js'
 import { userStack } from '../case/stack.js'
 import { WorkerEngine } from '../load/worker-engine.js'
 import { Recorder } from '../stats/recorder.js'
+import { everyAligned } from '../util/aligned-timer.js'
 import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.js'
 
 const port = parentPort
@@ -36,8 +37,8 @@ async function start(): Promise<void> {
     fatal(err)
     return
   }
-  const timer = setInterval(() => send({ type: 'snapshot', snapshot: recorder.snapshot(false) }), init.config.snapshotIntervalMs)
-  timer.unref()
+  // On the wall clock's whole intervals: every worker of every agent snapshots at the same instants.
+  const timer = everyAligned(init.config.snapshotIntervalMs, () => send({ type: 'snapshot', snapshot: recorder.snapshot(false) }))
 
   port!.on('message', (message: ToWorker) => {
     switch (message.type) {
@@ -51,7 +52,7 @@ async function start(): Promise<void> {
         engine.stop()
         break
       case 'finish':
-        clearInterval(timer)
+        timer.stop()
         void engine.tearDownClasses().finally(() => {
           send({ type: 'snapshot', snapshot: recorder.snapshot(true) })
           send({ type: 'finished' })
