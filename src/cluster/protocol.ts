@@ -1,7 +1,8 @@
 /**
  * The cluster's wire protocol: versioned subjects and the messages that travel on them. Every
- * message is JSON and carries `type`, `runId` and `agentId` (null where there is none), so a
- * message read from a stream or a log says what it is and whose it is.
+ * message is JSON — except agents' snapshots, binary for the runner's sake (snapshot-codec.ts) —
+ * and carries `type`, `runId` and `agentId` (null where there is none), so a message read from a
+ * stream or a log says what it is and whose it is.
  *
  * Core NATS (fire and forget): agent heartbeats, runner heartbeats and stop/detach orders,
  * pings. JetStream (stored, one stream per run): the run's description, every snapshot, every
@@ -11,6 +12,7 @@ import { createRequire } from 'node:module'
 import type { Plan } from '../load/plan.js'
 import type { RunConfig } from '../load/run-config.js'
 import type { Snapshot } from '../stats/types.js'
+import { decodeSnapshotMessage, encodeSnapshotMessage, isBinarySnapshot } from './snapshot-codec.js'
 
 /** Protocol version, in every subject: a runner and an agent of different protocols never meet. */
 export const PROTOCOL = 'v1'
@@ -197,12 +199,15 @@ export type StoredMessage = RunMeta | SnapshotMessage | AgentEvent | RunEnd
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
+/** A message as it travels: JSON, except agents' snapshots (binary: see snapshot-codec.ts). */
 export function encode(message: unknown): Uint8Array {
+  if ((message as { type?: unknown } | null)?.type === 'run.snapshot') return encodeSnapshotMessage(message as SnapshotMessage)
   return encoder.encode(JSON.stringify(message))
 }
 
-/** Parses a message; undefined for anything that is not a JSON object with a string `type`. */
+/** Parses a message; undefined for anything that is not one of ours (a JSON object with a string `type`, or a binary snapshot). */
 export function decode<T extends { type: string }>(data: Uint8Array): T | undefined {
+  if (isBinarySnapshot(data)) return decodeSnapshotMessage(data) as T | undefined
   try {
     const value = JSON.parse(decoder.decode(data)) as unknown
     if (typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string') return value as T

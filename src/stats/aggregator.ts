@@ -20,6 +20,7 @@ import type {
   SeriesPoint,
   Snapshot,
   SourceTotals,
+  WireHistogram,
   WsCounts,
 } from './types.js'
 
@@ -62,8 +63,8 @@ interface SourceState extends SourceTotals {
 const MAX_SEQ_GAP = 1024
 
 /**
- * Encoded histograms waiting to be added (characters): past this, they are added at once.
- * Bounds what is held (one-byte strings: ~1 byte a character) between two reads.
+ * Encoded histograms waiting to be added (characters or bytes): past this, they are added at
+ * once. Bounds what is held (one-byte strings: ~1 byte a character) between two reads.
  */
 const DEFERRED_LIMIT_CHARS = 8_000_000
 
@@ -77,10 +78,10 @@ const DEFERRED_LIMIT_CHARS = 8_000_000
  * first; nothing is read from a histogram anywhere else.
  */
 class DeferredAdds {
-  readonly #pending = new Map<Histogram, string[]>()
+  readonly #pending = new Map<Histogram, WireHistogram[]>()
   #chars = 0
 
-  add(target: Histogram, encoded: string): void {
+  add(target: Histogram, encoded: WireHistogram): void {
     if (encoded === '') return
     const list = this.#pending.get(target)
     if (list === undefined) this.#pending.set(target, [encoded])

@@ -239,10 +239,17 @@ export function addCompactInto(target: JsHistogram, encoded: string): boolean {
   if (encoded.charCodeAt(0) !== 0x21) return false
   const need = Math.ceil((encoded.length - 1) * 0.75) + 4
   if (need > wire.length) wire = Buffer.allocUnsafe(need * 2)
-  const buf = wire
-  const end = buf.write(encoded.slice(1), 'base64')
-  if (end < 2 || buf[0] !== COMPACT_VERSION) return false
-  let pos = 1
+  const end = wire.write(encoded.slice(1), 'base64')
+  return addCompactBytes(target, wire, 0, end)
+}
+
+/**
+ * `addCompactInto` for the compact form's bytes (no `!`, no base64): `buf[start, end)`, as a
+ * binary snapshot message carries them (cluster/snapshot-codec.ts).
+ */
+export function addCompactBytes(target: JsHistogram, buf: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 2 || buf[start] !== COMPACT_VERSION) return false
+  let pos = start + 1
   // LEB128, inline (this is the runner's hot path): one byte is the common case.
   let b = buf[pos++]!
   let last = b & 0x7f

@@ -9,8 +9,8 @@ import {
   type Histogram,
 } from 'hdr-histogram-js'
 import type { JsHistogram } from 'hdr-histogram-js'
-import { addCompactInto, addRawInto, encodeCompact, encodeRaw } from './histogram-wire.js'
-import type { LatencyStats } from './types.js'
+import { addCompactBytes, addCompactInto, addRawInto, encodeCompact, encodeRaw } from './histogram-wire.js'
+import type { LatencyStats, WireHistogram } from './types.js'
 
 export type { Histogram }
 
@@ -53,18 +53,27 @@ export function encodeWire(h: Histogram): string {
  * Decodes a histogram from the wire; an empty string is an empty histogram. `wide` for merged
  * totals (see `createHistogram`); a snapshot's one-second deltas fit 32-bit counters.
  */
-export function decodeHistogram(encoded: string, wide = false): Histogram {
-  if (encoded === '') return createHistogram(wide)
+export function decodeHistogram(encoded: WireHistogram, wide = false): Histogram {
   const h = createHistogram(wide)
+  if (typeof encoded !== 'string') {
+    addBytes(h, encoded)
+    return h
+  }
+  if (encoded === '') return h
   if (addCompactInto(h as JsHistogram, encoded) || addRawInto(h as JsHistogram, encoded)) return h
   return decodeFromCompressedBase64(encoded, wide ? 64 : 32, false)
 }
 
 /** Adds an encoded histogram's counts to `target`. */
-export function addEncoded(target: Histogram, encoded: string): void {
+export function addEncoded(target: Histogram, encoded: WireHistogram): void {
+  if (typeof encoded !== 'string') return addBytes(target, encoded)
   if (encoded === '' || addCompactInto(target as JsHistogram, encoded) || addRawInto(target as JsHistogram, encoded)) return
   const h = decodeHistogram(encoded)
   if (h.totalCount > 0) target.add(h)
+}
+
+function addBytes(target: Histogram, bytes: Uint8Array): void {
+  if (!addCompactBytes(target as JsHistogram, bytes, 0, bytes.length)) throw new Error('not a compact histogram')
 }
 
 const usToMs = (us: number): number => us / 1000

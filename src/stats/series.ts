@@ -5,13 +5,13 @@
  * then frozen, so memory stays bounded on runs of any length.
  */
 import { addEncoded, createHistogram, percentilesAndMean, type Histogram } from './histogram.js'
-import type { SeriesPoint, Snapshot } from './types.js'
+import type { SeriesPoint, Snapshot, WireHistogram } from './types.js'
 
 interface OpenSecond {
   point: SeriesPoint
   latency: Histogram
   /** Encoded latencies of this second not added to `latency` yet: added together when read. */
-  pending: string[]
+  pending: WireHistogram[]
   /** Each source's latest gauge within this second. */
   users: Map<string, { endMs: number; users: number }>
   dirty: boolean
@@ -44,7 +44,7 @@ export class Series {
    * Folds a snapshot into second `t`: its global latency (encoded) and the totals of its
    * endpoints, which the caller adds up as it merges them.
    */
-  add(t: number, snap: Snapshot, latency: string, totals: { hits: number; errors: number; httpErrors: number }): void {
+  add(t: number, snap: Snapshot, latency: WireHistogram, totals: { hits: number; errors: number; httpErrors: number }): void {
     if (t < 0) t = 0
     const oldest = this.#points[0]
     if (this.#points.length >= this.#maxPoints && oldest !== undefined && t < oldest.t) return

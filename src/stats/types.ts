@@ -7,6 +7,13 @@
 export type Outcome = 'pass' | 'failure' | 'error'
 
 /**
+ * A histogram as a snapshot carries it: encoded as a string (HdrHistogram V2 in base64, or the
+ * compact form, see histogram-wire.ts; '' when empty), or — in a snapshot decoded from an
+ * agent's binary message (cluster/snapshot-codec.ts) — the compact form's bytes.
+ */
+export type WireHistogram = string | Uint8Array
+
+/**
  * One endpoint's share of a snapshot, keyed by (method, name). `name` is the URL path or the
  * `name` option the test gave (e.g. `/items/{id}`); WebSocket endpoints use method `WS`.
  */
@@ -24,9 +31,9 @@ export interface EndpointSnapshot {
   /** Network error kind (ECONNREFUSED, TIMEOUT, …) → count. */
   errorKinds: Record<string, number>
   /** Total latency of each hit in microseconds: a compressed, base64 HDR histogram. */
-  latency: string
+  latency: WireHistogram
   /** Time to first byte, microseconds, compressed HDR. */
-  ttfb: string
+  ttfb: WireHistogram
   /** Hits that opened a new connection, and the microseconds spent connecting (TCP + TLS). */
   connects: number
   connectUs: number
@@ -34,7 +41,7 @@ export interface EndpointSnapshot {
    * Open model only (`--rate`): the raw service time of each hit in microseconds (compressed
    * HDR), while `latency` counts from the run's intended start (coordinated omission corrected).
    */
-  service?: string
+  service?: WireHistogram
   /** WebSocket endpoints (method `WS`) only: the traffic after the handshake. */
   ws?: WsCounts
 }
@@ -86,14 +93,14 @@ export interface Snapshot {
   tests: { run: number; failures: number; errors: number }
   endpoints: EndpointSnapshot[]
   /** Every hit's latency in microseconds, all endpoints together (compressed HDR). */
-  latency: string
+  latency: WireHistogram
   errors: ErrorGroup[]
   /** Custom counters from `this.incrCounter(name, n)`. */
   counters: Record<string, number>
   /** Open model: scheduled starts that could not happen in this interval (no free user in time). */
   dropped?: number
   /** Open model: every hit's raw service time, all endpoints together (compressed HDR). */
-  service?: string
+  service?: WireHistogram
   /** True on the last snapshot a source will send for the run. */
   final: boolean
 }

@@ -1,0 +1,202 @@
+/**
+ * The binary form of an agent's snapshot message, the one message a runner receives by the
+ * hundred every second. Its bulk is histograms: they travel as raw bytes (no base64: a third
+ * fewer bytes, nothing to decode) that the runner adds to its totals straight from the message;
+ * the rest stays JSON (V8's JSON.parse beats any hand-written reader at building the objects).
+ *
+ *   "LS" 0x01                          magic and version (JSON starts with `{`: never mistaken)
+ *   varint n, n bytes                  UTF-8 JSON: the message, its histograms left out
+ *   the histograms, in this order: the snapshot's latency and service, then each endpoint's
+ *   latency, ttfb and service. Each: a tag, 0 empty; 1 compact form (histogram-wire.ts): varint
+ *   length + bytes; 2 another encoding: varint length + its UTF-8 string; 3 absent.
+ *
+ * varint: unsigned LEB128. Decoded, compact histograms are views into one copy of the message,
+ * which `addEncoded` reads as they are.
+ */
+import type { EndpointSnapshot, Snapshot, WireHistogram } from '../stats/types.js'
+import { COMPACT_MARK } from '../stats/histogram-wire.js'
+import type { SnapshotMessage } from './protocol.js'
+
+const MAGIC_0 = 0x4c // L
+const MAGIC_1 = 0x53 // S
+const VERSION = 1
+
+const HIST_EMPTY = 0
+const HIST_COMPACT = 1
+const HIST_STRING = 2
+const HIST_ABSENT = 3
+
+/** Whether `data` is a binary snapshot message (and not JSON). */
+export function isBinarySnapshot(data: Uint8Array): boolean {
+  return data.length >= 3 && data[0] === MAGIC_0 && data[1] === MAGIC_1
+}
+
+export function encodeSnapshotMessage(message: SnapshotMessage): Uint8Array {
+  const { endpoints, latency, service, ...rest } = message.snapshot
+  const head = { ...message, snapshot: { ...rest, endpoints: endpoints.map(({ latency: _l, ttfb: _t, service: _s, ...e }) => e) } }
+  const w = new Writer(8192 + endpoints.length * 512)
+  w.byte(MAGIC_0)
+  w.byte(MAGIC_1)
+  w.byte(VERSION)
+  w.string(JSON.stringify(head))
+  w.histogram(latency)
+  w.histogram(service)
+  for (const e of endpoints) {
+    w.histogram(e.latency)
+    w.histogram(e.ttfb)
+    w.histogram(e.service)
+  }
+  return w.bytes()
+}
+
+/** The message, or undefined when `data` is not a well-formed binary snapshot message. */
+export function decodeSnapshotMessage(data: Uint8Array): SnapshotMessage | undefined {
+  if (!isBinarySnapshot(data) || data[2] !== VERSION) return undefined
+  try {
+    // One copy (a plain Uint8Array: its views are cheap): the histograms below are views into
+    // it, and the transport may reuse `data`.
+    const r = new Reader(new Uint8Array(data), 3)
+    const message = JSON.parse(r.string()) as SnapshotMessage
+    const snapshot = message.snapshot as Snapshot | undefined
+    if (message.type !== 'run.snapshot' || typeof snapshot !== 'object' || snapshot === null || !Array.isArray(snapshot.endpoints)) return undefined
+    snapshot.latency = r.histogram() ?? ''
+    const service = r.histogram()
+    if (service !== undefined) snapshot.service = service
+    for (const e of snapshot.endpoints as EndpointSnapshot[]) {
+      e.latency = r.histogram() ?? ''
+      e.ttfb = r.histogram() ?? ''
+      const endpointService = r.histogram()
+      if (endpointService !== undefined) e.service = endpointService
+    }
+    return r.atEnd() ? message : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const utf8 = new TextEncoder()
+const fromUtf8 = new TextDecoder()
+
+class Writer {
+  #buf: Buffer
+  #pos = 0
+
+  constructor(size: number) {
+    this.#buf = Buffer.allocUnsafe(size)
+  }
+
+  byte(b: number): void {
+    this.#ensure(1)
+    this.#buf[this.#pos++] = b
+  }
+
+  varint(v: number): void {
+    this.#ensure(8)
+    while (v >= 128) {
+      this.#buf[this.#pos++] = (v % 128) | 0x80
+      v = Math.floor(v / 128)
+    }
+    this.#buf[this.#pos++] = v
+  }
+
+  string(s: string): void {
+    const bytes = utf8.encode(s)
+    this.varint(bytes.length)
+    this.raw(bytes)
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.#ensure(bytes.length)
+    this.#buf.set(bytes, this.#pos)
+    this.#pos += bytes.length
+  }
+
+  histogram(h: WireHistogram | undefined): void {
+    if (h === undefined) return this.byte(HIST_ABSENT)
+    if (h instanceof Uint8Array) {
+      this.byte(HIST_COMPACT)
+      this.varint(h.length)
+      return this.raw(h)
+    }
+    if (h === '') return this.byte(HIST_EMPTY)
+    if (h.charCodeAt(0) === COMPACT_MARK.charCodeAt(0)) {
+      const bytes = Buffer.from(h.slice(1), 'base64')
+      this.byte(HIST_COMPACT)
+      this.varint(bytes.length)
+      return this.raw(bytes)
+    }
+    this.byte(HIST_STRING)
+    this.string(h)
+  }
+
+  bytes(): Uint8Array {
+    return this.#buf.subarray(0, this.#pos)
+  }
+
+  #ensure(n: number): void {
+    if (this.#pos + n <= this.#buf.length) return
+    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#pos + n))
+    this.#buf.copy(bigger, 0, 0, this.#pos)
+    this.#buf = bigger
+  }
+}
+
+class Reader {
+  constructor(
+    private readonly buf: Uint8Array,
+    private pos: number,
+  ) {}
+
+  atEnd(): boolean {
+    return this.pos === this.buf.length
+  }
+
+  varint(): number {
+    let b = this.#byte()
+    let v = b & 0x7f
+    for (let scale = 128; b & 0x80; scale *= 128) {
+      if (scale > 2 ** 49) throw new Error('varint too long')
+      b = this.#byte()
+      v += (b & 0x7f) * scale
+    }
+    return v
+  }
+
+  string(): string {
+    const end = this.#span(this.varint())
+    const s = fromUtf8.decode(this.buf.subarray(this.pos, end))
+    this.pos = end
+    return s
+  }
+
+  /** undefined when absent. */
+  histogram(): WireHistogram | undefined {
+    switch (this.#byte()) {
+      case HIST_EMPTY:
+        return ''
+      case HIST_COMPACT: {
+        const end = this.#span(this.varint())
+        const view = this.buf.subarray(this.pos, end)
+        this.pos = end
+        return view
+      }
+      case HIST_STRING:
+        return this.string()
+      case HIST_ABSENT:
+        return undefined
+      default:
+        throw new Error('bad histogram tag')
+    }
+  }
+
+  #span(length: number): number {
+    const end = this.pos + length
+    if (end > this.buf.length) throw new Error('truncated')
+    return end
+  }
+
+  #byte(): number {
+    if (this.pos >= this.buf.length) throw new Error('truncated')
+    return this.buf[this.pos++]!
+  }
+}
