@@ -77,4 +77,12 @@ describe('bench smoke', () => {
     // Timings are the benchmark's to judge (bench/accuracy.mjs), not a test's.
     expect(result.targets).toBeNull()
   })
+
+  it('cluster merge: the runner merges every hit the simulated agents published', { timeout: 120_000 }, async () => {
+    const { code, stdout, stderr } = await runSmoke('bench/cluster-merge.mjs')
+    expect(code, stderr).toBe(0)
+    expect(stdout).toMatch(/nothing lost: +yes \(published (\d+) hits, merged \1\)/)
+    expect(stdout).toMatch(/bytes per snapshot: +[1-9]\d* \(binary on the wire/)
+    expect(stdout).toContain('(smoke: not judged)')
+  })
 })
