@@ -16,6 +16,7 @@
 import type { EndpointSnapshot, Snapshot, WireHistogram } from '../stats/types.js'
 import { COMPACT_MARK } from '../stats/histogram-wire.js'
 import type { SnapshotMessage } from './protocol.js'
+import { ByteWriter } from '../util/byte-writer.js'
 
 const MAGIC_0 = 0x4c // L
 const MAGIC_1 = 0x53 // S
@@ -77,38 +78,12 @@ export function decodeSnapshotMessage(data: Uint8Array): SnapshotMessage | undef
 const utf8 = new TextEncoder()
 const fromUtf8 = new TextDecoder()
 
-class Writer {
-  #buf: Buffer
-  #pos = 0
-
-  constructor(size: number) {
-    this.#buf = Buffer.allocUnsafe(size)
-  }
-
-  byte(b: number): void {
-    this.#ensure(1)
-    this.#buf[this.#pos++] = b
-  }
-
-  varint(v: number): void {
-    this.#ensure(8)
-    while (v >= 128) {
-      this.#buf[this.#pos++] = (v % 128) | 0x80
-      v = Math.floor(v / 128)
-    }
-    this.#buf[this.#pos++] = v
-  }
-
+/** Writes a snapshot message's parts (see the layout above). */
+class Writer extends ByteWriter {
   string(s: string): void {
     const bytes = utf8.encode(s)
     this.varint(bytes.length)
     this.raw(bytes)
-  }
-
-  raw(bytes: Uint8Array): void {
-    this.#ensure(bytes.length)
-    this.#buf.set(bytes, this.#pos)
-    this.#pos += bytes.length
   }
 
   histogram(h: WireHistogram | undefined): void {
@@ -127,17 +102,6 @@ class Writer {
     }
     this.byte(HIST_STRING)
     this.string(h)
-  }
-
-  bytes(): Uint8Array {
-    return this.#buf.subarray(0, this.#pos)
-  }
-
-  #ensure(n: number): void {
-    if (this.#pos + n <= this.#buf.length) return
-    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#pos + n))
-    this.#buf.copy(bigger, 0, 0, this.#pos)
-    this.#buf = bigger
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import { inflateSync } from 'node:zlib'
 import type { JsHistogram } from 'hdr-histogram-js'
+import { ByteWriter } from '../util/byte-writer.js'
 
 /** V2 cookies; `| 0x10` marks the LEB128/ZigZag word size, as HdrHistogram writes them. */
 const V2_COOKIE_BASE = 0x1c849303
@@ -24,7 +25,7 @@ const LOWEST_DISCERNIBLE = 1
 /** Encodes `h` as uncompressed V2 base64. */
 export function encodeRaw(h: JsHistogram): string {
   const last = h.totalCount === 0 ? 0 : h.countsArrayIndex(h.maxValue)
-  const out = new Writer(V2_HEADER_BYTES + 16 + Math.min(last + 1, 4096))
+  const out = new ByteWriter(V2_HEADER_BYTES + 16 + Math.min(last + 1, 4096))
   out.u32((V2_COOKIE_BASE | 0x10) >>> 0)
   out.u32(0) // payload length, set below
   out.u32(0) // normalizing index offset
@@ -45,7 +46,10 @@ export function encodeRaw(h: JsHistogram): string {
     }
     out.zigzag(zeros > 1 ? -zeros : 0)
   }
-  return out.finish(V2_HEADER_BYTES)
+  // The payload length, now known.
+  const bytes = out.bytes()
+  bytes.writeUInt32BE(bytes.length - V2_HEADER_BYTES, 4)
+  return bytes.toString('base64')
 }
 
 /**
@@ -127,71 +131,6 @@ function lowestValueAt(index: number): number {
 /** The bytes of the histogram being added; reused, grown as needed. */
 let wire = Buffer.allocUnsafe(64 * 1024)
 
-class Writer {
-  #buf: Buffer
-  #pos = 0
-
-  constructor(size: number) {
-    this.#buf = Buffer.allocUnsafe(size)
-  }
-
-  u32(v: number): void {
-    this.#ensure(4)
-    this.#pos = this.#buf.writeUInt32BE(v >>> 0, this.#pos)
-  }
-
-  u64(v: number): void {
-    this.#ensure(8)
-    this.#pos = this.#buf.writeUInt32BE(Math.floor(v / 2 ** 32), this.#pos)
-    this.#pos = this.#buf.writeUInt32BE(v % 2 ** 32, this.#pos)
-  }
-
-  f64(v: number): void {
-    this.#ensure(8)
-    this.#pos = this.#buf.writeDoubleBE(v, this.#pos)
-  }
-
-  zigzag(v: number): void {
-    let z = v >= 0 ? v * 2 : -v * 2 - 1
-    this.#ensure(9)
-    for (let i = 0; i < 8; i++) {
-      if (z < 128) {
-        this.#buf[this.#pos++] = z
-        return
-      }
-      this.#buf[this.#pos++] = (z % 128) | 0x80
-      z = Math.floor(z / 128)
-    }
-    this.#buf[this.#pos++] = z
-  }
-
-  /** Unsigned LEB128, exact up to 2^53. */
-  varint(v: number): void {
-    this.#ensure(8)
-    while (v >= 128) {
-      this.#buf[this.#pos++] = (v % 128) | 0x80
-      v = Math.floor(v / 128)
-    }
-    this.#buf[this.#pos++] = v
-  }
-
-  bytes(): Buffer {
-    return this.#buf.subarray(0, this.#pos)
-  }
-
-  finish(headerBytes: number): string {
-    this.#buf.writeUInt32BE(this.#pos - headerBytes, 4)
-    return this.#buf.subarray(0, this.#pos).toString('base64')
-  }
-
-  #ensure(n: number): void {
-    if (this.#pos + n <= this.#buf.length) return
-    const bigger = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#pos + n))
-    this.#buf.copy(bigger, 0, 0, this.#pos)
-    this.#buf = bigger
-  }
-}
-
 /**
  * The compact wire form of a snapshot's histograms (what an agent sends, see snapshot-merge.ts):
  * `!` then base64 of: a version byte (1), LEB128 of the highest index with a count, then LEB128
@@ -210,7 +149,7 @@ const COMPACT_VERSION = 1
 export function encodeCompact(h: JsHistogram): string {
   if (h.totalCount === 0) return ''
   const last = h.countsArrayIndex(h.maxValue)
-  const out = new Writer(16 + Math.min(last + 1, 4096))
+  const out = new ByteWriter(16 + Math.min(last + 1, 4096))
   out.varint(COMPACT_VERSION)
   out.varint(last)
   let prev = -1
