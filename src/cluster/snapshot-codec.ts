@@ -2,10 +2,13 @@
  * The binary form of an agent's snapshot message, the one message a runner receives by the
  * hundred every second. Its bulk is histograms: they travel as raw bytes (no base64: a third
  * fewer bytes, nothing to decode) that the runner adds to its totals straight from the message;
- * the rest stays JSON (V8's JSON.parse beats any hand-written reader at building the objects).
+ * the rest stays JSON (V8's JSON.parse beats any hand-written reader at building the objects),
+ * with each endpoint as an array: no keys to parse (half the time of objects, half the bytes).
  *
- *   "LS" 0x01                          magic and version (JSON starts with `{`: never mistaken)
- *   varint n, n bytes                  UTF-8 JSON: the message, its histograms left out
+ *   "LS" 0x02                          magic and version (JSON starts with `{`: never mistaken)
+ *   varint n, n bytes                  UTF-8 JSON: the message, its histograms left out and each
+ *                                      endpoint as [method, name, hits, errors, bytesIn, bytesOut,
+ *                                      connects, connectUs, statuses, errorKinds(, ws)]
  *   the histograms, in this order: the snapshot's latency and service, then each endpoint's
  *   latency, ttfb and service. Each: a tag, 0 empty; 1 compact form (histogram-wire.ts): varint
  *   length + bytes; 2 another encoding: varint length + its UTF-8 string; 3 absent.
@@ -13,14 +16,14 @@
  * varint: unsigned LEB128. Decoded, compact histograms are views into one copy of the message,
  * which `addEncoded` reads as they are.
  */
-import type { EndpointSnapshot, Snapshot, WireHistogram } from '../stats/types.js'
+import type { EndpointSnapshot, Snapshot, WireHistogram, WsCounts } from '../stats/types.js'
 import { COMPACT_MARK } from '../stats/histogram-wire.js'
 import type { SnapshotMessage } from './protocol.js'
 import { ByteWriter } from '../util/byte-writer.js'
 
 const MAGIC_0 = 0x4c // L
 const MAGIC_1 = 0x53 // S
-const VERSION = 1
+const VERSION = 2
 
 const HIST_EMPTY = 0
 const HIST_COMPACT = 1
@@ -34,7 +37,7 @@ export function isBinarySnapshot(data: Uint8Array): boolean {
 
 export function encodeSnapshotMessage(message: SnapshotMessage): Uint8Array {
   const { endpoints, latency, service, ...rest } = message.snapshot
-  const head = { ...message, snapshot: { ...rest, endpoints: endpoints.map(({ latency: _l, ttfb: _t, service: _s, ...e }) => e) } }
+  const head = { ...message, snapshot: { ...rest, endpoints: endpoints.map(endpointRow) } }
   const w = new Writer(8192 + endpoints.length * 512)
   w.byte(MAGIC_0)
   w.byte(MAGIC_1)
@@ -63,16 +66,39 @@ export function decodeSnapshotMessage(data: Uint8Array): SnapshotMessage | undef
     snapshot.latency = r.histogram() ?? ''
     const service = r.histogram()
     if (service !== undefined) snapshot.service = service
-    for (const e of snapshot.endpoints as EndpointSnapshot[]) {
-      e.latency = r.histogram() ?? ''
-      e.ttfb = r.histogram() ?? ''
+    const rows = snapshot.endpoints as unknown as EndpointRow[]
+    const endpoints = new Array<EndpointSnapshot>(rows.length)
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!
+      if (!Array.isArray(row) || row.length < 10) return undefined
+      const e: EndpointSnapshot = {
+        method: row[0], name: row[1], hits: row[2], errors: row[3], bytesIn: row[4], bytesOut: row[5],
+        statuses: row[8], errorKinds: row[9], latency: r.histogram() ?? '', ttfb: r.histogram() ?? '',
+        connects: row[6], connectUs: row[7],
+      }
       const endpointService = r.histogram()
       if (endpointService !== undefined) e.service = endpointService
+      if (row[10] !== undefined) e.ws = row[10]
+      endpoints[i] = e
     }
+    snapshot.endpoints = endpoints
     return r.atEnd() ? message : undefined
   } catch {
     return undefined
   }
+}
+
+/** An endpoint in the JSON head: its fields in this order, without their histograms. */
+type EndpointRow = [
+  method: string, name: string, hits: number, errors: number, bytesIn: number, bytesOut: number,
+  connects: number, connectUs: number, statuses: Record<string, number>, errorKinds: Record<string, number>,
+  ws?: WsCounts,
+]
+
+function endpointRow(e: EndpointSnapshot): EndpointRow {
+  const row: EndpointRow = [e.method, e.name, e.hits, e.errors, e.bytesIn, e.bytesOut, e.connects, e.connectUs, e.statuses, e.errorKinds]
+  if (e.ws !== undefined) row.push(e.ws)
+  return row
 }
 
 const utf8 = new TextEncoder()

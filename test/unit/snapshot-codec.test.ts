@@ -107,7 +107,7 @@ describe('binary snapshot messages', () => {
     const wrongVersion = Uint8Array.from(bytes)
     wrongVersion[2] = 9
     expect(decodeSnapshotMessage(wrongVersion)).toBeUndefined()
-    expect(decode(new Uint8Array([0x4c, 0x53, 1, 200, 200, 200]))).toBeUndefined()
+    expect(decode(new Uint8Array([0x4c, 0x53, 2, 200, 200, 200]))).toBeUndefined()
     expect(decode(new TextEncoder().encode('LS not json'))).toBeUndefined()
   })
 })
