@@ -120,10 +120,13 @@ export function percentilesAndMean(h: Histogram, percentiles: readonly number[])
   const raw = (j as unknown as { _counts?: unknown })._counts
   const counts = raw instanceof Float64Array || raw instanceof Uint32Array ? raw : null
   const length = j.countsArrayLength
+  // From the lowest bucket with a count: latencies of milliseconds leave the first ~2000 empty.
+  const zeros = counts !== null ? counts[0]! : j.getCountAtIndex(0)
+  const first = zeros > 0 || j.minNonZeroValue > Number.MAX_SAFE_INTEGER - 1 ? 0 : j.countsArrayIndex(j.minNonZeroValue)
   let seen = 0
   let sum = 0
   let k = 0
-  for (let i = 0; i < length && seen < total; i++) {
+  for (let i = first; i < length && seen < total; i++) {
     const c = counts !== null ? counts[i]! : j.getCountAtIndex(i)
     if (c === 0) continue
     seen += c
