@@ -6,11 +6,12 @@
 // one core and the bytes per snapshot. The publishing "agents" run in a separate process, so
 // their cost is not counted as the runner's.
 //
+// Each agent heartbeats on the same second, as real ones do; the runner listens to those too.
 // The runner also reads the summary and the series once a second, as an open dashboard (and
 // `--abort-on-fail`) does: merged histograms are read, so the merge happens within the window.
 //
 // Usage: npm run build && node bench/cluster-merge.mjs [--agents 100] [--names 50] [--seconds 10]
-//        [--hits-per-name 100] [--workers 1] [--no-dashboard] [--spread-ms 50] [--smoke]
+//        [--hits-per-name 100] [--workers 1] [--no-dashboard] [--no-heartbeats] [--spread-ms 50] [--smoke]
 //        --spread-ms S: agents snapshot at the turn of each second of their own clocks (workers
 //        tick on the wall clock); their snapshots reach the broker spread over S ms (clock skew,
 //        busy event loops). 1000: as if nothing aligned them (one wake-up per agent).
@@ -76,7 +77,7 @@ function buildPool(size, names, hits, workers) {
 
 // ---- the simulated agents (child process) -------------------------------------------------
 if (process.argv[2] === '--publish') {
-  const [, , , url, runId, poolFile, agentsText, secondsText, spreadText] = process.argv
+  const [, , , url, runId, poolFile, agentsText, secondsText, spreadText, heartbeatsText] = process.argv
   const agents = Number(agentsText)
   const seconds = Number(secondsText)
   const spreadMs = Number(spreadText)
@@ -101,6 +102,11 @@ if (process.argv[2] === '--publish') {
         messages++
         hits += snapshot.endpoints.reduce((t, e) => t + e.hits, 0)
         pending.push(js.publish(protocol.subjects.runSnapshot(runId, `agent-${a}`), data, { msgID: `snapshot:${snapshot.source}:${snapshot.seq}`, timeout: 10_000 }))
+        // And its heartbeat, on the same second (core NATS, as src/cluster/agent.ts sends it).
+        if (heartbeatsText === 'yes') {
+          const info = { agentId: `agent-${a}`, host: 'bench', pid: a, version: protocol.LOADS_VERSION, cores: 2, workers: 1, state: 'running', runId, address: 'bench', startedMs: start }
+          nc.publish(protocol.subjects.heartbeat(`agent-${a}`), protocol.encode({ type: 'agent.heartbeat', runId, agentId: `agent-${a}`, info }))
+        }
       }
       // Agents snapshot at the turn of each second of their clocks (src/util/aligned-timer.ts);
       // clocks and event loops differ: spread over the first `spreadMs` of the second.
@@ -129,6 +135,7 @@ const HITS = arg('hits-per-name', SMOKE ? 10 : 100)
 const WORKERS = arg('workers', 1)
 const DASHBOARD = !process.argv.includes('--no-dashboard')
 const SPREAD_MS = Math.min(1000, arg('spread-ms', 50))
+const HEARTBEATS = !process.argv.includes('--no-heartbeats')
 const WARMUP = SMOKE ? 1 : 3
 
 const natsServer = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ??
@@ -203,7 +210,7 @@ const reader = DASHBOARD ? setInterval(() => {
   aggregator.series()
 }, 1000) : undefined
 
-const publisher = spawn(process.execPath, [fileURLToPath(import.meta.url), '--publish', url, runId, poolFile, String(AGENTS), String(SECONDS + WARMUP + 1), String(SPREAD_MS)], { stdio: ['ignore', 'pipe', 'inherit'] })
+const publisher = spawn(process.execPath, [fileURLToPath(import.meta.url), '--publish', url, runId, poolFile, String(AGENTS), String(SECONDS + WARMUP + 1), String(SPREAD_MS), HEARTBEATS ? 'yes' : 'no'], { stdio: ['ignore', 'pipe', 'inherit'] })
 let published = ''
 publisher.stdout.on('data', (d) => (published += d))
 const publisherDone = new Promise((resolve) => publisher.once('exit', resolve))
@@ -245,7 +252,7 @@ const share = ((cpu.user + cpu.system) / wallUs) * 100
 const perSnapshotBytes = totals.bytes / totals.messages
 const perSec = merged / (wallUs / 1e6)
 console.log(`
-cluster merge: ${AGENTS} agents (${WORKERS} worker(s) each, merged in the agent), one snapshot per second each (spread over ${SPREAD_MS} ms), ${NAMES} URL names, ${HITS} hits per name per second${DASHBOARD ? ', summary and series read every second (dashboard)' : ''}
+cluster merge: ${AGENTS} agents (${WORKERS} worker(s) each, merged in the agent), one snapshot per second each (spread over ${SPREAD_MS} ms), ${NAMES} URL names, ${HITS} hits per name per second${HEARTBEATS ? ', heartbeats' : ''}${DASHBOARD ? ', summary and series read every second (dashboard)' : ''}
   snapshots merged:        ${merged} in ${(wallUs / 1e6).toFixed(1)} s (${perSec.toFixed(0)}/s; ${(perSec * NAMES * HITS).toFixed(0)} hits/s across the cluster)
   runner CPU:              ${share.toFixed(1)}% of one core (user ${(cpu.user / 1000).toFixed(0)} ms, system ${(cpu.system / 1000).toFixed(0)} ms)   goal: under 10%
   of which the merge:      ${mergeMs.toFixed(2)} ms CPU per snapshot, steady state, timed alone (${((mergeMs * perSec) / 10).toFixed(1)}% of one core; the rest is receiving: NATS, JetStream, decoding)
