@@ -1,6 +1,7 @@
 /**
- * The data that flows from the engine to every output. Everything here is plain data:
- * it crosses worker ports (structured clone) and NATS (JSON) unchanged.
+ * The data that flows from the engine to every output. Everything here is plain data: it
+ * crosses worker ports (structured clone) unchanged, and NATS as JSON (an agent's snapshots in
+ * a binary form that decodes back to these types: cluster/snapshot-codec.ts).
  */
 
 /** How a test run ended. An AssertionError is a failure; any other exception is an error. */
