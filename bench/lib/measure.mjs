@@ -34,6 +34,17 @@ export function cpuSeconds(pid) {
   }
 }
 
+/** CPU seconds the whole machine has spent busy so far (all cores; /proc/stat, idle and iowait left out). */
+export function machineBusySeconds() {
+  try {
+    const f = readFileSync('/proc/stat', 'latin1').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+    const total = f.reduce((a, b) => a + b, 0)
+    return (total - f[3] - f[4]) / ticksPerSecond()
+  } catch {
+    return undefined
+  }
+}
+
 /** Resident set size of `pid` in bytes (VmRSS), or undefined once it is gone. */
 export function rssBytes(pid) {
   try {

@@ -1,4 +1,6 @@
-// A server that answers every request after DELAY_MS (default 50), for the accuracy benchmark.
+// A server that answers every request after DELAY_MS (default 50), for the accuracy benchmark when
+// no C compiler is at hand (bench/peers/delay-server.c is the exact one: this one's own p99 was
+// 52-54 ms, and it cannot see how late it reads a request).
 // A plain setTimeout fires up to a millisecond late (libuv keeps time in whole ms), so the last
 // 2 ms are waited out by polling the loop (setImmediate): the server burns its core to be exact.
 // It measures its own delays (request parsed → response written) so the report can show how exact
