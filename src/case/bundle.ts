@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { build, type Message, type Plugin } from 'esbuild'
+import { build, stop as stopEsbuild, type Message, type Plugin } from 'esbuild'
 import { UsageError } from '../errors.js'
 
 /** The global slot through which a bundled test reaches the Loads API of the process running it. */
@@ -27,6 +27,7 @@ export interface TestBundle {
 export async function bundleTest(entry: string, apiExportNames: readonly string[]): Promise<TestBundle> {
   const outfile = path.join(os.tmpdir(), 'loads-bundle.mjs')
   let result
+  bundling++
   try {
     result = await build({
       entryPoints: [entry],
@@ -52,6 +53,11 @@ export async function bundleTest(entry: string, apiExportNames: readonly string[
     const errors = (err as { errors?: Message[] }).errors
     if (errors && errors.length > 0) throw new UsageError(formatBuildErrors(errors, path.dirname(entry)), undefined, 'LOADS_ERR_TEST_SYNTAX')
     throw err
+  } finally {
+    // esbuild's service process would otherwise live as long as this one, and it pings this
+    // process every second: two processes woken on the cores the load runs on, for nothing. The
+    // next build starts a new one.
+    if (--bundling === 0) await stopEsbuild()
   }
   const js = result.outputFiles.find((f) => f.path.endsWith('.mjs'))
   const map = result.outputFiles.find((f) => f.path.endsWith('.map'))
@@ -59,6 +65,9 @@ export async function bundleTest(entry: string, apiExportNames: readonly string[
   const code = `${js.text}\n//# sourceMappingURL=data:application/json;base64,${absoluteSourceMap(map.text, path.dirname(outfile))}\n`
   return { code, entry, hash: createHash('sha256').update(code).digest('hex').slice(0, 16) }
 }
+
+/** Builds in flight: esbuild's service is stopped once none is left. */
+let bundling = 0
 
 /** Writes the bundle where this process can import it; same hash, same file. */
 export function writeBundle(bundle: Pick<TestBundle, 'code' | 'hash'>, dir = path.join(os.tmpdir(), 'loads-bundles')): string {
