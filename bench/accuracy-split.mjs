@@ -13,6 +13,7 @@
 // A diagnostic, not a benchmark: reading the stamps costs each hit a little. Needs a C compiler.
 //
 //   node bench/accuracy-split.mjs [--users 100] [--duration 20] [--delay 50] [--node-args "--single-threaded-gc"]
+//   node bench/accuracy-split.mjs --smoke     20 users, 3 s: checks the harness only
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
@@ -23,8 +24,9 @@ import { buildCServer } from './lib/delay-server.mjs'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const argv = process.argv.slice(2)
 const value = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback)
-const users = Number(value('--users', 100))
-const seconds = Number(value('--duration', 20))
+const smoke = argv.includes('--smoke')
+const users = Number(value('--users', smoke ? 20 : 100))
+const seconds = Number(value('--duration', smoke ? 3 : 20))
 const delayMs = Number(value('--delay', 50))
 const nodeArgs = value('--node-args', '').split(' ').filter(Boolean)
 const pin = os.availableParallelism() >= 2
