@@ -3,6 +3,7 @@
  * exact (counters add, HDR histograms add), so the order snapshots arrive in does not matter
  * and the percentiles are those of one big run, never an average of percentiles.
  */
+import { addEndpointInto, createEndpointTotals, type EndpointTotals } from './endpoint-totals.js'
 import { ErrorGroups } from './error-groups.js'
 import {
   createHistogram,
@@ -21,7 +22,6 @@ import type {
   Snapshot,
   SourceTotals,
   WireHistogram,
-  WsCounts,
 } from './types.js'
 
 export interface AggregatorOptions extends SeriesOptions {
@@ -35,23 +35,7 @@ export interface AggregatorOptions extends SeriesOptions {
   rateWindowMs?: number
 }
 
-/** One endpoint's running totals, histograms decoded: what the aggregator and an agent's merger add into. */
-export interface EndpointTotals {
-  method: string
-  name: string
-  hits: number
-  errors: number
-  bytesIn: number
-  bytesOut: number
-  statuses: Record<string, number>
-  errorKinds: Record<string, number>
-  latency: Histogram
-  ttfb: Histogram
-  connects: number
-  connectUs: number
-  service: Histogram | null
-  ws: WsCounts | null
-}
+export type { EndpointTotals } from './endpoint-totals.js'
 
 interface SourceState extends SourceTotals {
   /** Every seq below this one was received; `above` holds those received past a gap. */
@@ -114,6 +98,7 @@ export class Aggregator {
   readonly #series: Series
   /** Histogram deltas not added yet (see DeferredAdds): flushed before any histogram is read. */
   readonly #deferred = new DeferredAdds()
+  readonly #addHistogram = (target: Histogram, encoded: WireHistogram): void => this.#deferred.add(target, encoded)
   readonly #tests = { run: 0, failures: 0, errors: 0 }
   #hits = 0
   #networkErrors = 0
@@ -146,27 +131,14 @@ export class Aggregator {
 
     // Merged straight from the wire (no histogram built per snapshot: see histogram-wire.ts),
     // target by target when next read (DeferredAdds).
-    const deferred = this.#deferred
-    deferred.add(this.#latency, snap.latency)
-    if (snap.service !== undefined) deferred.add((this.#service ??= createHistogram(true)), snap.service)
+    this.#addHistogram(this.#latency, snap.latency)
+    if (snap.service !== undefined) this.#addHistogram((this.#service ??= createHistogram(true)), snap.service)
     this.#dropped += snap.dropped ?? 0
     let hits = 0
     let networkErrors = 0
     let httpErrors = 0
     for (const e of snap.endpoints) {
-      const t = this.#endpoint(e.method, e.name)
-      t.hits += e.hits
-      t.errors += e.errors
-      t.bytesIn += e.bytesIn
-      t.bytesOut += e.bytesOut
-      t.connects += e.connects
-      t.connectUs += e.connectUs
-      httpErrors += addStatuses(t.statuses, e.statuses)
-      addCounts(t.errorKinds, e.errorKinds)
-      deferred.add(t.latency, e.latency)
-      deferred.add(t.ttfb, e.ttfb)
-      if (e.service !== undefined) deferred.add((t.service ??= createHistogram(true)), e.service)
-      if (e.ws !== undefined) addWs((t.ws ??= { messagesIn: 0, messagesOut: 0, closeCodes: {} }), e.ws)
+      httpErrors += addEndpointInto(this.#endpoint(e.method, e.name), e, this.#addHistogram)
       hits += e.hits
       networkErrors += e.errors
       this.#bytesIn += e.bytesIn
@@ -314,12 +286,7 @@ export class Aggregator {
     const key = `${method} ${name}`
     let t = this.#endpoints.get(key)
     if (t === undefined) {
-      t = {
-        method, name, hits: 0, errors: 0, bytesIn: 0, bytesOut: 0,
-        statuses: {}, errorKinds: {},
-        latency: createHistogram(true), ttfb: createHistogram(true),
-        connects: 0, connectUs: 0, service: null, ws: null,
-      }
+      t = createEndpointTotals(method, name)
       this.#endpoints.set(key, t)
     }
     return t
@@ -361,29 +328,6 @@ function acceptSeq(s: SourceState, seq: number): boolean {
     }
   }
   return true
-}
-
-function addWs(target: WsCounts, add: WsCounts): void {
-  target.messagesIn += add.messagesIn
-  target.messagesOut += add.messagesOut
-  addCounts(target.closeCodes, add.closeCodes)
-}
-
-function addCounts(target: Record<string, number>, add: Record<string, number>): void {
-  // for…in, not Object.entries: no array of pairs per call (the runner's merge calls this
-  // twice per URL name per snapshot).
-  for (const k in add) target[k] = (target[k] ?? 0) + add[k]!
-}
-
-/** `addCounts` for status → count; returns the hits with an HTTP error status (≥ 400). */
-function addStatuses(target: Record<string, number>, add: Record<string, number>): number {
-  let httpErrors = 0
-  for (const k in add) {
-    const n = add[k]!
-    target[k] = (target[k] ?? 0) + n
-    if (Number(k) >= 400) httpErrors += n
-  }
-  return httpErrors
 }
 
 function addTests(

@@ -6,8 +6,8 @@
  * Histograms leave in the compact wire form (histogram-wire.ts).
  */
 import { addEncoded, createHistogram, encodeWire, type Histogram } from './histogram.js'
-import type { EndpointSnapshot, ErrorGroup, Snapshot, WsCounts } from './types.js'
-import type { EndpointTotals } from './aggregator.js'
+import type { EndpointSnapshot, ErrorGroup, Snapshot } from './types.js'
+import { addCounts, addEndpointInto, createEndpointTotals, type EndpointTotals } from './endpoint-totals.js'
 
 
 interface Worker {
@@ -160,30 +160,11 @@ export class SnapshotMerger {
     const key = `${e.method} ${e.name}`
     let t = this.#endpoints.get(key)
     if (t === undefined) {
-      t = {
-        method: e.method, name: e.name, hits: 0, errors: 0, bytesIn: 0, bytesOut: 0, statuses: {}, errorKinds: {},
-        latency: createHistogram(true), ttfb: createHistogram(true), connects: 0, connectUs: 0, service: null, ws: null,
-      }
+      t = createEndpointTotals(e.method, e.name)
       this.#endpoints.set(key, t)
     }
     this.#touched.add(t)
-    t.hits += e.hits
-    t.errors += e.errors
-    t.bytesIn += e.bytesIn
-    t.bytesOut += e.bytesOut
-    t.connects += e.connects
-    t.connectUs += e.connectUs
-    addCounts(t.statuses, e.statuses)
-    addCounts(t.errorKinds, e.errorKinds)
-    addEncoded(t.latency, e.latency)
-    addEncoded(t.ttfb, e.ttfb)
-    if (e.service !== undefined) addEncoded((t.service ??= createHistogram(true)), e.service)
-    if (e.ws !== undefined) {
-      const ws = (t.ws ??= { messagesIn: 0, messagesOut: 0, closeCodes: {} })
-      ws.messagesIn += e.ws.messagesIn
-      ws.messagesOut += e.ws.messagesOut
-      addCounts(ws.closeCodes, e.ws.closeCodes)
-    }
+    addEndpointInto(t, e, addEncoded)
   }
 }
 
@@ -197,8 +178,4 @@ function resetEndpoint(t: EndpointTotals): void {
   // Service and ws exist only for endpoints that carry them: absent again unless re-added.
   t.service = null
   t.ws = null
-}
-
-function addCounts(target: Record<string, number>, add: Record<string, number>): void {
-  for (const k in add) target[k] = (target[k] ?? 0) + add[k]!
 }
