@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { createHistogram, latencyStats, percentilesAndMean, type Histogram } from '../../src/stats/histogram.js'
+import { rng } from '../helpers/histograms.js'
+
 
 const PERCENTILES = [0, 0.1, 1, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100]
-
-function rng(seed: number): () => number {
-  return () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
-}
 
 /** What hdr-histogram-js itself answers, one call per figure. */
 function library(h: Histogram): number[] {

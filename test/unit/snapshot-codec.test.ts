@@ -5,11 +5,8 @@ import { Aggregator } from '../../src/stats/aggregator.js'
 import { Recorder } from '../../src/stats/recorder.js'
 import { SnapshotMerger } from '../../src/stats/snapshot-merge.js'
 import type { Snapshot } from '../../src/stats/types.js'
+import { rng } from '../helpers/histograms.js'
 
-function rng(seed: number): () => number {
-  let s = seed
-  return () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
-}
 
 /** An agent's merged snapshots (2 workers), as it sends them: everything a snapshot can hold. */
 function agentSnapshots(seconds: number): Snapshot[] {

@@ -1,36 +1,16 @@
-import type { JsHistogram } from 'hdr-histogram-js'
 import { describe, expect, it } from 'vitest'
 import { Aggregator } from '../../src/stats/aggregator.js'
-import { addEncoded, createHistogram, decodeHistogram, encodeHistogram, encodeWire, latencyStats, type Histogram } from '../../src/stats/histogram.js'
+import { addEncoded, createHistogram, decodeHistogram, encodeHistogram, encodeWire, latencyStats } from '../../src/stats/histogram.js'
 import { Recorder } from '../../src/stats/recorder.js'
 import { SnapshotMerger } from '../../src/stats/snapshot-merge.js'
 import type { Snapshot } from '../../src/stats/types.js'
+import { histogramShape, randomHistogram, rng } from '../helpers/histograms.js'
 
-function rng(seed: number): () => number {
-  let s = seed
-  return () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
-}
-
-function random(seed: number, n: number, spread: number): Histogram {
-  const h = createHistogram()
-  const rand = rng(seed)
-  for (let i = 0; i < n; i++) h.recordValue(Math.round(Math.exp(Math.log(50) + rand() * spread)))
-  if (seed % 3 === 0) h.recordValueWithCount(0, 2)
-  if (seed % 4 === 0) h.recordValueWithCount(700, 300 + seed * 1000)
-  return h
-}
-
-function shape(h: Histogram): unknown {
-  const j = h as JsHistogram
-  const counts: [number, number][] = []
-  for (let i = 0; i < j.countsArrayLength; i++) if (j.getCountAtIndex(i) !== 0) counts.push([i, j.getCountAtIndex(i)])
-  return { counts, total: h.totalCount, min: h.minNonZeroValue, max: h.maxValue, stats: latencyStats(h) }
-}
 
 describe('compact wire histograms', () => {
   it('merge exactly as the V2 form does, into wide and 32-bit targets', () => {
     for (let seed = 1; seed <= 30; seed++) {
-      const parts = [random(seed, 1 + seed * 37, 6 + (seed % 9)), random(seed * 7, 500, 12), random(seed * 13, 3, 2)]
+      const parts = [randomHistogram(seed, 1 + seed * 37, 6 + (seed % 9), true), randomHistogram(seed * 7, 500, 12, true), randomHistogram(seed * 13, 3, 2, true)]
       for (const wide of [true, false]) {
         const compact = createHistogram(wide)
         const v2 = createHistogram(wide)
@@ -38,16 +18,16 @@ describe('compact wire histograms', () => {
           addEncoded(compact, encodeWire(p))
           addEncoded(v2, encodeHistogram(p))
         }
-        expect(shape(compact), `seed ${seed}`).toEqual(shape(v2))
+        expect(histogramShape(compact), `seed ${seed}`).toEqual(histogramShape(v2))
       }
-      expect(shape(decodeHistogram(encodeWire(parts[0]!)))).toEqual(shape(decodeHistogram(encodeHistogram(parts[0]!))))
+      expect(histogramShape(decodeHistogram(encodeWire(parts[0]!)))).toEqual(histogramShape(decodeHistogram(encodeHistogram(parts[0]!))))
     }
   })
 
   it('are smaller than V2, and round-trip empty, huge counts and one-hour values', () => {
-    const h = random(2, 5000, 4)
+    const h = randomHistogram(2, 5000, 4, true)
     expect(encodeWire(h).length).toBeLessThan(encodeHistogram(h).length)
-    const sparse = random(3, 100, 3) // a URL name's one second
+    const sparse = randomHistogram(3, 100, 3, true) // a URL name's one second
     expect(encodeWire(sparse).length).toBeLessThan(encodeHistogram(sparse).length * 0.6)
     expect(encodeWire(createHistogram())).toBe('')
     expect(decodeHistogram(encodeWire(createHistogram())).totalCount).toBe(0)
@@ -56,7 +36,7 @@ describe('compact wire histograms', () => {
     big.recordValue(1)
     big.recordValue(0)
     const back = decodeHistogram(encodeWire(big), true)
-    expect(shape(back)).toEqual(shape(decodeHistogram(encodeHistogram(big), true)))
+    expect(histogramShape(back)).toEqual(histogramShape(decodeHistogram(encodeHistogram(big), true)))
     expect(back.totalCount).toBe(2 ** 40 + 2)
   })
 })
@@ -121,7 +101,7 @@ describe('an agent merging its workers’ snapshots', () => {
       // The same counts (the V2 header's highest trackable value may differ: arrays grow apart).
       const decoded = (a: Aggregator): unknown => {
         const h = a.encodedHistograms()
-        const d = (e: string | undefined): unknown => (e === undefined ? undefined : shape(decodeHistogram(e, true)))
+        const d = (e: string | undefined): unknown => (e === undefined ? undefined : histogramShape(decodeHistogram(e, true)))
         return [d(h.latency), d(h.service), h.endpoints.map((e) => [e.method, e.name, d(e.latency), d(e.ttfb), d(e.service)])]
       }
       expect(decoded(viaAgent)).toEqual(decoded(direct))
