@@ -4,6 +4,7 @@ import { LoadsError, NetworkError, TooManyRedirectsError } from './errors.js'
 import type { OriginConnection } from './origin-connection.js'
 import { ACCEPTS_HEAD_SPANS, rawHeaderFirst, rawNameIs, RawHeadSpans, type RawHeaders } from './raw-headers.js'
 import { Response } from './response.js'
+import { settleAfterIo } from './settle-batch.js'
 import type { SessionState } from './session-state.js'
 import type { Target } from './target.js'
 
@@ -230,7 +231,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
     }
     if (this.#history !== null) response.history = this.#history
-    this.#resolve(response)
+    settleAfterIo(this.#resolve, response)
   }
 
   onError(err: Error): void {

@@ -355,6 +355,33 @@ describe('connections', () => {
     expect(a.sink.hits.filter((h) => h.connectUs > 0).length).toBe(1)
   })
 
+  it("times each response when it is read, not after other users' code has run", async () => {
+    // The server answers both requests in one tick, so both responses are waiting to be read
+    // when the loop next polls. The code after each `await` blocks the thread for 200 ms: had
+    // the first response's code run before the second response was read, the second hit would
+    // have been recorded at least 200 ms late.
+    const waiting: Array<() => void> = []
+    const srv = await server((_req, res) => {
+      waiting.push(() => res.end('ok'))
+      if (waiting.length === 2) for (const answer of waiting.splice(0)) answer()
+    })
+    const users = [session(srv.origin), session(srv.origin)]
+    const blockMs = 200
+    await Promise.all(
+      users.map(async ({ s }) => {
+        await s.get('/together')
+        const until = performance.now() + blockMs
+        while (performance.now() < until) {
+          // another user's code, holding the thread
+        }
+      }),
+    )
+    expect(srv.requests.length).toBe(2)
+    const latencies = users.map(({ sink }) => sink.hits.map((h) => h.totalUs)).flat()
+    expect(latencies.length).toBe(2)
+    for (const us of latencies) expect(us).toBeLessThan((blockMs / 2) * 1000)
+  })
+
   it('reconnects after close(), measuring the new connect', async () => {
     const srv = await server()
     const { s, sink } = session(srv.origin)
