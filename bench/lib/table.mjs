@@ -35,8 +35,24 @@ export function summarize(tools, runs) {
   for (const row of rows) {
     row.vsWrk = wrk && row.reqPerSec !== null ? row.reqPerSec / wrk : null
     row.vsAutocannon = autocannon && row.reqPerSec !== null ? row.reqPerSec / autocannon : null
+    row.vsAutocannonByRound = row.tool === 'autocannon' ? [] : byRound(runs, row.tool, 'autocannon')
   }
   return rows
+}
+
+/**
+ * `tool`'s req/s over `other`'s in each round where both ran. The harness alternates the order,
+ * so two neighbours in the list run back to back in every round: their ratio within a round is
+ * what the machine's minute-to-minute swings disturb least.
+ */
+export function byRound(runs, tool, other) {
+  const ratios = []
+  for (const round of new Set(runs.map((r) => r.round))) {
+    const a = runs.find((r) => r.round === round && r.tool === tool && r.skipped === undefined)
+    const b = runs.find((r) => r.round === round && r.tool === other && r.skipped === undefined)
+    if (a !== undefined && b !== undefined && a.reqPerSec > 0 && b.reqPerSec > 0) ratios.push(a.reqPerSec / b.reqPerSec)
+  }
+  return ratios
 }
 
 const fixed = (x, digits) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits))
@@ -69,6 +85,10 @@ export function formatTable(rows, { date, machine, scene }) {
         `${r.claimedRequests} / ${r.serverRequests}`,
       ].join(' | ')} |`,
     )
+  }
+  const loads = rows.find((r) => r.tool === 'loads')
+  if (loads?.vsAutocannonByRound?.length > 0) {
+    lines.push('', `Loads ÷ autocannon in each round (run back to back): ${loads.vsAutocannonByRound.map((x) => x.toFixed(2)).join(', ')}`)
   }
   const problems = rows.flatMap((r) => r.problems.map((p) => `- ${r.label}: ${p}`))
   if (problems.length > 0) lines.push('', 'Problems:', ...problems)

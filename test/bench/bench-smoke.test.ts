@@ -55,6 +55,15 @@ describe('bench smoke', () => {
     expect(result.scene).toMatchObject({ connections: 50, smoke: true })
     expect(result.summary.map((r: { label: string }) => r.label)).toEqual(TOOLS)
     expect(result.table).toBe(stdout.trim())
+    // Loads against autocannon within each round (one round in a smoke run), when both ran.
+    const ran = (tool: string) => result.runs.find((r: { tool: string; skipped?: string }) => r.tool === tool && r.skipped === undefined)
+    const byRound = result.summary.find((r: { tool: string }) => r.tool === 'loads').vsAutocannonByRound
+    if (ran('autocannon') === undefined) expect(byRound).toEqual([])
+    else {
+      const ratio = ran('loads').reqPerSec / ran('autocannon').reqPerSec
+      expect(byRound).toEqual([ratio])
+      expect(stdout).toContain(`Loads ÷ autocannon in each round (run back to back): ${ratio.toFixed(2)}`)
+    }
   })
 
   it('soak: samples the RSS of a short run and reports it in one table row', { timeout: 120_000 }, async () => {
