@@ -88,7 +88,8 @@ export function formatTable(rows, { date, machine, scene }) {
   }
   const loads = rows.find((r) => r.tool === 'loads')
   if (loads?.vsAutocannonByRound?.length > 0) {
-    lines.push('', `Loads ÷ autocannon in each round (run back to back): ${loads.vsAutocannonByRound.map((x) => x.toFixed(2)).join(', ')}`)
+    const each = loads.vsAutocannonByRound
+    lines.push('', `Loads ÷ autocannon in each round (run back to back): ${each.map((x) => x.toFixed(2)).join(', ')}${each.length > 2 ? `; median ${median(each).toFixed(2)}` : ''}`)
   }
   const problems = rows.flatMap((r) => r.problems.map((p) => `- ${r.label}: ${p}`))
   if (problems.length > 0) lines.push('', 'Problems:', ...problems)
