@@ -13,6 +13,8 @@
 // A diagnostic, not a benchmark: reading the stamps costs each hit a little. Needs a C compiler.
 //
 //   node bench/accuracy-split.mjs [--users 100] [--duration 20] [--delay 50] [--node-args "--single-threaded-gc"]
+//   node bench/accuracy-split.mjs --bare      the same scene with bench/peers/bare-client.mjs in
+//                                             Loads' place: what a bare Node event loop sees
 //   node bench/accuracy-split.mjs --smoke     20 users, 3 s: checks the harness only
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -29,6 +31,7 @@ const users = Number(value('--users', smoke ? 20 : 100))
 const seconds = Number(value('--duration', smoke ? 3 : 20))
 const delayMs = Number(value('--delay', 50))
 const nodeArgs = value('--node-args', '').split(' ').filter(Boolean)
+const bare = argv.includes('--bare')
 const pin = os.availableParallelism() >= 2
 const pinned = (core, command, args) => (pin ? ['taskset', ['-c', String(core), command, ...args]] : [command, args])
 
@@ -49,7 +52,9 @@ const port = await new Promise((resolve) => server.stdout.once('data', (d) => re
 const url = `http://127.0.0.1:${port}`
 
 const loads = await new Promise((resolve) => {
-  const args = [...nodeArgs, join(root, 'bin/loads-runner.js'), join(root, 'bench/accuracy-split-case.ts') + ':Split.test_index', '-u', String(users), '-d', `${seconds}s`, '-w', '1', '--server-url', url, '-q']
+  const args = bare
+    ? [...nodeArgs, join(root, 'bench/peers/bare-client.mjs'), url, String(users), String(seconds)]
+    : [...nodeArgs, join(root, 'bin/loads-runner.js'), join(root, 'bench/accuracy-split-case.ts') + ':Split.test_index', '-u', String(users), '-d', `${seconds}s`, '-w', '1', '--server-url', url, '-q']
   const child = spawn(...pinned(1, process.execPath, args), { cwd: root, env: { ...process.env, LOADS_SPLIT_OUT: out }, stdio: ['ignore', 'pipe', 'inherit'] })
   let stdout = ''
   child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
@@ -75,7 +80,7 @@ const line = (label, xs) => {
   return `| ${label} | ${ms(pct(s, 50))} | ${ms(pct(s, 90))} | ${ms(pct(s, 99))} | ${ms(pct(s, 99.9))} | ${ms(s[s.length - 1])} |`
 }
 const split = (list) => [
-  line('latency Loads recorded', list.map((h) => h.latency)),
+  line(bare ? 'latency the client recorded' : 'latency Loads recorded', list.map((h) => h.latency)),
   line('request path', list.map((h) => h.arrived - h.sent)),
   line('server', list.map((h) => h.answered - h.arrived)),
   line('response path', list.map((h) => h.end - h.answered)),
@@ -99,12 +104,12 @@ for (let i = 0; i < gcs.length; i += 2) if (gcs[i] - t0 >= 2000) pauses.push(gcs
 const gc = sorted(pauses)
 
 const summary = /Latency \(ms\):.*/.exec(loads)?.[0] ?? loads.trim().split('\n').slice(-3).join(' ')
-console.log(`${users} users, 1 worker${pin ? ' on core 1' : ''}, ${seconds} s, server answering after ${delayMs} ms${pin ? ' on core 0' : ''}`)
-console.log(`Loads: ${summary}`)
+console.log(`${users} users, ${bare ? 'the bare Node client' : '1 worker'}${pin ? ' on core 1' : ''}, ${seconds} s, server answering after ${delayMs} ms${pin ? ' on core 0' : ''}`)
+console.log(bare ? summary : `Loads: ${summary}`)
 console.log(`server's own: p50 ${served.p50Ms} p99 ${served.p99Ms} max ${served.maxMs} ms; late by ${served.lateUs.p99} µs at p99\n`)
 for (const [title, list] of [[`all ${hits.length} hits`, hits], [`the ${later.length} hits after the first 2 s`, later]]) {
   console.log(`${title}, ms:\n\n| | p50 | p90 | p99 | p99.9 | max |\n| --- | ---: | ---: | ---: | ---: | ---: |\n${split(list).join('\n')}\n`)
 }
 console.log(`hits over ${limit} ms: ${over.length} (${((100 * over.length) / hits.length).toFixed(2)}%): ${overIn(0, 1000)} in the first second, ${overIn(1000, 2000)} in the second, ${overIn(2000, Infinity)} after`)
 console.log(`bursts after 2 s: ${bursts.length}, ${pct(sorted(bursts.map((b) => b.size)), 50)} hits each (median); the first answer of a burst waited ${pct(firstWait, 50).toFixed(2)} ms at p50, ${pct(firstWait, 90).toFixed(2)} at p90, ${pct(firstWait, 99).toFixed(2)} at p99; over 1 ms in ${((100 * firstWait.filter((w) => w > 1).length) / firstWait.length).toFixed(1)}% of bursts`)
-console.log(`worker GC pauses after 2 s: ${gc.length} (${(gc.length / ((Math.max(...hits.map((h) => h.sent)) - t0 - 2000) / 1000)).toFixed(2)}/s), ${gc.length === 0 ? '–' : `median ${pct(gc, 50).toFixed(2)} ms, max ${gc[gc.length - 1].toFixed(2)} ms`}`)
+if (!bare) console.log(`worker GC pauses after 2 s: ${gc.length} (${(gc.length / ((Math.max(...hits.map((h) => h.sent)) - t0 - 2000) / 1000)).toFixed(2)}/s), ${gc.length === 0 ? '–' : `median ${pct(gc, 50).toFixed(2)} ms, max ${gc[gc.length - 1].toFixed(2)} ms`}`)

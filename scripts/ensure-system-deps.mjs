@@ -13,6 +13,9 @@ const NEEDED = [
   // Locust (and geventhttpclient for its FastHttpUser) for the benchmark smoke test.
   { bin: 'locust', pkg: 'python3-locust', paths: ['/usr/bin/locust'] },
   { bin: 'python3-geventhttpclient', pkg: 'python3-geventhttpclient', paths: ['/usr/lib/python3/dist-packages/geventhttpclient'] },
+  // A C compiler for the accuracy benchmark's exact delay server (bench/peers/delay-server.c).
+  { bin: 'cc', pkg: 'gcc' },
+  { bin: 'libc6-dev', pkg: 'libc6-dev', paths: ['/usr/include/stdio.h'] },
   { bin: 'curl', pkg: 'curl' },
   { bin: 'tmux', pkg: 'tmux' },
   { bin: 'ip', pkg: 'iproute2', paths: ['/usr/sbin/ip', '/sbin/ip'] },

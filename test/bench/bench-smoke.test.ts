@@ -14,9 +14,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url))
 const out = mkdtempSync(join(tmpdir(), 'loads-bench-smoke-'))
 afterAll(() => rmSync(out, { recursive: true, force: true }))
 
-function runSmoke(script = 'bench/run.mjs'): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runSmoke(script = 'bench/run.mjs', extra: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, script), '--smoke', '--out', out], { cwd: root })
+    const child = spawn(process.execPath, [join(root, script), '--smoke', '--out', out, ...extra], { cwd: root })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -85,6 +85,18 @@ describe('bench smoke', () => {
     expect(result.hits).toBe(result.serverRequests)
     // Timings are the benchmark's to judge (bench/accuracy.mjs), not a test's.
     expect(result.targets).toBeNull()
+  })
+
+  it('accuracy split: splits the hits of Loads and of the bare Node client the same way', { timeout: 120_000 }, async () => {
+    for (const extra of [[], ['--bare']]) {
+      const { code, stdout, stderr } = await runSmoke('bench/accuracy-split.mjs', extra)
+      expect(code, stderr).toBe(0)
+      expect(stdout).toContain(extra.length === 0 ? '1 worker' : 'the bare Node client')
+      const hits = Number(/^all (\d+) hits, ms:/m.exec(stdout)?.[1])
+      expect(hits).toBeGreaterThan(0)
+      for (const part of ['request path', 'server', 'response path']) expect(stdout).toMatch(new RegExp(`^\\| ${part} \\|( +-?[\\d.]+ \\|){5}$`, 'm'))
+      expect(stdout).toMatch(/^bursts after 2 s: \d+/m)
+    }
   })
 
   it('cluster merge: the runner merges every hit the simulated agents published', { timeout: 120_000 }, async () => {
