@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { measure } from './lib/measure.mjs'
+import { cpuSeconds, measure } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
 import { describeMachine, ensureTools } from './lib/system.mjs'
 import { formatTable, summarize } from './lib/table.mjs'
@@ -65,7 +65,12 @@ try {
         continue
       }
       const command = tool.start({ url: nginx.url, connections, seconds, root })
+      // nginx's own CPU per request: a client whose requests cost the server more (more headers,
+      // or requests trickling in one by one rather than many per wake-up) gets fewer from its core.
+      const nginxWorker = nginx.workerPid()
+      const nginxCpuBefore = cpuSeconds(nginxWorker)
       const result = await measure({ ...command, core: clientCore, timeoutMs: (seconds + 60) * 1000, server: nginx.status })
+      const nginxCpu = cpuSeconds(nginxWorker) - nginxCpuBefore
       let own
       try {
         own = tool.parse(result)
@@ -80,6 +85,7 @@ try {
         reqPerSec: result.reqPerSec,
         cpuPer100k: result.cpuPer100k,
         cpuUtilisation: result.cpuUtilisation,
+        serverCpuPer100k: result.serverRequests > 0 && Number.isFinite(nginxCpu) ? (nginxCpu / result.serverRequests) * 100_000 : null,
         serverRequests: result.serverRequests,
         steadySeconds: result.steadySeconds,
         claimedRequests: own.claimedRequests,

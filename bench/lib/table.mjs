@@ -21,6 +21,7 @@ export function summarize(tools, runs) {
       reqPerSecAll: mine.map((r) => Math.round(r.reqPerSec)),
       cpuPer100k: median(mine.map((r) => r.cpuPer100k)),
       cpuUtilisation: median(mine.map((r) => r.cpuUtilisation)),
+      serverCpuPer100k: median(mine.map((r) => r.serverCpuPer100k)),
       p50Ms: median(mine.map((r) => r.p50Ms)),
       p99Ms: median(mine.map((r) => r.p99Ms)),
       claimedRequests: mine.reduce((n, r) => n + (r.claimedRequests ?? 0), 0),
@@ -57,7 +58,7 @@ export function byRound(runs, tool, other) {
 
 const fixed = (x, digits) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits))
 
-export const TABLE_HEADER = ['tool', 'req/s (nginx)', '× wrk', '× autocannon', 'CPU-s / 100k req', 'core used', 'p50 ms', 'p99 ms', 'requests: own / nginx']
+export const TABLE_HEADER = ['tool', 'req/s (nginx)', '× wrk', '× autocannon', 'CPU-s / 100k req', 'core used', 'p50 ms', 'p99 ms', 'requests: own / nginx', 'nginx CPU-s / 100k req']
 
 export function formatTable(rows, { date, machine, scene }) {
   const lines = [
@@ -83,6 +84,7 @@ export function formatTable(rows, { date, machine, scene }) {
         fixed(r.p50Ms, 2),
         fixed(r.p99Ms, 2),
         `${r.claimedRequests} / ${r.serverRequests}`,
+        fixed(r.serverCpuPer100k, 2),
       ].join(' | ')} |`,
     )
   }
