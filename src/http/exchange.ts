@@ -238,7 +238,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // Arguments undici refused before sending anything: a bug in the test, not a hit.
     if (this.#dispatching && (err as { code?: unknown }).code === 'UND_ERR_INVALID_ARG') {
       const message = `invalid request ${this.#method} ${this.#href}: ${err.message}`
-      this.#reject(new LoadsError('LOADS_ERR_INVALID_REQUEST', message, { cause: err }))
+      settleAfterIo(this.#reject, new LoadsError('LOADS_ERR_INVALID_REQUEST', message, { cause: err }))
       return
     }
     const totalUs = Math.round((performance.now() - this.#startMs) * 1000)
@@ -248,7 +248,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (kind === 'ABORTED' && !written) {
       // Aborted (a stop) before undici put it on a socket: the server never saw it, so it is
       // no hit — hits reported must equal requests received.
-      this.#reject(toNetworkError(err, kind, this.#method, this.#href, this.#host, this.#timeoutMs))
+      settleAfterIo(this.#reject, toNetworkError(err, kind, this.#method, this.#href, this.#host, this.#timeoutMs))
       return
     }
     const connectUs = this.#connectUs !== 0 ? this.#connectUs : this.#connection.takeConnectUs()
@@ -263,7 +263,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#body === null ? 0 : this.#body.length,
       kind,
     )
-    this.#reject(toNetworkError(err, kind, this.#method, this.#href, this.#host, this.#timeoutMs))
+    settleAfterIo(this.#reject, toNetworkError(err, kind, this.#method, this.#href, this.#host, this.#timeoutMs))
   }
 
   #clearTimer(): void {
@@ -278,7 +278,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #redirect(response: Response, location: string): void {
     const history = (this.#history ??= [])
     if (history.length >= MAX_REDIRECTS) {
-      this.#reject(new TooManyRedirectsError(this.#href, MAX_REDIRECTS))
+      settleAfterIo(this.#reject, new TooManyRedirectsError(this.#href, MAX_REDIRECTS))
       return
     }
     history.push(response)
@@ -286,11 +286,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     try {
       next = new URL(location, this.#href)
     } catch (err) {
-      this.#reject(new LoadsError('LOADS_ERR_INVALID_REDIRECT', `invalid redirect location '${location}' from ${this.#href}`, { cause: err }))
+      settleAfterIo(this.#reject, new LoadsError('LOADS_ERR_INVALID_REDIRECT', `invalid redirect location '${location}' from ${this.#href}`, { cause: err }))
       return
     }
     if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      this.#reject(new LoadsError('LOADS_ERR_INVALID_REDIRECT', `redirect to unsupported URL '${next.href}' from ${this.#href}`))
+      settleAfterIo(this.#reject, new LoadsError('LOADS_ERR_INVALID_REDIRECT', `redirect to unsupported URL '${next.href}' from ${this.#href}`))
       return
     }
     // The previous hop's headers stay with its response; the next hop gets its own copy.
@@ -316,7 +316,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // Send after undici has finished with the previous hop's completion.
     queueMicrotask(() => {
       if (this.#epoch !== this.#state.abortEpoch) {
-        this.#reject(new NetworkError('ABORTED', this.#method, this.#href, `request to ${this.#host} aborted`))
+        settleAfterIo(this.#reject, new NetworkError('ABORTED', this.#method, this.#href, `request to ${this.#host} aborted`))
       } else {
         this.send()
       }

@@ -1,12 +1,13 @@
 /**
- * Responses settle in a batch after the event loop's I/O phase, not one by one as they are read.
+ * Requests settle in a batch after the event loop's I/O phase, not one by one as they are read.
  *
- * A response is timed and recorded the moment its last byte is parsed. Were its promise resolved
- * there, the user's code after `await session.get()` (its assertions, its next request) would run
- * before libuv reads the next socket that is already readable, and every response still waiting
- * in the kernel would be timed late by that code. Resolving them all in one `setImmediate` (the
- * check phase runs right after the poll phase) times each response as it is read, and costs one
- * immediate per loop turn, not one per response.
+ * A response (or a failure) is timed and recorded the moment it is read. Were its promise settled
+ * there, the user's code after `await session.get()` (its assertions or its `catch`, its next
+ * request) would run before libuv reads the next socket that is already readable, and every
+ * response still waiting in the kernel would be timed late by that code. Settling them all in
+ * one `setImmediate` (the check phase runs right after the poll phase) times each response as it
+ * is read, costs one immediate per loop turn, not one per response, and sends the users' next
+ * requests together, which the server handles with fewer wake-ups.
  */
 let queue: unknown[] = []
 let spare: unknown[] = []

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { HTTPError, LoadsError, NetworkError, TooManyRedirectsError } from '../../src/http/errors.js'
 import { Session } from '../../src/http/session.js'
@@ -380,6 +381,32 @@ describe('connections', () => {
     const latencies = users.map(({ sink }) => sink.hits.map((h) => h.totalUs)).flat()
     expect(latencies.length).toBe(2)
     for (const us of latencies) expect(us).toBeLessThan((blockMs / 2) * 1000)
+  })
+
+  it("times a response when it is read, not after another user's code handling a failure", async () => {
+    // The failure comes first (the server resets one connection, then answers the other in the
+    // same tick), and the code catching it holds the thread for 200 ms.
+    const waiting = new Map<string, ServerResponse>()
+    const srv = await server((req, res) => {
+      waiting.set(req.url, res)
+      if (waiting.size < 2) return
+      waiting.get('/fail')!.socket!.destroy()
+      waiting.get('/ok')!.end('ok')
+    })
+    const failing = session(srv.origin)
+    const answered = session(srv.origin)
+    const blockMs = 200
+    const hold = () => {
+      const until = performance.now() + blockMs
+      while (performance.now() < until) {
+        // the failing user's error handling, holding the thread
+      }
+    }
+    await Promise.all([failing.s.get('/fail').then(hold, hold), answered.s.get('/ok')])
+    expect(srv.requests.length).toBe(2)
+    expect(failing.sink.hits.map((h) => h.errorKind)).toEqual(['ECONNRESET'])
+    expect(answered.sink.hits.map((h) => h.status)).toEqual([200])
+    expect(answered.sink.hits[0]!.totalUs).toBeLessThan((blockMs / 2) * 1000)
   })
 
   it('reconnects after close(), measuring the new connect', async () => {
