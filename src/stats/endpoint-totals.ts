@@ -5,19 +5,10 @@
 import { createHistogram, type Histogram } from './histogram.js'
 import type { EndpointSnapshot, WireHistogram, WsCounts } from './types.js'
 
-export interface EndpointTotals {
-  method: string
-  name: string
-  hits: number
-  errors: number
-  bytesIn: number
-  bytesOut: number
-  statuses: Record<string, number>
-  errorKinds: Record<string, number>
+/** An endpoint's snapshot fields, its histograms decoded (and service/ws null until seen). */
+export type EndpointTotals = Omit<EndpointSnapshot, 'latency' | 'ttfb' | 'service' | 'ws'> & {
   latency: Histogram
   ttfb: Histogram
-  connects: number
-  connectUs: number
   service: Histogram | null
   ws: WsCounts | null
 }
