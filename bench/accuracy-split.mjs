@@ -21,19 +21,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { flag, option, pinned } from './lib/args.mjs'
 import { buildCServer } from './lib/delay-server.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const argv = process.argv.slice(2)
-const value = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback)
-const smoke = argv.includes('--smoke')
+const value = option
+const smoke = flag('--smoke')
 const users = Number(value('--users', smoke ? 20 : 100))
 const seconds = Number(value('--duration', smoke ? 3 : 20))
 const delayMs = Number(value('--delay', 50))
 const nodeArgs = value('--node-args', '').split(' ').filter(Boolean)
-const bare = argv.includes('--bare')
+const bare = flag('--bare')
 const pin = os.availableParallelism() >= 2
-const pinned = (core, command, args) => (pin ? ['taskset', ['-c', String(core), command, ...args]] : [command, args])
 
 const built = buildCServer()
 if (built.binary === undefined) {
@@ -42,7 +41,7 @@ if (built.binary === undefined) {
 }
 const dir = mkdtempSync(join(os.tmpdir(), 'loads-split-'))
 const out = join(dir, 'split.json')
-const server = spawn(...pinned(0, built.binary, [String(delayMs), String(delayMs * 1000), 'stamps']), { stdio: ['ignore', 'pipe', 'inherit'] })
+const server = spawn(...pinned(pin ? 0 : null, built.binary, [String(delayMs), String(delayMs * 1000), 'stamps']), { stdio: ['ignore', 'pipe', 'inherit'] })
 process.once('exit', () => {
   server.kill('SIGKILL')
   rmSync(dir, { recursive: true, force: true })
@@ -55,7 +54,7 @@ const loads = await new Promise((resolve) => {
   const args = bare
     ? [...nodeArgs, join(root, 'bench/peers/bare-client.mjs'), url, String(users), String(seconds)]
     : [...nodeArgs, join(root, 'bin/loads-runner.js'), join(root, 'bench/accuracy-split-case.ts') + ':Split.test_index', '-u', String(users), '-d', `${seconds}s`, '-w', '1', '--server-url', url, '-q']
-  const child = spawn(...pinned(1, process.execPath, args), { cwd: root, env: { ...process.env, LOADS_SPLIT_OUT: out }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(...pinned(pin ? 1 : null, process.execPath, args), { cwd: root, env: { ...process.env, LOADS_SPLIT_OUT: out }, stdio: ['ignore', 'pipe', 'inherit'] })
   let stdout = ''
   child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
   const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 60) * 1000)

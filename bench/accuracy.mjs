@@ -20,15 +20,15 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { flag, option, pinned } from './lib/args.mjs'
 import { startDelayServer } from './lib/delay-server.mjs'
 import { cpuSeconds, machineBusySeconds } from './lib/measure.mjs'
 import { describeMachine } from './lib/system.mjs'
 import { parseLoads, parseWrk } from './lib/tools.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const argv = process.argv.slice(2)
-const value = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback)
-const smoke = argv.includes('--smoke')
+const value = option
+const smoke = flag('--smoke')
 const users = Number(value('--users', smoke ? 20 : 100))
 const seconds = Number(value('--duration', smoke ? 2 : 20))
 const delayMs = Number(value('--delay', 50))
@@ -36,7 +36,7 @@ const pin = os.availableParallelism() >= 2
 const log = (line) => process.stderr.write(`${line}\n`)
 
 const machine = describeMachine(root)
-const server = await startDelayServer({ delayMs, core: pin ? 0 : null, forceNode: argv.includes('--node-server'), log })
+const server = await startDelayServer({ delayMs, core: pin ? 0 : null, forceNode: flag('--node-server'), log })
 const url = server.url
 log(`delay server ${url} (${delayMs} ms${pin ? ', core 0' : ''}): ${server.note}`)
 log(`Loads: ${users} users, 1 worker${pin ? ' on core 1' : ''}, ${seconds} s`)
@@ -107,7 +107,7 @@ const date = new Date()
 const file = join(outDir, `accuracy-${date.toISOString().replace(/:/g, '-').replace(/\..*/, '')}${smoke ? '-smoke' : ''}.json`)
 writeFileSync(file, `${JSON.stringify({ date: date.toISOString(), machine, result, table }, null, 2)}\n`)
 log(`written: ${file}`)
-if (argv.includes('--strict') && result.targets !== null && !(result.targets.p50 && result.targets.p99)) process.exitCode = 1
+if (flag('--strict') && result.targets !== null && !(result.targets.p50 && result.targets.p99)) process.exitCode = 1
 
 function spawnSyncOk(bin) {
   return spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0
@@ -144,7 +144,7 @@ async function phase(start) {
 /** Runs `command` pinned to core 1 (when there are two); its CPU time is sampled until it exits. */
 function runPinned(command, args) {
   return new Promise((resolve) => {
-    const child = spawn(pin ? 'taskset' : command, [...(pin ? ['-c', '1', command] : []), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(...pinned(pin ? 1 : null, command, args), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
     child.stderr.setEncoding('utf8').on('data', (d) => (stdout += d))

@@ -24,6 +24,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { flag, option } from './lib/args.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const dist = (p) => pathToFileURL(join(root, 'dist', p)).href
@@ -33,8 +34,8 @@ if (!existsSync(join(root, 'dist/cluster/run-watcher.js'))) {
 }
 
 function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? Number(process.argv[i + 1]) : fallback
+  const given = option(`--${name}`, undefined)
+  return given === undefined ? fallback : Number(given)
 }
 
 const [{ Recorder }, { SnapshotMerger }, protocol, { connectBroker }] = await Promise.all([
@@ -127,15 +128,15 @@ if (process.argv[2] === '--publish') {
 
 // ---- the runner (this process) --------------------------------------------------------------
 // --smoke: a few agents for a few seconds, so CI sees the harness work (nothing judged).
-const SMOKE = process.argv.includes('--smoke')
+const SMOKE = flag('--smoke')
 const AGENTS = arg('agents', SMOKE ? 5 : 100)
 const NAMES = arg('names', SMOKE ? 5 : 50)
 const SECONDS = arg('seconds', SMOKE ? 2 : 10)
 const HITS = arg('hits-per-name', SMOKE ? 10 : 100)
 const WORKERS = arg('workers', 1)
-const DASHBOARD = !process.argv.includes('--no-dashboard')
+const DASHBOARD = !flag('--no-dashboard')
 const SPREAD_MS = Math.min(1000, arg('spread-ms', 50))
-const HEARTBEATS = !process.argv.includes('--no-heartbeats')
+const HEARTBEATS = !flag('--no-heartbeats')
 const WARMUP = SMOKE ? 1 : 3
 
 const natsServer = ['/usr/sbin/nats-server', '/usr/local/bin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ??

@@ -15,11 +15,11 @@ import { measure } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
 import { describeMachine } from './lib/system.mjs'
 import { parseLoads } from './lib/tools.mjs'
+import { flag, option } from './lib/args.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const argv = process.argv.slice(2)
-const value = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback)
-const smoke = argv.includes('--smoke')
+const value = option
+const smoke = flag('--smoke')
 const seconds = Number(value('--duration', smoke ? 2 : 10))
 const rounds = Number(value('--rounds', smoke ? 1 : 2))
 const usersPerWorker = Number(value('--users', 50))

@@ -17,11 +17,11 @@ import { fileURLToPath } from 'node:url'
 import { cpuSeconds, rssBytes } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
 import { describeMachine } from './lib/system.mjs'
+import { flag, option } from './lib/args.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const argv = process.argv.slice(2)
-const value = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback)
-const smoke = argv.includes('--smoke')
+const value = option
+const smoke = flag('--smoke')
 const sizes = String(value('--users', smoke ? '1000' : '10000')).split(',').map(Number)
 const seconds = Number(value('--duration', smoke ? 6 : 30))
 const processes = Number(value('--processes', 1))
@@ -32,7 +32,7 @@ const fdLimit = await softFdLimit()
 const machine = describeMachine(root)
 const results = []
 // One user, same script: the memory a Loads process holds before users add their share.
-const baseline = argv.includes('--no-baseline') ? null : await measureBaseline()
+const baseline = flag('--no-baseline') ? null : await measureBaseline()
 for (const users of sizes) {
   const perProcess = Math.ceil(users / processes)
   if (perProcess + 200 > fdLimit) {

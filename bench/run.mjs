@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { flag, option } from './lib/args.mjs'
 import { cpuSeconds, measure } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
 import { describeMachine, ensureTools } from './lib/system.mjs'
@@ -20,12 +21,7 @@ import { formatTable, summarize } from './lib/table.mjs'
 import { TOOLS } from './lib/tools.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const argv = process.argv.slice(2)
-const flag = (name) => argv.includes(name)
-const value = (name, fallback) => {
-  const i = argv.indexOf(name)
-  return i === -1 ? fallback : argv[i + 1]
-}
+const value = option
 const smoke = flag('--smoke')
 const seconds = Number(value('--duration', smoke ? 2 : 10))
 const rounds = Number(value('--rounds', smoke ? 1 : 2))

@@ -16,11 +16,11 @@ import { rssBytes } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
 import { describeMachine } from './lib/system.mjs'
 import { parseLoads } from './lib/tools.mjs'
+import { flag, option, pinned } from './lib/args.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const argv = process.argv.slice(2)
-const value = (name, fallback) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback)
-const smoke = argv.includes('--smoke')
+const value = option
+const smoke = flag('--smoke')
 const seconds = Number(value('--duration', smoke ? 5 : 600))
 const users = Number(value('--users', 50))
 const warmupSeconds = Number(value('--warmup', Math.max(smoke ? 2 : 5, Math.round(seconds / 10))))
@@ -34,7 +34,7 @@ let run
 try {
   log(`soak: ${users} users, 1 worker, ${seconds} s against ${nginx.url}; warm-up ${warmupSeconds} s`)
   const args = [join(root, 'bin/loads-runner.js'), join(root, 'bench/loads-case.ts') + ':Bench.test_index', '-u', String(users), '-d', `${seconds}s`, '-w', '1', '--server-url', nginx.url, '-q']
-  const child = spawn(pin ? 'taskset' : process.execPath, [...(pin ? ['-c', '1', process.execPath] : []), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(...pinned(pin ? 1 : null, process.execPath, args), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
   child.stderr.setEncoding('utf8').on('data', (d) => (stdout += d))

@@ -8,6 +8,7 @@ import http from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { pinned } from './args.mjs'
 
 const peers = fileURLToPath(new URL('../peers/', import.meta.url))
 
@@ -54,7 +55,7 @@ export async function startDelayServer({ delayMs = 50, spinUs, core = 0, forceNo
     note = `Node server (${forceNode ? 'as asked' : `fallback: ${built.error}`}): GC and event-loop lag make its delays inexact`
     if (!forceNode) log(`the C delay server could not be built (${built.error}): using the Node one, which is not exact`)
   }
-  const child = spawn(core === null ? command : 'taskset', core === null ? args : ['-c', String(core), command, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(...pinned(core, command, args), { stdio: ['ignore', 'pipe', 'inherit'] })
   // However the benchmark ends, the server it started ends with it.
   const reap = () => {
     child.kill('SIGKILL')

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
+import { pinned } from './args.mjs'
 
 const SAMPLE_MS = 100
 let clockTicks
@@ -64,8 +65,7 @@ export function rssBytes(pid) {
  */
 export async function measure({ command, args, core = 1, env, cwd, timeoutMs, server }) {
   const before = await server.requests()
-  const argv = core === null ? [command, ...args] : ['taskset', '-c', String(core), command, ...args]
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd })
+  const child = spawn(...pinned(core, command, args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))

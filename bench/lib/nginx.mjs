@@ -7,6 +7,7 @@ import http from 'node:http'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pinned } from './args.mjs'
 
 /** The body served at `/`: exactly 100 bytes, with the marker the TestCase asserts on. */
 export const MARKER = 'loads-bench-ok'
@@ -78,8 +79,7 @@ export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx', workers 
     }
     const port = ports[0]
     writeFileSync(join(dir, 'nginx.conf'), config(dir, ports, { workers, workerConnections, setCookie }))
-    const args = core === null ? [nginx, '-p', dir, '-c', join(dir, 'nginx.conf')] : ['-c', String(core), nginx, '-p', dir, '-c', join(dir, 'nginx.conf')]
-    const child = spawn(core === null ? nginx : 'taskset', core === null ? args.slice(1) : args, { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(...pinned(core, nginx, ['-p', dir, '-c', join(dir, 'nginx.conf')]), { stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise((resolve) => child.once('exit', resolve))
