@@ -46,7 +46,7 @@ export function summarize(tools, runs) {
  * so two neighbours in the list run back to back in every round: their ratio within a round is
  * what the machine's minute-to-minute swings disturb least.
  */
-export function byRound(runs, tool, other) {
+function byRound(runs, tool, other) {
   const ratios = []
   for (const round of new Set(runs.map((r) => r.round))) {
     const a = runs.find((r) => r.round === round && r.tool === tool && r.skipped === undefined)

@@ -99,6 +99,35 @@ describe('bench smoke', () => {
     }
   })
 
+  it('memory: every user held its own connection open at once, and every run ended well', { timeout: 120_000 }, async () => {
+    const { code, stderr } = await runSmoke('bench/memory.mjs')
+    expect(code, stderr).toBe(0)
+    const file = readdirSync(out).find((f) => f.startsWith('memory-') && f.endsWith('-smoke.json'))!
+    const { results } = JSON.parse(readFileSync(join(out, file), 'utf8')) as { results: Array<Record<string, any>> }
+    expect(results).toHaveLength(1)
+    const [r] = results as [Record<string, any>]
+    expect(r).toMatchObject({ users: 1000, processes: 1, workers: 1, failedRuns: 0, exitCodes: [0] })
+    // nginx's active connections: the 1,000 users' plus the one reading its stub_status.
+    expect(r.peakOpenConnections).toBe(1001)
+    expect(r.hits).toBeGreaterThan(0)
+    expect(r.peakRssMB).toBeGreaterThan(0)
+  })
+
+  it('cores: 1 and 2 workers each made exactly the requests nginx counted', { timeout: 180_000 }, async () => {
+    const { code, stderr } = await runSmoke('bench/cores.mjs')
+    expect(code, stderr).toBe(0)
+    const file = readdirSync(out).find((f) => f.startsWith('cores-') && f.endsWith('-smoke.json'))!
+    const { runs } = JSON.parse(readFileSync(join(out, file), 'utf8')) as { runs: Array<Record<string, any>> }
+    expect(runs.map((r) => [r.workers, r.users, r.problem])).toEqual([
+      [1, 50, null],
+      [2, 100, null],
+    ])
+    for (const r of runs) {
+      expect(r.hits).toBeGreaterThan(0)
+      expect(r.hits).toBe(r.serverRequests)
+    }
+  })
+
   it('cluster merge: the runner merges every hit the simulated agents published', { timeout: 120_000 }, async () => {
     const { code, stdout, stderr } = await runSmoke('bench/cluster-merge.mjs')
     expect(code, stderr).toBe(0)
