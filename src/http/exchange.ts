@@ -67,8 +67,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   readonly #timeoutMs: number
   readonly #allowRedirects: boolean
   readonly #userCookie: string | undefined
-  readonly #resolve: (response: Response) => void
-  readonly #reject: (error: Error) => void
+  readonly #settleResolve: (response: Response) => void
+  readonly #settleReject: (error: Error) => void
 
   // The hop being sent; redirects replace these.
   #method: string
@@ -109,8 +109,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#timeoutMs = init.timeoutMs
     this.#allowRedirects = init.allowRedirects
     this.#userCookie = init.userCookie
-    this.#resolve = resolve
-    this.#reject = reject
+    this.#settleResolve = resolve
+    this.#settleReject = reject
     this.#method = init.method
     this.#href = init.path === init.target.path ? init.target.href : init.target.origin + init.path
     this.#host = init.target.host
@@ -144,6 +144,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#dispatching = true
     this.#connection.client.dispatch(this.#dispatchOptions, this)
     this.#dispatching = false
+  }
+
+  /** The promise settles after the I/O phase, once every readable response is timed (settle-batch.ts). */
+  #resolve(response: Response): void {
+    settleAfterIo(this.#settleResolve, response)
+  }
+
+  #reject(error: Error): void {
+    settleAfterIo(this.#settleReject, error)
   }
 
   onConnect(abort: (reason?: Error) => void): void {
@@ -231,14 +240,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
       }
     }
     if (this.#history !== null) response.history = this.#history
-    settleAfterIo(this.#resolve, response)
+    this.#resolve(response)
   }
 
   onError(err: Error): void {
     // Arguments undici refused before sending anything: a bug in the test, not a hit.
     if (this.#dispatching && (err as { code?: unknown }).code === 'UND_ERR_INVALID_ARG') {
       const message = `invalid request ${this.#method} ${this.#href}: ${err.message}`
-      settleAfterIo(this.#reject, new LoadsError('LOADS_ERR_INVALID_REQUEST', message, { cause: err }))
+      this.#reject(new LoadsError('LOADS_ERR_INVALID_REQUEST', message, { cause: err }))
       return
     }
     const totalUs = Math.round((performance.now() - this.#startMs) * 1000)
@@ -248,7 +257,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (kind === 'ABORTED' && !written) {
       // Aborted (a stop) before undici put it on a socket: the server never saw it, so it is
       // no hit — hits reported must equal requests received.
-      settleAfterIo(this.#reject, toNetworkError(err, kind, this.#method, this.#href, this.#host, this.#timeoutMs))
+      this.#reject(toNetworkError(err, kind, this.#method, this.#href, this.#host, this.#timeoutMs))
       return
     }
     const connectUs = this.#connectUs !== 0 ? this.#connectUs : this.#connection.takeConnectUs()
@@ -263,7 +272,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#body === null ? 0 : this.#body.length,
       kind,
     )
-    settleAfterIo(this.#reject, toNetworkError(err, kind, this.#method, this.#href, this.#host, this.#timeoutMs))
+    this.#reject(toNetworkError(err, kind, this.#method, this.#href, this.#host, this.#timeoutMs))
   }
 
   #clearTimer(): void {
@@ -278,7 +287,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #redirect(response: Response, location: string): void {
     const history = (this.#history ??= [])
     if (history.length >= MAX_REDIRECTS) {
-      settleAfterIo(this.#reject, new TooManyRedirectsError(this.#href, MAX_REDIRECTS))
+      this.#reject(new TooManyRedirectsError(this.#href, MAX_REDIRECTS))
       return
     }
     history.push(response)
@@ -286,11 +295,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
     try {
       next = new URL(location, this.#href)
     } catch (err) {
-      settleAfterIo(this.#reject, new LoadsError('LOADS_ERR_INVALID_REDIRECT', `invalid redirect location '${location}' from ${this.#href}`, { cause: err }))
+      this.#reject(new LoadsError('LOADS_ERR_INVALID_REDIRECT', `invalid redirect location '${location}' from ${this.#href}`, { cause: err }))
       return
     }
     if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-      settleAfterIo(this.#reject, new LoadsError('LOADS_ERR_INVALID_REDIRECT', `redirect to unsupported URL '${next.href}' from ${this.#href}`))
+      this.#reject(new LoadsError('LOADS_ERR_INVALID_REDIRECT', `redirect to unsupported URL '${next.href}' from ${this.#href}`))
       return
     }
     // The previous hop's headers stay with its response; the next hop gets its own copy.
@@ -316,7 +325,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     // Send after undici has finished with the previous hop's completion.
     queueMicrotask(() => {
       if (this.#epoch !== this.#state.abortEpoch) {
-        settleAfterIo(this.#reject, new NetworkError('ABORTED', this.#method, this.#href, `request to ${this.#host} aborted`))
+        this.#reject(new NetworkError('ABORTED', this.#method, this.#href, `request to ${this.#host} aborted`))
       } else {
         this.send()
       }
