@@ -8,6 +8,10 @@
 //   npm run bench                      2 rounds × 6 tools × 10 s (about 2.5 minutes)
 //   npm run bench -- --rounds 3 --duration 10 --only wrk,autocannon,loads
 //   npm run bench -- --smoke           1 round × 2 s, no targets: checks the harness works
+//   npm run bench -- --scene tls,grpc  only the TLS / HTTP/2 scene (bench/tls-h2.mjs) and the gRPC
+//                                      scene (bench/grpc.mjs); the default runs http,tls,grpc,probe
+//                                      (probe: what the generator-health probe costs a worker,
+//                                      bench/generator-probe.mjs)
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
@@ -34,6 +38,28 @@ if (!(seconds > 0 && seconds <= 120) || !(rounds >= 1 && rounds <= 10) || !(conn
   log('usage: node bench/run.mjs [--smoke] [--duration 1..120] [--rounds 1..10] [--connections N] [--only wrk,autocannon,loads,undici-pool,locust-fast,locust-http] [--out DIR]')
   process.exit(2)
 }
+
+// The TLS / HTTP/2 and gRPC scenes run after this one, each in its own script, with the same
+// duration, rounds, connections and output folder.
+const scenes = value('--scene', 'http,tls,grpc,probe').split(',')
+const SCENE_SCRIPTS = { tls: 'bench/tls-h2.mjs', grpc: 'bench/grpc.mjs', probe: 'bench/generator-probe.mjs' }
+function runOtherScenes() {
+  let failed = 0
+  const forwarded = ['--smoke', '--no-install'].filter((f) => flag(f))
+  for (const name of ['--duration', '--rounds', '--connections', '--out']) if (value(name, undefined) !== undefined) forwarded.push(name, value(name))
+  for (const scene of scenes.filter((s) => s !== 'http')) {
+    const script = SCENE_SCRIPTS[scene]
+    if (script === undefined) {
+      log(`unknown scene '${scene}' (http, tls, grpc, probe)`)
+      failed = 2
+      continue
+    }
+    const r = spawnSync(process.execPath, [join(root, script), ...forwarded], { stdio: 'inherit', cwd: root })
+    if (r.status !== 0) failed = r.status ?? 1
+  }
+  return failed
+}
+if (!scenes.includes('http')) process.exit(runOtherScenes())
 
 const missing = flag('--no-install') ? [] : ensureTools(root, log)
 const machine = describeMachine(root)
@@ -108,3 +134,4 @@ const stamp = date.toISOString().replace(/:/g, '-').replace(/\..*/, '')
 const file = join(outDir, `${stamp}${smoke ? '-smoke' : ''}.json`)
 writeFileSync(file, `${JSON.stringify({ date: date.toISOString(), machine, scene, summary, runs, table }, null, 2)}\n`)
 log(`written: ${file}`)
+process.exitCode = runOtherScenes()

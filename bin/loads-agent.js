@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // `loads-agent …` is `loads agent …`.
-import { main } from '../dist/cli/main.js'
-main(['agent', ...process.argv.slice(2)])
+import { start } from './start.js'
+await start(['agent', ...process.argv.slice(2)], 'loads-agent')

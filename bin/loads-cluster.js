@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // `loads-cluster start|status|stop …` is `loads cluster …`.
-import { main } from '../dist/cli/main.js'
-main(['cluster', ...process.argv.slice(2)])
+import { start } from './start.js'
+await start(['cluster', ...process.argv.slice(2)], 'loads-cluster')

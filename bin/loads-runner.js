@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // `loads-runner …` is `loads run …`.
-import { main } from '../dist/cli/main.js'
-main(['run', ...process.argv.slice(2)])
+import { start } from './start.js'
+await start(['run', ...process.argv.slice(2)], 'loads-runner')

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js'
-main(process.argv.slice(2))
+import { start } from './start.js'
+await start(process.argv.slice(2))

@@ -10,6 +10,10 @@ const NEEDED = [
   { bin: 'chromium', pkg: 'chromium' },
   { bin: 'nginx', pkg: 'nginx', paths: ['/usr/sbin/nginx'] },
   { bin: 'wrk', pkg: 'wrk' },
+  // xmllint, which checks the JUnit output against Jenkins xUnit's and Ant's schemas.
+  { bin: 'xmllint', pkg: 'libxml2-utils', paths: ['/usr/bin/xmllint'] },
+  // h2load, the HTTP/2 peer of the benchmark's TLS and HTTP/2 scenes.
+  { bin: 'h2load', pkg: 'nghttp2-client', paths: ['/usr/bin/h2load'] },
   // Locust (and geventhttpclient for its FastHttpUser) for the benchmark smoke test.
   { bin: 'locust', pkg: 'python3-locust', paths: ['/usr/bin/locust'] },
   { bin: 'python3-geventhttpclient', pkg: 'python3-geventhttpclient', paths: ['/usr/lib/python3/dist-packages/geventhttpclient'] },
@@ -19,6 +23,9 @@ const NEEDED = [
   { bin: 'curl', pkg: 'curl' },
   { bin: 'tmux', pkg: 'tmux' },
   { bin: 'ip', pkg: 'iproute2', paths: ['/usr/sbin/ip', '/sbin/ip'] },
+  // The metrics backends the observability outputs are tested against (remote write, line protocol).
+  { bin: 'prometheus', pkg: 'prometheus', paths: ['/usr/bin/prometheus'] },
+  { bin: 'influxd', pkg: 'influxdb', paths: ['/usr/bin/influxd'] },
 ]
 
 function has({ bin, paths = [] }) {

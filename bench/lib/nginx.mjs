@@ -1,7 +1,7 @@
 // The benchmark's server: nginx with one worker process pinned to one core, no access log, a
 // 100-byte file and keep-alive connections that are never closed by request count, on 127.0.0.1
 // and a free port. Its stub_status counts the requests every tool really made.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
@@ -26,8 +26,20 @@ export function freePort() {
   })
 }
 
-function config(dir, ports, { workers, workerConnections, setCookie }) {
-  const listen = ports.map((port) => `    listen 127.0.0.1:${port} reuseport backlog=4096;`).join('\n')
+function config(dir, ports, { workers, workerConnections, setCookie, tlsPort }) {
+  // With TLS, the plain ports stay (stub_status is read over them) and one more port speaks
+  // HTTPS with HTTP/2 offered by ALPN, as most sites do: HTTP/1.1 clients keep HTTP/1.1. TLS 1.3
+  // is named: nginx 1.22 (Debian 12) offers only up to TLS 1.2 by default, where every client
+  // then picks its own cipher (Node AES-128-GCM, wrk AES-256-GCM).
+  const tls = tlsPort === undefined ? '' : `
+    listen 127.0.0.1:${tlsPort} ssl http2 reuseport backlog=4096;
+    ssl_certificate ${dir}/tls.pem;
+    ssl_certificate_key ${dir}/tls.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:10m;
+    http2_max_concurrent_streams 128;
+    http2_max_requests 1000000;`
+  const listen = ports.map((port) => `    listen 127.0.0.1:${port} reuseport backlog=4096;`).join('\n') + tls
   return `worker_processes ${workers};
 worker_rlimit_nofile ${workerConnections + 100};
 daemon off;
@@ -60,10 +72,12 @@ ${listen}
  * Starts nginx pinned to `core` (master and worker inherit the affinity; null: any core).
  * Resolves once it answers; `stop()` ends the process it started, by its pid.
  * `ports` > 1 listens on several ports (each gives clients another ~28k ephemeral ports);
- * `setCookie` gives every response a fresh session cookie, so each client fills a cookie jar.
+ * `setCookie` gives every response a fresh session cookie, so each client fills a cookie jar;
+ * `tls` adds `tlsUrl`, an HTTPS port with HTTP/2 (self-signed certificate).
  */
-export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx', workers = 1, workerConnections = 4096, ports: portCount = 1, setCookie = false } = {}) {
+export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx', workers = 1, workerConnections = 4096, ports: portCount = 1, setCookie = false, tls = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'loads-bench-nginx-'))
+  if (tls) selfSignedCertificate(dir)
   mkdirSync(join(dir, 'www'))
   mkdirSync(join(dir, 'tmp'))
   writeFileSync(join(dir, 'www/index.html'), BODY)
@@ -78,7 +92,9 @@ export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx', workers 
       if (!ports.includes(p)) ports.push(p)
     }
     const port = ports[0]
-    writeFileSync(join(dir, 'nginx.conf'), config(dir, ports, { workers, workerConnections, setCookie }))
+    let tlsPort
+    while (tls && (tlsPort === undefined || ports.includes(tlsPort))) tlsPort = await freePort()
+    writeFileSync(join(dir, 'nginx.conf'), config(dir, ports, { workers, workerConnections, setCookie, tlsPort }))
     const child = spawn(...pinned(core, nginx, ['-p', dir, '-c', join(dir, 'nginx.conf')]), { stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
@@ -96,6 +112,8 @@ export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx', workers 
         url,
         urls: ports.map((p) => `http://127.0.0.1:${p}`),
         port,
+        /** With `tls`: `https://127.0.0.1:PORT`, HTTPS offering h2 and http/1.1 (self-signed). */
+        tlsUrl: tlsPort === undefined ? undefined : `https://127.0.0.1:${tlsPort}`,
         pid: child.pid,
         dir,
         status,
@@ -121,6 +139,13 @@ export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx', workers 
   throw new Error(`nginx did not start: ${lastError}`)
 }
 
+/** A throw-away P-256 certificate for 127.0.0.1 (clients run with --insecure / -k). */
+function selfSignedCertificate(dir) {
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'tls.key', '-out', 'tls.pem',
+    '-days', '30', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { cwd: dir, stdio: 'ignore' })
+  chmodSync(join(dir, 'tls.key'), 0o644)
+}
+
 function readIfExists(file) {
   try {
     return readFileSync(file, 'utf8').trim()
@@ -134,7 +159,8 @@ async function waitUp(url, exited) {
   exited.then(() => (gone = true))
   for (let i = 0; i < 100 && !gone; i++) {
     const ok = await new Promise((resolve) => {
-      const req = http.get(`${url}/`, (res) => {
+      // No keep-alive: a readiness socket left open would be counted among the tools' connections.
+      const req = http.get(`${url}/`, { agent: false, headers: { connection: 'close' } }, (res) => {
         res.resume()
         res.on('end', () => resolve(res.statusCode === 200))
       })

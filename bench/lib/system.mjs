@@ -8,6 +8,7 @@ import { createRequire } from 'node:module'
 const DEBIAN = [
   { name: 'wrk', pkg: 'wrk', present: () => onPath('wrk') },
   { name: 'nginx', pkg: 'nginx', present: () => existsSync('/usr/sbin/nginx') || onPath('nginx') },
+  { name: 'h2load', pkg: 'nghttp2-client', present: () => existsSync('/usr/bin/h2load') || onPath('h2load') },
   { name: 'taskset', pkg: 'util-linux', present: () => onPath('taskset') },
   { name: 'locust', pkg: 'python3-locust', present: () => existsSync('/usr/bin/locust') },
   {
@@ -96,6 +97,7 @@ export function describeMachine(root) {
     versions: {
       nginx: version('/usr/sbin/nginx', ['-v'], /nginx\/(\S+)/),
       wrk: dpkgVersion('wrk'),
+      h2load: dpkgVersion('nghttp2-client'),
       autocannon,
       undici: createRequire(`${root}/package.json`)('undici/package.json').version,
       locust: dpkgVersion('python3-locust'),

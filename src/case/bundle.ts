@@ -5,6 +5,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build, stop as stopEsbuild, type Message, type Plugin } from 'esbuild'
 import { UsageError } from '../errors.js'
+import { collectProtoFiles, protoFilesExport } from '../grpc/proto-files.js'
 
 /** The global slot through which a bundled test reaches the Loads API of the process running it. */
 export const API_SLOT = Symbol.for('loads-runner.api')
@@ -62,15 +63,17 @@ export async function bundleTest(entry: string, apiExportNames: readonly string[
   const js = result.outputFiles.find((f) => f.path.endsWith('.mjs'))
   const map = result.outputFiles.find((f) => f.path.endsWith('.map'))
   if (!js || !map) throw new Error('esbuild produced no output')
-  const code = `${js.text}\n//# sourceMappingURL=data:application/json;base64,${absoluteSourceMap(map.text, path.dirname(outfile))}\n`
+  // .proto files named in the test travel inside the bundle (to workers and agents alike).
+  const protos = collectProtoFiles(js.text, path.dirname(entry))
+  const code = `${js.text}\n${protoFilesExport(protos)}//# sourceMappingURL=data:application/json;base64,${absoluteSourceMap(map.text, path.dirname(outfile))}\n`
   return { code, entry, hash: createHash('sha256').update(code).digest('hex').slice(0, 16) }
 }
 
 /** Builds in flight: esbuild's service is stopped once none is left. */
 let bundling = 0
 
-/** Writes the bundle where this process can import it; same hash, same file. */
-export function writeBundle(bundle: Pick<TestBundle, 'code' | 'hash'>, dir = path.join(os.tmpdir(), 'loads-bundles')): string {
+/** Writes the bundle into `dir` (a private folder: see util/private-temp.ts), where this process can import it. */
+export function writeBundle(bundle: Pick<TestBundle, 'code' | 'hash'>, dir: string): string {
   mkdirSync(dir, { recursive: true })
   const file = path.join(dir, `test-${bundle.hash}.mjs`)
   writeFileSync(file, bundle.code)

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { UsageError } from '../errors.js'
@@ -21,7 +21,8 @@ export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.
  * Turns what the user typed into a file (+ class + method):
  * - `module.Class.method`, `pkg.module.Class` (dotted packages are folders, as in Python);
  * - `loads.examples.NAME…` → the examples shipped with Loads (as in the original README);
- * - `path/file.ts:Class.method`, `path/file.ts:Class`, `path/file.ts`.
+ * - `path/file.ts:Class.method`, `path/file.ts:Class`, `path/file.ts`; without the extension
+ *   (`path/file:Class`), the extensions are tried as for a dotted module.
  */
 export function resolveTestAddress(address: string, cwd: string): TestAddress {
   const spec = address.trim()
@@ -39,9 +40,17 @@ function looksLikeFile(spec: string): boolean {
 }
 
 function fromFileAndMember(file: string, member: string, cwd: string, spec: string): TestAddress {
-  const abs = path.resolve(cwd, file)
-  if (!isFile(abs)) {
-    throw new UsageError(`test module not found: ${file} (looked for ${abs})`, `check the path in '${spec}'`, 'LOADS_ERR_MODULE_NOT_FOUND')
+  const given = path.resolve(cwd, file)
+  // `tests/api:Class` is `tests/api.ts:Class`, as `tests.api.Class` is: the extensions are tried.
+  const tried = isFile(given) || path.extname(given) !== '' ? [given] : [given, ...TEST_EXTENSIONS.map((ext) => given + ext)]
+  const abs = tried.find(isFile)
+  if (abs === undefined && isFolder(given)) throw folderGiven(file, given)
+  if (abs === undefined) {
+    throw new UsageError(
+      tried.length === 1 ? `test module not found: ${file} (looked for ${given})` : `test module not found: ${file}. Tried:\n${tried.map((t) => `  ${t}`).join('\n')}`,
+      `check the path in '${spec}'`,
+      'LOADS_ERR_MODULE_NOT_FOUND',
+    )
   }
   const parts = member === '' ? [] : member.split('.')
   if (parts.length > 2 || parts.some((p) => p === '')) {
@@ -67,6 +76,11 @@ function fromDotted(spec: string, cwd: string): TestAddress {
       }
     }
   }
+  // `tests` or `tests.Class` where `tests` is a folder: say so, and what is in it.
+  const folder = path.join(cwd, ...parts.slice(0, -1))
+  for (const candidate of [path.join(cwd, ...parts), ...(parts.length > 1 ? [folder] : [])]) {
+    if (isFolder(candidate)) throw folderGiven(path.relative(cwd, candidate) || '.', candidate)
+  }
   throw new UsageError(
     `test module not found for '${spec}'. Tried:\n${tried.map((t) => `  ${t}`).join('\n')}`,
     'run loads-runner from the folder that holds the module, or give a path: path/file.ts:Class.method',
@@ -86,6 +100,33 @@ function withMembers(address: TestAddress, members: string[]): TestAddress {
   if (className !== undefined) address.className = className
   if (methodName !== undefined) address.methodName = methodName
   return address
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/** A folder given where a test module was expected: say so, and name a few modules in it. */
+function folderGiven(given: string, abs: string): UsageError {
+  let modules: string[] = []
+  try {
+    modules = readdirSync(abs)
+      .filter((f) => TEST_EXTENSIONS.some((ext) => f.endsWith(ext)) && !f.endsWith('.d.ts'))
+      .sort()
+      .slice(0, 5)
+  } catch {
+    // Unreadable: no suggestion.
+  }
+  const example = modules[0] !== undefined ? `${path.join(given, modules[0])}:Class.method` : `${path.join(given, 'file.ts')}:Class.method`
+  return new UsageError(
+    `${given} is a folder, not a test module${modules.length > 0 ? ` (test modules in it: ${modules.join(', ')})` : ''}`,
+    `name a file and its test: ${example}`,
+    'LOADS_ERR_MODULE_IS_FOLDER',
+  )
 }
 
 function isFile(p: string): boolean {

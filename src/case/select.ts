@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js'
+import { checkWeight, decoratedWeight } from './task.js'
 import { isTestCaseClass, testMethodNames, type TestCase } from './test-case.js'
 import type { TestAddress } from './resolve.js'
 
@@ -6,6 +7,28 @@ import type { TestAddress } from './resolve.js'
 export interface SelectedTest {
   className: string
   methodName: string
+  /** The task's weight, when its class weights its tasks (`@task(n)`, `static tasks`): each run then picks one. */
+  weight?: number
+  /** With weights: the class runs its tasks in order (`static sequential = true`). */
+  sequential?: boolean
+}
+
+/**
+ * A CommonJS test file (`module.exports = { T }`, `exports.T = …`) reaches us bundled as an ES
+ * module whose only export is `default`, the `module.exports` object: say so, rather than "it
+ * exports no TestCase class" about a file that plainly exports one.
+ */
+function refuseCommonJs(moduleExports: Record<string, unknown>, label: string): void {
+  // The bundle adds exports of its own (`__loadsProtoFiles`).
+  const keys = Object.keys(moduleExports).filter((k) => !k.startsWith('__loads'))
+  const def = moduleExports['default']
+  if (keys.length !== 1 || keys[0] !== 'default' || def === null || typeof def !== 'object') return
+  const inside = Object.entries(def as Record<string, unknown>).filter(([, v]) => isTestCaseClass(v)).map(([k]) => k)
+  throw new UsageError(
+    `${label} is a CommonJS module (module.exports${inside.length > 0 ? ` = { ${inside.join(', ')} }` : ''}): test files are ES modules, their classes exported one by one`,
+    "write `import { TestCase } from 'loads-runner'` and `export class MyTest extends TestCase { … }` (a .ts or .mjs file, or a .js file in a package with \"type\": \"module\")",
+    'LOADS_ERR_COMMONJS_TEST',
+  )
 }
 
 /**
@@ -15,9 +38,10 @@ export interface SelectedTest {
 export function selectTests(moduleExports: Record<string, unknown>, address: TestAddress, label: string): SelectedTest[] {
   const classes = Object.entries(moduleExports).filter((entry): entry is [string, typeof TestCase] => isTestCaseClass(entry[1]))
   const classNames = classes.map(([name]) => name)
+  if (classes.length === 0) refuseCommonJs(moduleExports, label)
 
   if (address.className === undefined) {
-    const tests = classes.flatMap(([className, cls]) => testMethodNames(cls).map((methodName) => ({ className, methodName })))
+    const tests = classes.flatMap(([className, cls]) => classTests(className, cls, label))
     if (tests.length === 0) {
       throw new UsageError(
         classes.length === 0
@@ -47,9 +71,9 @@ export function selectTests(moduleExports: Record<string, unknown>, address: Tes
     )
   }
   if (address.methodName === undefined) {
-    const names = testMethodNames(value)
-    if (names.length === 0) throw new UsageError(`${className} has no test methods (named test…)`, undefined, 'LOADS_ERR_NO_TESTS')
-    return names.map((methodName) => ({ className, methodName }))
+    const tests = classTests(className, value, label)
+    if (tests.length === 0) throw new UsageError(`${className} has no test methods (named test…)`, undefined, 'LOADS_ERR_NO_TESTS')
+    return tests
   }
   const method = (value.prototype as unknown as Record<string, unknown>)[address.methodName]
   if (typeof method !== 'function') {
@@ -61,4 +85,36 @@ export function selectTests(moduleExports: Record<string, unknown>, address: Tes
     )
   }
   return [{ className, methodName: address.methodName }]
+}
+
+/**
+ * A whole class's tests: every test method in order, or — when the class weights its tasks —
+ * the weighted tasks only (`static tasks` in its key order, else the `@task` methods in order).
+ */
+export function classTests(className: string, cls: typeof TestCase, label: string): SelectedTest[] {
+  const names = testMethodNames(cls)
+  const proto = cls.prototype as unknown as Record<string, unknown>
+  let weights: [string, number][] | undefined
+  if (cls.tasks !== undefined) {
+    if (cls.tasks === null || typeof cls.tasks !== 'object' || Array.isArray(cls.tasks)) {
+      throw new UsageError(`${className}.tasks in ${label} must map method names to weights: static tasks = { test_browse: 5, test_buy: 1 }`)
+    }
+    weights = Object.entries(cls.tasks)
+    for (const [name, weight] of weights) {
+      if (typeof proto[name] !== 'function') {
+        throw new UsageError(`${className}.tasks in ${label} names '${name}', which is no method of ${className}; its test methods: ${names.join(', ') || '(none)'}`, undefined, 'LOADS_ERR_METHOD_NOT_FOUND')
+      }
+      checkWeight(weight, `${className}.tasks.${name}`)
+    }
+    if (weights.length === 0) throw new UsageError(`${className}.tasks in ${label} is empty`, undefined, 'LOADS_ERR_NO_TESTS')
+  } else {
+    const decorated = names.flatMap((name): [string, number][] => {
+      const w = decoratedWeight(proto[name])
+      return w === undefined ? [] : [[name, w]]
+    })
+    if (decorated.length > 0) weights = decorated
+  }
+  if (weights === undefined) return names.map((methodName) => ({ className, methodName }))
+  const sequential = cls.sequential === true ? { sequential: true } : {}
+  return weights.map(([methodName, weight]) => ({ className, methodName, weight, ...sequential }))
 }

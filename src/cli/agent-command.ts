@@ -25,17 +25,30 @@ export function agentCommand(io: CliIO): Command {
     .option('-w, --workers <n>', 'worker threads per run (default: one per core)', positiveInt('--workers'))
     .option('--allow-insecure', 'accept a non-loopback broker with neither authentication nor TLS')
     .addOption(new Option('--as-version <version>', 'announce another Loads version (tests)').hideHelp())
+    .addOption(new Option('--lifeline', 'stop when stdin closes: the supervisor (loads-cluster) holds its other end').hideHelp())
     .addHelpText('after', HELP)
-    .action(async (flags: Record<string, unknown> & { workers?: number; asVersion?: string }) => {
+    .action(async (flags: Record<string, unknown> & { workers?: number; asVersion?: string; lifeline?: boolean }) => {
       const agent = new Agent({
         broker: resolveBroker(brokerFlags(flags, ''), io.env, io.cwd),
         ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
         ...(flags.asVersion !== undefined ? { version: flags.asVersion } : {}),
         log: (line) => io.stderr.write(`${line}\n`),
       })
+      let why = ''
       const stopped = new Promise<'stopped'>((resolve) => {
         if (io.signal.aborted) resolve('stopped')
         io.signal.addEventListener('abort', () => resolve('stopped'), { once: true })
+        // The supervisor's end of the pipe closes when it dies, however it dies (SIGKILL too).
+        if (flags.lifeline === true && io.stdin) {
+          const lost = (): void => {
+            why = 'the supervisor (loads-cluster) is gone: '
+            resolve('stopped')
+          }
+          io.stdin.once('end', lost)
+          io.stdin.once('close', lost)
+          io.stdin.once('error', lost)
+          io.stdin.resume()
+        }
       })
       // Waiting for a broker that is not up yet must not make the agent deaf to Ctrl-C / SIGTERM.
       if ((await Promise.race([agent.start().then(() => 'started' as const), stopped])) === 'stopped') {
@@ -43,7 +56,7 @@ export function agentCommand(io: CliIO): Command {
         throw new CliExit(ExitCode.OK)
       }
       await stopped
-      io.stderr.write('stopping the agent (a run in progress stores its results first)\n')
+      io.stderr.write(`${why}stopping the agent (a run in progress stores its results first)\n`)
       await agent.close()
       throw new CliExit(ExitCode.OK)
     })

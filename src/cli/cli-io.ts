@@ -21,6 +21,8 @@ export interface CliIO {
 /** A command that sets `handler` gets the first Ctrl-C instead of the abort of `signal`. */
 export interface InterruptSlot {
   handler: ((signal: NodeJS.Signals) => void) | undefined
+  /** What the first Ctrl-C / SIGTERM says it does, when it is not a run's "the summary follows". */
+  stopping?: string
 }
 
 /** Thrown by command actions to end with a code (commander's own errors are mapped to it too). */

@@ -1,12 +1,12 @@
 import path from 'node:path'
 import { Command } from 'commander'
-import { CLUSTER_DEFAULTS, defaultClusterDir, readClusterIni, sampleClusterIni, type ClusterConfig } from '../cluster/cluster-config.js'
+import { checkClusterConfig, CLUSTER_DEFAULTS, defaultClusterDir, readClusterIni, sampleClusterIni, type ClusterConfig } from '../cluster/cluster-config.js'
 import { discoverAgents } from '../cluster/discover.js'
 import { connectBroker, readCredentialsFile } from '../cluster/nats-connection.js'
 import { ClusterSupervisor, isAlive, readState, startDaemon, stopCluster, type ClusterState } from '../cluster/supervisor.js'
 import { ExitCode } from '../runner/exit-codes.js'
 import { CliExit, type CliIO } from './cli-io.js'
-import { positiveInt } from './options.js'
+import { positiveInt, tcpPort } from './options.js'
 
 interface StartFlags {
   agents?: number
@@ -45,7 +45,7 @@ export function clusterCommand(io: CliIO): Command {
     .option('--config <file>', 'read the settings from an ini file (see `loads-cluster sample-config`)')
     .option('--dir <dir>', 'where the config, credentials, JetStream store and logs go (default ~/.loads/cluster, env LOADS_CLUSTER_DIR)')
     .option('--host <address>', `address the broker listens on (default ${CLUSTER_DEFAULTS.host}: this machine only)`)
-    .option('--port <port>', `broker port (default ${CLUSTER_DEFAULTS.port})`, positiveInt('--port'))
+    .option('--port <port>', `broker port, 1 to 65535 (default ${CLUSTER_DEFAULTS.port})`, tcpPort('--port'))
     .option('-w, --workers <n>', 'worker threads per agent (default: one per core)', positiveInt('--workers'))
     .option('--max-payload <size>', `largest NATS message (default ${CLUSTER_DEFAULTS.maxPayload})`)
     .option('--nats-server <path>', 'the nats-server binary (default: from PATH or /usr/sbin)')
@@ -124,7 +124,7 @@ export function clusterCommand(io: CliIO): Command {
 function clusterConfig(flags: StartFlags, io: CliIO): ClusterConfig {
   const fromFile = flags.config !== undefined ? readClusterIni(path.resolve(io.cwd, flags.config)) : {}
   const pick = <K extends keyof ClusterConfig>(key: K, flag: ClusterConfig[K] | undefined): ClusterConfig[K] | undefined => flag ?? fromFile[key]
-  return {
+  return checkClusterConfig({
     dir: path.resolve(io.cwd, pick('dir', flags.dir) ?? defaultClusterDir(io.env)),
     host: pick('host', flags.host) ?? CLUSTER_DEFAULTS.host,
     port: pick('port', flags.port) ?? CLUSTER_DEFAULTS.port,
@@ -132,7 +132,7 @@ function clusterConfig(flags: StartFlags, io: CliIO): ClusterConfig {
     agents: pick('agents', flags.agents) ?? CLUSTER_DEFAULTS.agents,
     workers: pick('workers', flags.workers),
     natsServer: pick('natsServer', flags.natsServer),
-  }
+  })
 }
 
 /** The resolved settings as flags, for the background process. */

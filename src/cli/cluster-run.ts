@@ -17,7 +17,7 @@ import { prepareTest } from '../runner/prepare-test.js'
 import { runConfig, runTests, type RunIO, type RunOptions } from '../runner/run.js'
 import { addBrokerOptions, brokerFlags, resolveBroker } from './broker-flags.js'
 import type { CliIO } from './cli-io.js'
-import { positiveInt } from './options.js'
+import { durationMs, positiveInt } from './options.js'
 
 export interface ClusterFlags {
   agents?: number
@@ -27,7 +27,11 @@ export interface ClusterFlags {
   detach?: boolean
   attach?: string | boolean
   streamReplicas?: number
+  brokerWait?: number
 }
+
+/** How long a cluster run waits for a broker that stopped answering, by default, ms. */
+export const DEFAULT_BROKER_WAIT_MS = 60_000
 
 const HELP = `
 Cluster (a broker and agents: loads-cluster start --agents 5):
@@ -51,6 +55,11 @@ export function withClusterOptions(command: Command): Command {
     .option('--detach', 'with --agents: submit the run, print its id, and return')
     .addOption(new Option('--attach [run-id]', 'follow a cluster run (the newest when no id is given) to its summary'))
     .option('--stream-replicas <n>', "copies of a run's results on a NATS cluster (default 1)", positiveInt('--stream-replicas'))
+    .option(
+      '--broker-wait <duration>',
+      `how long a cluster run (or --attach) waits for a broker that stopped answering before it gives up with the results so far (default ${DEFAULT_BROKER_WAIT_MS / 1000}s)`,
+      durationMs('--broker-wait'),
+    )
   addBrokerOptions(command, 'broker-', `${DEFAULT_BROKER}, or loads-cluster's`)
   return command.addHelpText('after', HELP)
 }
@@ -74,9 +83,16 @@ export function runFor(test: string | undefined, flags: object, io: CliIO): (opt
 export async function runOnCluster(test: string | undefined, flags: ClusterFlags & Record<string, unknown>, options: RunOptions, runIO: RunIO, io: CliIO): Promise<number> {
   const modes = (['pingBroker', 'purgeBroker', 'checkCluster', 'attach', 'agents'] as const).filter((m) => flags[m] !== undefined && flags[m] !== false)
   if (modes.length > 1) throw new UsageError(`choose one of --agents, --attach, --ping-broker, --purge-broker, --check-cluster (got ${modes.map(flagName).join(', ')})`)
+  if (flags.attach !== undefined && test !== undefined) {
+    throw new UsageError(`--attach follows a run already going, with the test it was started with: it takes no test (got '${test}')`, 'loads-runner --attach RUN_ID (or --attach alone: the latest run); to start a run: loads-runner TEST --agents N')
+  }
+  if (typeof flags.attach === 'string' && flags.attach.trim() === '') {
+    throw new UsageError('--attach needs a run id, or nothing at all for the latest run: got an empty one', 'loads-runner --attach RUN_ID (--ping-broker lists the stored runs)')
+  }
   if (flags.detach === true && flags.agents === undefined) throw new UsageError('--detach goes with --agents N', 'loads-runner TEST -u 10 -c 20 --agents 5 --detach')
   const broker = resolveBroker(brokerFlags(flags, 'broker-'), io.env, io.cwd)
   const replicas = flags.streamReplicas ?? 1
+  const brokerWaitMs = flags.brokerWait ?? DEFAULT_BROKER_WAIT_MS
   const out = { out: (line: string) => io.stdout.write(`${line}\n`) }
   const notice = (line: string): void => {
     io.stderr.write(`${io.isTTY ? '\r\x1b[K' : ''}${line}\n`)
@@ -90,7 +106,7 @@ export async function runOnCluster(test: string | undefined, flags: ClusterFlags
     const prepared = await prepareTest(address, io.cwd)
     return checkCluster({ broker, prepared, config: runConfig(options, prepared.tests), address: test ?? 'built-in health test', notice, replicas }, out)
   }
-  if (flags.attach !== undefined) return attach(typeof flags.attach === 'string' ? flags.attach : undefined, broker, options, runIO, io, notice)
+  if (flags.attach !== undefined) return attach(typeof flags.attach === 'string' ? flags.attach : undefined, broker, options, runIO, io, notice, brokerWaitMs)
 
   const agents = flags.agents!
   if (test === undefined) throw new UsageError('--agents needs a test', 'loads-runner example.TestWebSite.test_something -u 10:20:30 -c 20 --agents 5')
@@ -107,7 +123,7 @@ export async function runOnCluster(test: string | undefined, flags: ClusterFlags
     return await runTests(
       { ...options, agents },
       { ...runIO, signal: choice.stop },
-      clusterEngine({ broker, agents, workers, detachSignal: choice.detach, notice, replicas }),
+      clusterEngine({ broker, agents, workers, detachSignal: choice.detach, notice, replicas, brokerWaitMs }),
     )
   } catch (err) {
     if (!(err instanceof RunDetached)) throw err
@@ -118,10 +134,18 @@ export async function runOnCluster(test: string | undefined, flags: ClusterFlags
   }
 }
 
-async function attach(runId: string | undefined, broker: BrokerOptions, options: RunOptions, runIO: RunIO, io: CliIO, notice: (line: string) => void): Promise<number> {
+async function attach(
+  runId: string | undefined,
+  broker: BrokerOptions,
+  options: RunOptions,
+  runIO: RunIO,
+  io: CliIO,
+  notice: (line: string) => void,
+  brokerWaitMs: number,
+): Promise<number> {
   const choice = interruptChoice(io, runIO.signal)
   try {
-    const result = await attachRun({ broker, runId, quiet: options.quiet ?? false, stopSignal: choice.stop, detachSignal: choice.detach, notice }, runIO)
+    const result = await attachRun({ broker, runId, quiet: options.quiet ?? false, stopSignal: choice.stop, detachSignal: choice.detach, notice, brokerWaitMs }, runIO)
     if (result.detached) io.stdout.write(`\ndetached: run ${result.runId} goes on; follow it again with: loads-runner --attach ${result.runId}\n`)
     return result.exitCode
   } finally {

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { Command } from 'commander'
 import { UsageError } from '../errors.js'
+import { runFlagWords, shellWords, type CurlRunFlags } from '../shell/curl/run-flags.js'
 import { curlTestModule } from '../shell/test-module.js'
 import { CliExit, type CliIO } from './cli-io.js'
 import { checkBaseUrl, checkIdentifier, runHint, warner, writeGenerated } from './write-generated.js'
@@ -22,8 +23,12 @@ Examples:
   loads-runner --curl 'curl https://…' -u 10 -c 100
                                                  load-test a curl command without a file
 
-Options a load test cannot reproduce (--proxy, --cert, --http2, …) are refused by name;
-ones that only change what curl prints are ignored; the rest become remarks in the test.
+Options a load test cannot reproduce (--proxy, --digest, …) are refused by name; --http2,
+--cert, --key, --cacert and --resolve become loads-runner's own flags (printed with the run
+command); ones that only change what curl prints are ignored; the rest become remarks in the
+test. Files the command names (-d @f, -F f=@…, -T f) are read at import and embedded, each named
+in a warning; devices, FIFOs, /proc and files over 5 MiB are refused. $VARIABLES are expanded
+from the environment at import.
 `
 
 /** `loads curl 'curl …'`: prints (or `-o` writes) a TestCase doing what the curl command does. */
@@ -40,6 +45,7 @@ export function curlCommand(io: CliIO): Command {
       const command = await commandText(words, io)
       const module = curlTestModule(command, {
         cwd: io.cwd,
+        env: io.env,
         onWarning: warner(io),
         ...(flags.className !== undefined ? { className: checkIdentifier('--class-name', flags.className) } : {}),
         ...(flags.method !== undefined ? { methodName: checkIdentifier('--method', flags.method) } : {}),
@@ -49,7 +55,9 @@ export function curlCommand(io: CliIO): Command {
         io.stdout.write(module.code)
       } else {
         writeGenerated(flags.output, module.code, io)
-        io.stdout.write(`wrote ${flags.output} (${plural(module.requests.length, 'request')}); run it with:\n  ${runHint(flags.output, io)}\n`)
+        const extra = runFlagWords(module.runFlags ?? {})
+        const hint = extra.length === 0 ? runHint(flags.output, io) : `${runHint(flags.output, io)} ${shellWords(extra)}`
+        io.stdout.write(`wrote ${flags.output} (${plural(module.requests.length, 'request')}); run it with:\n  ${hint}\n`)
       }
       throw new CliExit(0)
     })
@@ -59,12 +67,15 @@ export function curlCommand(io: CliIO): Command {
  * `loads-runner --curl '…'`: the module for a curl command, written to a fresh temporary folder
  * (so a run needs no file of the user's); `file` is a test address, `remove` deletes the folder.
  */
-export function curlTestFile(command: string, io: Pick<CliIO, 'cwd' | 'stderr'>): { file: string; remove: () => void } {
-  const module = curlTestModule(command, { cwd: io.cwd, onWarning: warner(io) })
+export function curlTestFile(
+  command: string,
+  io: Pick<CliIO, 'cwd' | 'stderr' | 'env'>,
+): { file: string; remove: () => void; runFlags: CurlRunFlags } {
+  const module = curlTestModule(command, { cwd: io.cwd, env: io.env, onWarning: warner(io) })
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loads-curl-'))
   const file = path.join(dir, 'curl_test.ts')
   writeFileSync(file, module.code)
-  return { file, remove: () => rmSync(dir, { recursive: true, force: true }) }
+  return { file, remove: () => rmSync(dir, { recursive: true, force: true }), runFlags: module.runFlags ?? {} }
 }
 
 /**
@@ -77,7 +88,7 @@ async function commandText(words: string[], io: CliIO): Promise<string> {
     return readAll(io.stdin)
   }
   if (words.length === 1) return words[0]!
-  return words.map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ')
+  return shellWords(words)
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

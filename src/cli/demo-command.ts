@@ -1,8 +1,10 @@
 import { Command } from 'commander'
-import { startDemoServer } from '../demo/demo-server.js'
+import { formatDemoRoutes } from '../demo/demo-routes.js'
+import { startDemoServer, type DemoServer } from '../demo/demo-server.js'
+import { UsageError } from '../errors.js'
 import { runTests } from '../runner/run.js'
 import { CliExit, type CliIO } from './cli-io.js'
-import { positiveInt } from './options.js'
+import { positiveInt, tcpPort } from './options.js'
 
 /**
  * `loads demo`: a real load test end to end with no server of the user's: starts the demo
@@ -15,12 +17,14 @@ export function demoCommand(io: CliIO): Command {
     .option('-c, --hits <n>', 'runs per user, or steps', '20')
     .option('-w, --workers <n>', 'worker threads', positiveInt('--workers'))
     .option('--serve', 'only start the demo target and wait (Ctrl-C to stop)')
-    .option('--port <port>', 'port for --serve', '8089')
+    .option('--port <port>', 'port for --serve (0: a free one)', tcpPort('--port'), 8089)
     .option('--host <host>', 'address for --serve', '127.0.0.1')
-    .action(async (flags: { users: string; hits: string; workers?: number; serve?: boolean; port: string; host: string }) => {
+    .addHelpText('after', `\nRoutes of the demo target (also listed on its home page):\n${formatDemoRoutes()}\n`)
+    .action(async (flags: { users: string; hits: string; workers?: number; serve?: boolean; port: number; host: string }) => {
       if (flags.serve) {
-        const server = await startDemoServer({ host: flags.host, port: Number(flags.port) })
-        io.stdout.write(`demo target listening on ${server.url} (Ctrl-C to stop)\n`)
+        if (io.interrupt) io.interrupt.stopping = 'stopping the demo target'
+        const server = await serve(flags.host, flags.port)
+        io.stdout.write(`demo target listening on ${server.url} (Ctrl-C to stop); its routes:\n${formatDemoRoutes()}\n`)
         await new Promise<void>((resolve) => io.signal.addEventListener('abort', () => resolve(), { once: true }))
         await server.close()
         io.stdout.write(`demo target received ${server.count()} requests\n`)
@@ -48,4 +52,27 @@ export function demoCommand(io: CliIO): Command {
       io.stdout.write(`\nthe demo target counted ${server.count()} requests received\n`)
       throw new CliExit(code)
     })
+}
+
+/** Starts the demo target where the user asked; an address it cannot take is a usage error. */
+async function serve(host: string, port: number): Promise<DemoServer> {
+  try {
+    return await startDemoServer({ host, port })
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    const why: Record<string, string> = {
+      EADDRINUSE: 'the port is in use',
+      EACCES: 'permission denied (ports below 1024 need privileges)',
+      EADDRNOTAVAIL: 'no interface of this machine has that address',
+      ENOTFOUND: 'no such host',
+      EAI_AGAIN: 'the host name could not be resolved',
+    }
+    const reason = e.code !== undefined ? why[e.code] : undefined
+    if (reason === undefined) throw err
+    throw new UsageError(
+      `loads demo --serve: cannot listen on ${host}:${port}: ${reason}`,
+      e.code === 'EADDRINUSE' || e.code === 'EACCES' ? 'pick another --port (--port 0 picks a free one)' : 'pick another --host, e.g. 127.0.0.1',
+      'LOADS_ERR_DEMO_LISTEN',
+    )
+  }
 }

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import path from 'node:path'
-import { UsageError } from '../errors.js'
+import { LoadsError, UsageError } from '../errors.js'
 import { compareRuns } from '../report/compare/compare.js'
 import { formatComparison } from '../report/compare/format-comparison.js'
 import { writeAtomically } from '../report/files/file-output.js'
@@ -21,18 +21,23 @@ interface ReportCommandFlags {
   threshold?: string[]
   tolerance: number
   failOnRegression?: boolean
+  force?: boolean
 }
 
 const HELP = `
 Examples:
   loads report results.json -o report.html        the HTML report of a saved run (--output json:results.json)
-  loads report base.json current.json             compare two runs: deltas per URL, regressions flagged
+  loads report base.json current.json             compare two runs: each side's plan and tests, deltas per
+                                                  URL and per test, regressions and improvements flagged
   loads report base.json current.json -o diff.html   … and the comparison as an HTML page
   loads report a.json b.json --merge -o all.json  merge runs exactly (HDR histograms add): .json or .html
   loads report results.json --threshold 'p95<300ms'  judge a saved run (exit 4 if a threshold fails)
 
-Exit codes: 0 done; 2 bad usage or not a Loads result; 4 a --threshold failed, or a regression
-with --fail-on-regression.
+Two runs of different tests or plans (users, runs, durations, rates, pause, think time), or
+one local and one cluster run, are not comparable: exit 2 unless --force.
+
+Exit codes: 0 done; 2 bad usage, not a Loads result (or one whose histograms were edited or cut
+short), or runs not comparable; 4 a --threshold failed, or a regression with --fail-on-regression.
 `
 
 /** `loads report`: HTML reports, comparisons and merges from results saved by `--output json:FILE`. */
@@ -45,6 +50,7 @@ export function reportCommand(io: CliIO): Command {
     .option('--threshold <expr>', 'judge the (merged) result; exit 4 if one fails; repeatable', (v: string, prev: string[] = []) => [...prev, v])
     .addOption(new Option('--tolerance <percent>', 'comparison: relative change tolerated before it is a regression').argParser(tolerance).default(0.1, '10%'))
     .option('--fail-on-regression', 'comparison: exit 4 if a regression is flagged')
+    .option('--force', 'comparison: compare runs of different tests or plans anyway')
     .addHelpText('after', HELP)
     .action((files: string[], flags: ReportCommandFlags) => {
       const thresholds = parseThresholds(flags.threshold ?? [])
@@ -54,10 +60,16 @@ export function reportCommand(io: CliIO): Command {
       if (results.length === 2 && flags.merge !== true) {
         const [base, current] = results as [RunResult, RunResult]
         const labels = { base: files[0]!, current: files[1]! }
-        const comparison = compareRuns(base.summary, current.summary, { tolerance: flags.tolerance })
-        io.stdout.write(formatComparison(comparison, labels))
-        if (out !== undefined) write(io, out, compareHtml(base, current, labels, { tolerance: flags.tolerance }))
         if (thresholds.length > 0) throw new UsageError('--threshold judges one result: give one file, or --merge')
+        const comparison = compareRuns(base, current, { tolerance: flags.tolerance })
+        const forced = flags.force === true
+        io.stdout.write(formatComparison(comparison, labels, { forced }))
+        if (comparison.notComparable.length > 0 && !forced) {
+          throw new LoadsError('LOADS_ERR_NOT_COMPARABLE', `the runs are not comparable: ${comparison.notComparable.join('; ')}`, {
+            hint: '--force compares them anyway (a change of plan shows as changed rates and latencies, not as a regression of the service)',
+          })
+        }
+        if (out !== undefined) write(io, out, compareHtml(base, current, labels, { tolerance: flags.tolerance }))
         throw new CliExit(flags.failOnRegression === true && comparison.regressionCount > 0 ? ExitCode.THRESHOLD : ExitCode.OK)
       }
       if (results.length > 2 && flags.merge !== true) {

@@ -16,6 +16,8 @@ export interface ShapeFlags {
   rate?: string
   maxUsers?: number
   http2?: boolean
+  h2c?: boolean
+  h2Streams?: number
   cacert?: string
   cert?: string
   key?: string
@@ -38,6 +40,8 @@ export function addShapeOptions(command: Command): Command {
       positiveInt('--max-users'),
     )
     .option('--http2', 'offer HTTP/2 to https:// servers (ALPN h2); servers that decline keep HTTP/1.1')
+    .option('--h2c', 'speak HTTP/2 without TLS to http:// servers (prior knowledge, as curl --http2-prior-knowledge)')
+    .option('--h2-streams <n>', "users of a worker sharing one HTTP/2 connection, each with its own streams (default 1: a connection per user)", positiveInt('--h2-streams'))
     .option('--cacert <file>', 'trust the CA certificates of this PEM file instead of the system list')
     .option('--cert <file>', 'client certificate (PEM) for servers that ask for one; with --key')
     .option('--key <file>', 'private key (PEM) of --cert')
@@ -56,6 +60,8 @@ export function applyShapeFlags(flags: ShapeFlags, options: RunOptions): void {
   if (flags.rate !== undefined) options.rate = flags.rate
   if (flags.maxUsers !== undefined) options.maxUsers = flags.maxUsers
   if (flags.http2 === true) options.http2 = true
+  if (flags.h2c === true) options.h2c = true
+  if (flags.h2Streams !== undefined) options.h2Streams = flags.h2Streams
   if (flags.cacert !== undefined) options.cacert = flags.cacert
   if (flags.cert !== undefined) options.cert = flags.cert
   if (flags.key !== undefined) options.key = flags.key

@@ -15,6 +15,8 @@ export interface AgentRow {
   lastHeardMs: number
   /** Why it failed, was refused or lost. */
   message: string | undefined
+  /** What its engine said at the end: its workers that crashed, were stuck, ran out of memory. */
+  notes: string[]
 }
 
 /** States after which an agent sends nothing more for the run. */
@@ -91,6 +93,7 @@ export class AgentBoard {
       case 'finished':
         // A lost agent that turns up again and finishes is finished after all.
         row.state = event.reason
+        if (event.notes !== undefined) row.notes = event.notes
         break
       case 'failed':
         row.state = 'failed'
@@ -144,7 +147,8 @@ export class AgentBoard {
           `  ${r.agentId.padEnd(idWidth)}  ${String(r.hits).padStart(9)}  ${String(r.tests.errors).padStart(7)}  ${String(r.tests.failures).padStart(8)}  ${stateText(r)}`,
       ),
     ]
-    return [head, ...table]
+    const notes = rows.flatMap((r) => r.notes.map((n) => `  ${n}`))
+    return [head, ...table, ...(notes.length > 0 ? ['Agent workers:', ...notes] : [])]
   }
 
   #row(agentId: string): AgentRow {
@@ -159,6 +163,7 @@ export class AgentBoard {
         step: 0,
         lastHeardMs: this.now(),
         message: undefined,
+        notes: [],
       }
       this.#rows.set(agentId, row)
     }

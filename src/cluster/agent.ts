@@ -5,20 +5,25 @@
  * it stops hearing its runner, or loses the broker for too long: a load test must never keep
  * hitting a service after its controller is gone.
  */
+import { readdirSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream'
+import type { JetStreamClient } from '@nats-io/jetstream'
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { writeBundle } from '../case/bundle.js'
 import { LoadsError } from '../errors.js'
-import { LocalEngine, TestLoadError } from '../runner/local-engine.js'
+import { LocalEngine, MAX_WORKERS_PER_CORE, TestLoadError } from '../runner/local-engine.js'
 import { loadChecked } from '../runner/prepare-test.js'
+import { shareUsers } from '../load/plan.js'
 import { SnapshotMerger } from '../stats/snapshot-merge.js'
 import { everyAligned, type AlignedTimer } from '../util/aligned-timer.js'
+import { namedTempFolder, privateTempRoot, removeTempFolder } from '../util/private-temp.js'
 import { receiveBundle } from './bundle-transfer.js'
 import { ConnectionWatch } from './connection-watch.js'
+import { natsClient } from './nats-client.js'
 import { checkAgentSecurity, connectBroker, type BrokerOptions } from './nats-connection.js'
 import { Outbox } from './outbox.js'
+import { peakUsers } from '../load/scenarios.js'
 import {
   BROKER_LOSS_LIMIT_MS,
   decode,
@@ -34,6 +39,7 @@ import {
   type AgentState,
   type ControlMessage,
   type FinishReason,
+  type LiveState,
   type PingReply,
   type PurgeReply,
   type RunReply,
@@ -62,6 +68,10 @@ interface CurrentRun {
   lastRunnerMs: number
   stopReason: FinishReason | undefined
   control: Subscription
+  /** The last live-control seq applied (docs/live-control.md). */
+  liveSeq: number
+  scaleSeq: number
+  paused: boolean
   events: number
   done: Promise<void>
 }
@@ -87,13 +97,15 @@ export class Agent {
   /** Connects (waiting for the broker if it is not up yet) and starts answering. */
   async start(): Promise<void> {
     checkAgentSecurity(this.options.broker)
+    if (this.options.dir === undefined) removeDeadAgentsFolders()
     this.log(`agent ${this.id}: connecting to ${this.options.broker.servers.join(', ')} (waiting for the broker if it is not up yet)`)
     const nc = await connectBroker(this.options.broker, { name: `loads-agent ${this.id}`, waitForBroker: true })
     this.#nc = nc
-    this.#js = jetstream(nc)
+    this.#js = natsClient().jetstream.jetstream(nc)
     this.#watch = new ConnectionWatch(nc)
     this.#outbox = new Outbox(this.#js, (line) => this.log(line))
-    this.#watch.onChange((e) => this.log(e === 'disconnect' ? 'lost the broker; reconnecting' : `reconnected to ${nc.getServer()}`))
+    const says = { disconnect: 'lost the broker; reconnecting', stall: 'the broker does not answer (frozen or stalled); waiting for it', answer: 'the broker answers again' }
+    this.#watch.onChange((e) => this.log(e === 'reconnect' ? `reconnected to ${nc.getServer()}` : says[e]))
 
     nc.subscribe(subjects.ping, { callback: (_e, m) => this.#reply<PingReply>(m, { type: 'agent.info', runId: this.#run?.request.runId ?? null, agentId: this.id, info: this.info() }) })
     nc.subscribe(subjects.purge, {
@@ -140,6 +152,8 @@ export class Agent {
     }
     for (const t of this.#timers) clearInterval(t)
     this.#heartbeats?.stop()
+    this.#watch?.close()
+    if (this.options.dir === undefined) removeTempFolder(namedTempFolder(`agent-${this.id}`))
     // The broker may be gone: an agent told to stop must not wait for it for ever.
     await this.#outbox?.flushed(10_000)
     const nc = this.#nc
@@ -187,7 +201,7 @@ export class Agent {
     if (!run || run.stopReason || !this.#watch) return
     const outage = this.#watch.outageMs()
     if (outage > BROKER_LOSS_LIMIT_MS) {
-      this.#stopRun('broker-lost', `the broker has been unreachable for ${(outage / 1000).toFixed(0)} s: stopping the load`)
+      this.#stopRun('broker-lost', `the broker has been unreachable (or has not answered) for ${(outage / 1000).toFixed(0)} s: stopping the load`)
       return
     }
     if (!run.supervised) return
@@ -216,7 +230,9 @@ export class Agent {
     let bundleFile: string
     try {
       const code = await receiveBundle(this.#nc!, req.runId, this.id, req.bundle)
-      bundleFile = writeBundle({ code, hash: req.bundle.hash }, this.options.dir ?? path.join(os.tmpdir(), `loads-agent-${this.id}`))
+      // Kept while the agent lives (`--dir`, or its folder in this user's private temp space); each
+      // run's bundle is removed when the run ends, the folder when the agent stops.
+      bundleFile = writeBundle({ code, hash: req.bundle.hash }, this.options.dir ?? namedTempFolder(`agent-${this.id}`))
       await loadChecked(bundleFile, req.bundle.entry, path.dirname(req.bundle.entry))
     } catch (err) {
       this.#state = 'idle'
@@ -239,12 +255,15 @@ export class Agent {
       lastRunnerMs: Date.now(),
       stopReason: undefined,
       control: nc.subscribe(subjects.control(req.runId), { callback: (_e, msg) => this.#onControl(run, msg) }),
+      liveSeq: 0,
+      scaleSeq: 0,
+      paused: false,
       events: 0,
       done: new Promise<void>((r) => (resolveDone = r)),
     }
     this.#run = run
-    const maxUsers = Math.max(...req.plan.steps.map((s) => s.users))
-    const workers = Math.max(1, Math.min(req.workers ?? this.#workersDefault(), maxUsers))
+    const maxUsers = peakUsers(req.plan)
+    const workers = Math.max(1, Math.min(req.workers ?? this.#workersDefault(), maxUsers, MAX_WORKERS_PER_CORE * os.availableParallelism()))
     const event = (e: AgentEvent): void => outbox.push(subjects.runEvent(req.runId, this.id), e, `event:${this.id}:${run.events++}`)
     // The workers' snapshots leave merged, one per interval under the agent's id: the runner
     // merges one snapshot per agent per second, however many workers each runs.
@@ -284,7 +303,12 @@ export class Agent {
         send(true)
       })
       .then(
-        () => event({ type: 'run.event', runId: req.runId, agentId: this.id, event: 'finished', atMs: Date.now(), reason: run.stopReason ?? 'done' }),
+        () => {
+          // A worker that crashed, was stuck or ran out of memory here: the runner's summary says so.
+          const notes = run.engine?.notes() ?? []
+          for (const note of notes) this.log(`run ${req.runId}: ${note}`)
+          event({ type: 'run.event', runId: req.runId, agentId: this.id, event: 'finished', atMs: Date.now(), reason: run.stopReason ?? 'done', ...(notes.length > 0 ? { notes } : {}) })
+        },
         (err: unknown) => {
           const e = err instanceof Error ? err : new Error(String(err))
           const detail = err instanceof TestLoadError ? err.detail : (e.stack ?? '')
@@ -297,6 +321,7 @@ export class Agent {
         run.control.unsubscribe()
         this.#run = undefined
         this.#state = 'idle'
+        rmSync(bundleFile, { force: true })
         this.log(`run ${req.runId} ${run.stopReason ?? 'done'}; idle`)
         this.#heartbeat()
         resolveDone()
@@ -307,10 +332,36 @@ export class Agent {
     const control = decode<ControlMessage>(msg.data)
     if (!control || control.type !== 'control' || control.runId !== run.request.runId) return
     run.lastRunnerMs = Date.now()
+    if (control.live !== undefined) this.#applyLive(run, control.live)
     if (control.action === 'stop') this.#stopRun('stopped', 'stopped by the runner')
     if (control.action === 'detach') {
       run.supervised = false
       this.log(`run ${run.request.runId}: the runner detached; going on without it`)
+    }
+  }
+
+  /**
+   * Live changes: this agent's share of the run's users (split over the agents by slot as a
+   * step's users are over workers), its part of the rate's schedule (every A-th arrival from its
+   * slot), pause and resume.
+   */
+  #applyLive(run: CurrentRun, live: LiveState): void {
+    const engine = run.engine
+    if (engine === undefined || live.seq <= run.liveSeq) return
+    run.liveSeq = live.seq
+    const shard = run.request.config.shard ?? { index: 0, count: 1 }
+    const scale = live.scale
+    if (scale !== undefined && scale.seq > run.scaleSeq) {
+      run.scaleSeq = scale.seq
+      const share = 'users' in scale ? shareUsers(scale.users, shard.count)[shard.index]! : undefined
+      if (share !== undefined) engine.control({ users: share })
+      else if ('rate' in scale) engine.control({ rate: scale.rate, offset: shard.index, stride: shard.count })
+      this.log(`run ${run.request.runId}: scaled to ${'users' in scale ? `${scale.users} users in all, ${share} here` : `${scale.rate} runs/s in all, every ${shard.count} arrival from ${shard.index} here`}`)
+    }
+    if (live.paused !== run.paused) {
+      run.paused = live.paused
+      engine.control(live.paused ? { pause: true } : { resume: true })
+      this.log(`run ${run.request.runId}: ${live.paused ? 'paused' : 'resumed'}`)
     }
   }
 
@@ -321,5 +372,33 @@ export class Agent {
     this.#state = 'stopping'
     this.log(`run ${run.request.runId}: ${why}`)
     run.engine?.stop()
+  }
+}
+
+/**
+ * The folders of this host's agents that died without cleaning up (SIGKILL, a crash):
+ * `agent-<host>-<pid>` whose pid is gone. Best effort: never throws.
+ */
+function removeDeadAgentsFolders(): void {
+  try {
+    const root = privateTempRoot()
+    const prefix = `agent-${safeToken(os.hostname())}-`
+    for (const name of readdirSync(root)) {
+      if (!name.startsWith(prefix)) continue
+      const pid = Number(name.slice(prefix.length))
+      if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || processExists(pid)) continue
+      rmSync(path.join(root, name), { recursive: true, force: true })
+    }
+  } catch {
+    // Another user's temp space, a race with another agent: not ours to insist on.
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }

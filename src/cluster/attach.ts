@@ -4,16 +4,19 @@
  * progress line, summary and per-agent lines as the runner that started it would have printed.
  */
 import type { NatsConnection } from '@nats-io/transport-node'
+import type { ChangeEvent } from '../load/control.js'
 import { plannedRuns } from '../load/plan.js'
 import { ConsoleReporter } from '../report/console/console-reporter.js'
 import type { Reporter, RunInfo, RunOutcome } from '../report/reporter.js'
 import { formatThresholdLines } from '../report/thresholds/threshold-set.js'
 import { ExitCode, finalExitCode } from '../runner/exit-codes.js'
-import type { RunIO } from '../runner/run.js'
+import { ControlError } from '../runner/live-control.js'
+import { interruptedRuns, type RunIO } from '../runner/run.js'
 import { Aggregator } from '../stats/aggregator.js'
 import { openJetStream } from './cluster-engine.js'
 import { ConnectionWatch } from './connection-watch.js'
 import { connectBroker, type BrokerOptions } from './nats-connection.js'
+import { requestChange } from './remote-control.js'
 import { RunControl } from './run-control.js'
 import { findRun } from './run-stream.js'
 import { RunWatcher } from './run-watcher.js'
@@ -29,6 +32,8 @@ export interface AttachOptions {
   /** Aborting it leaves the run going and returns. */
   detachSignal?: AbortSignal
   notice(line: string): void
+  /** How long to wait for a broker that stopped answering before giving up, ms. */
+  brokerWaitMs?: number
 }
 
 export interface AttachResult {
@@ -42,7 +47,11 @@ export async function attachRun(o: AttachOptions, io: RunIO): Promise<AttachResu
   try {
     return await follow(nc, o, io)
   } finally {
-    await nc.drain().catch(() => {})
+    // Bounded: a broker that stopped answering must not keep the runner from returning.
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([nc.drain().catch(() => {}), new Promise((r) => (timer = setTimeout(r, 5000)))])
+    clearTimeout(timer)
+    if (!nc.isClosed()) await nc.close().catch(() => {})
   }
 }
 
@@ -66,17 +75,19 @@ async function follow(nc: NatsConnection, o: AttachOptions, io: RunIO): Promise<
       quiet: o.quiet,
       plannedRuns: runs === undefined ? undefined : runs * tests.length * meta.agents.length,
       plannedDurationMs: duration,
+      agents: meta.agents.length,
     }),
     ...(io.reporters ?? []),
   ]
   io.stdout.write(`attached to run ${meta.runId}: ${meta.address} on ${meta.agents.length} agents, started ${new Date(meta.startMs).toISOString()}\n`)
   for (const r of reporters) await r.onRunStart?.(info)
 
+  const watch = new ConnectionWatch(nc)
   const watcher = new RunWatcher({
     nc,
     js,
     jsm,
-    watch: new ConnectionWatch(nc),
+    watch,
     runId: meta.runId,
     onSnapshot: (s) => {
       if (!aggregator.add(s)) return
@@ -86,6 +97,25 @@ async function follow(nc: NatsConnection, o: AttachOptions, io: RunIO): Promise<
       for (const r of reporters) r.onStep?.(i)
     },
     onNotice: o.notice,
+    // Changes made by anyone (the runner's page, its API, loads ctl, other sessions), as stored.
+    onChange: (event, live) => {
+      changes.push(event)
+      paused = live.paused
+      for (const r of reporters) r.onChange?.(event)
+    },
+    ...(o.brokerWaitMs !== undefined ? { brokerWaitMs: o.brokerWaitMs } : {}),
+  })
+  const changes: ChangeEvent[] = []
+  let paused = false
+  let over = false
+  // This session's own dashboard (its page, its API) changes the run through whoever controls it;
+  // the change comes back through the stream like anyone's.
+  io.control?.bind({
+    apply: (change) => {
+      if (over) throw new ControlError('the run is over')
+      return requestChange(nc, js, jsm, meta.runId, change, 'attach')
+    },
+    paused: () => paused,
   })
   watcher.expect(meta.agents)
   await watcher.start()
@@ -95,7 +125,10 @@ async function follow(nc: NatsConnection, o: AttachOptions, io: RunIO): Promise<
   const control = new RunControl(nc, meta.runId)
   let stopped = false
   const onStop = (): void => {
+    if (stopped) return
     stopped = true
+    // Recorded as a change by this session where the run is still going; the agents are told at once either way.
+    requestChange(nc, js, jsm, meta.runId, { action: 'stop' }, 'attach').catch(() => {})
     control.stop()
     // Repeat the stop every second until the agents are done (one of them may be reconnecting).
     control.start()
@@ -110,8 +143,11 @@ async function follow(nc: NatsConnection, o: AttachOptions, io: RunIO): Promise<
     const how = await Promise.race([watcher.done().then(() => 'done' as const), detached])
     if (how === 'detached') return { runId: meta.runId, exitCode: 0, detached: true }
   } finally {
+    over = true
+    io.control?.bind(undefined)
     o.stopSignal?.removeEventListener('abort', onStop)
     control.close()
+    watch.close()
     await watcher.close()
   }
 
@@ -120,12 +156,17 @@ async function follow(nc: NatsConnection, o: AttachOptions, io: RunIO): Promise<
   const interrupted = stopped || watcher.end?.interrupted === true || watcher.board.interrupted()
   const exitCode = finalExitCode({
     interrupted,
-    engineCode: watcher.board.partial() ? ExitCode.PARTIAL : undefined,
-    testFailures: summary.tests.errors + summary.tests.failures,
+    engineCode: watcher.board.partial() || watcher.gaveUpOnBrokerMs !== undefined ? ExitCode.PARTIAL : undefined,
+    // Runs cut by a scale-down are not failures of their own (as the runner judges them).
+    testFailures: summary.tests.errors + summary.tests.failures - (changes.length > 0 ? interruptedRuns(summary) : 0),
     thresholdsFailed: thresholds.some((t) => !t.pass),
   })
-  const notes = [...watcher.board.lines(), ...formatThresholdLines(thresholds, undefined)]
-  const outcome: RunOutcome = { summary, exitCode, interrupted, notes, thresholds }
+  const gaveUp =
+    watcher.gaveUpOnBrokerMs === undefined
+      ? []
+      : [`The broker did not answer for ${(watcher.gaveUpOnBrokerMs / 1000).toFixed(0)} s: these results stop where it went silent. Once it is back: loads-runner --attach ${meta.runId}`]
+  const notes = [...watcher.board.lines(), ...gaveUp, ...formatThresholdLines(thresholds, undefined)]
+  const outcome: RunOutcome = { summary, exitCode, interrupted, notes, thresholds, ...(changes.length > 0 ? { changes } : {}) }
   for (const r of reporters) await r.onRunEnd?.(outcome, aggregator)
   return { runId: meta.runId, exitCode, detached: false }
 }

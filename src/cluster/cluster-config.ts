@@ -32,6 +32,37 @@ export const CLUSTER_DEFAULTS: Omit<ClusterConfig, 'dir'> = {
   natsServer: undefined,
 }
 
+/** nats-server's own ceiling for max_payload (it refuses more), bytes. */
+const MAX_PAYLOAD_LIMIT = 64 * 1024 * 1024
+/** Below this, test bundles and snapshots could not cross, bytes. */
+const MAX_PAYLOAD_FLOOR = 64 * 1024
+const SIZE_UNITS: Record<string, number> = { '': 1, B: 1, K: 1024, KB: 1024, M: 1024 ** 2, MB: 1024 ** 2, G: 1024 ** 3, GB: 1024 ** 3 }
+
+/**
+ * The settings as given (flags over the ini file) checked before anything starts: a port in
+ * range, a message size nats-server accepts and bundles fit in. Returns them with max_payload
+ * normalised (`8MB`, `512KB`, a number of bytes).
+ */
+export function checkClusterConfig(c: ClusterConfig): ClusterConfig {
+  if (!Number.isInteger(c.port) || c.port < 1 || c.port > 65535) {
+    throw new UsageError(`the broker port must be from 1 to 65535: got ${c.port}`, 'loads-cluster start --port 4222', 'LOADS_ERR_CLUSTER_CONFIG')
+  }
+  const m = /^\s*(\d+)\s*([KMG]?B?)\s*$/i.exec(c.maxPayload)
+  const unit = m?.[2]?.toUpperCase() ?? ''
+  const bytes = m && unit in SIZE_UNITS ? Number(m[1]) * SIZE_UNITS[unit]! : Number.NaN
+  if (!Number.isFinite(bytes)) {
+    throw new UsageError(`--max-payload expects a size such as 8MB, 512KB or 1048576: got '${c.maxPayload}'`, undefined, 'LOADS_ERR_CLUSTER_CONFIG')
+  }
+  if (bytes < MAX_PAYLOAD_FLOOR || bytes > MAX_PAYLOAD_LIMIT) {
+    throw new UsageError(
+      `--max-payload must be from 64KB to 64MB (nats-server's ceiling): got '${c.maxPayload}'`,
+      `the default, ${CLUSTER_DEFAULTS.maxPayload}, carries test bundles up to that size in one message`,
+      'LOADS_ERR_CLUSTER_CONFIG',
+    )
+  }
+  return { ...c, maxPayload: `${m![1]}${unit === 'B' ? '' : unit.length === 1 ? `${unit}B` : unit}` }
+}
+
 /** `$LOADS_CLUSTER_DIR`, else `~/.loads/cluster`. */
 export function defaultClusterDir(env: NodeJS.ProcessEnv): string {
   return env.LOADS_CLUSTER_DIR ?? path.join(os.homedir(), '.loads', 'cluster')

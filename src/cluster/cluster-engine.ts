@@ -3,13 +3,17 @@
  * instead of worker threads. Same snapshots, same merge, same outputs.
  */
 import path from 'node:path'
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
-import type { NatsConnection } from '@nats-io/transport-node'
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
+import type { NatsConnection, Subscription } from '@nats-io/transport-node'
+import type { ChangeEvent, EngineChange } from '../load/control.js'
 import type { Engine, EngineContext, EngineFactory } from '../runner/engine.js'
 import { ExitCode } from '../runner/exit-codes.js'
 import { ConnectionWatch } from './connection-watch.js'
+import { natsClient } from './nats-client.js'
 import { BrokerError, connectBroker, type BrokerOptions } from './nats-connection.js'
-import { encode, subjects, type RunEnd } from './protocol.js'
+import { Outbox } from './outbox.js'
+import { encode, subjects, type RunChangeRecord, type RunEnd } from './protocol.js'
+import { serveControl } from './remote-control.js'
 import { RunControl } from './run-control.js'
 import { RunWatcher } from './run-watcher.js'
 import { submitRun, type Submitted } from './submit-run.js'
@@ -26,6 +30,8 @@ export interface ClusterRunOptions {
   notice(line: string): void
   /** Copies of the run's stream on a NATS cluster. */
   replicas?: number
+  /** How long to wait for a broker that stopped answering before giving up on the run, ms. */
+  brokerWaitMs?: number
 }
 
 /** The runner let go of a run that goes on (Ctrl-C → detach). Not an error: follow it with --attach. */
@@ -48,6 +54,7 @@ export function clusterEngine(options: ClusterRunOptions): EngineFactory {
 /** Opens the JetStream API, or says that the broker has none. */
 export async function openJetStream(nc: NatsConnection): Promise<{ js: JetStreamClient; jsm: JetStreamManager }> {
   try {
+    const { jetstream, jetstreamManager } = natsClient().jetstream
     const jsm = await jetstreamManager(nc)
     return { js: jetstream(nc), jsm }
   } catch (err) {
@@ -65,6 +72,12 @@ class ClusterEngine implements Engine {
   #submitted: Submitted | undefined
   #control: RunControl | undefined
   #stopped = false
+  #watch: ConnectionWatch | undefined
+  /** Stores the run's live changes in its stream (docs/live-control.md). */
+  #changes: Outbox | undefined
+  #changeCount = 0
+  /** Answers `loads ctl --run` and `--attach` sessions. */
+  #ctl: Subscription | undefined
 
   constructor(
     private readonly ctx: EngineContext,
@@ -78,7 +91,12 @@ class ClusterEngine implements Engine {
     try {
       const { js, jsm } = await openJetStream(nc)
       const watch = new ConnectionWatch(nc)
-      watch.onChange((e) => options.notice(e === 'disconnect' ? 'lost the broker; reconnecting (the agents go on)' : `reconnected to ${nc.getServer()}`))
+      watch.onChange((e) => {
+        // A stall (no PONG, socket open) is told by the watcher once it lasts.
+        if (e === 'disconnect') options.notice('lost the broker; reconnecting (the agents go on)')
+        else if (e === 'reconnect') options.notice(`reconnected to ${nc.getServer()}`)
+      })
+      this.#watch = watch
       // Heartbeats start before any agent accepts: an agent stops a run whose runner it never hears.
       this.#control = new RunControl(nc, ctx.runId)
       this.#control.start()
@@ -111,11 +129,15 @@ class ClusterEngine implements Engine {
         onSnapshot: (s) => ctx.onSnapshot(s),
         onStep: (i) => ctx.onStep(i),
         onNotice: options.notice,
+        ...(options.brokerWaitMs !== undefined ? { brokerWaitMs: options.brokerWaitMs } : {}),
       })
       this.#watcher = watcher
       watcher.expect(this.#submitted.accepted)
       await watcher.start()
       watcher.judgeSilence()
+      this.#changes = new Outbox(js)
+      const apply = ctx.applyChange
+      if (apply !== undefined) this.#ctl = serveControl(nc, ctx.runId, apply)
     } catch (err) {
       await this.#close()
       throw err
@@ -135,13 +157,30 @@ class ClusterEngine implements Engine {
       await this.#close()
       throw new RunDetached(this.ctx.runId)
     }
+    if (watcher.gaveUpOnBrokerMs !== undefined) {
+      await this.#close()
+      return
+    }
     const end: RunEnd = { type: 'run.end', runId: this.ctx.runId, agentId: null, interrupted: this.#stopped, partial: watcher.board.partial(), endMs: Date.now() }
     try {
-      await jetstream(this.#nc!).publish(subjects.runEnd(this.ctx.runId), encode(end), { msgID: 'end', timeout: 5000 })
+      await natsClient().jetstream.jetstream(this.#nc!).publish(subjects.runEnd(this.ctx.runId), encode(end), { msgID: 'end', timeout: 5000 })
     } catch {
       // The end record only saves an attach some inference; the run's data is all stored.
     }
     await this.#close()
+  }
+
+  /** Live control: to every agent through the run's control channel; each takes its share. */
+  control(change: EngineChange): void {
+    if (this.#stopped) return
+    this.#control?.change(change)
+  }
+
+  /** Into the run's stream, with the live state the agents were sent: what `--attach` and `loads ctl status --run` read. */
+  recordChange(event: ChangeEvent): void {
+    const index = ++this.#changeCount
+    const record: RunChangeRecord = { type: 'run.change', runId: this.ctx.runId, agentId: null, index, event, live: this.#control?.live ?? { seq: 0, paused: false } }
+    this.#changes?.push(subjects.runChange(this.ctx.runId), record, `change:${index}`)
   }
 
   stop(): void {
@@ -151,20 +190,47 @@ class ClusterEngine implements Engine {
   }
 
   notes(): string[] {
-    return this.#watcher?.board.lines() ?? []
+    const lines = this.#watcher?.board.lines() ?? []
+    const gaveUp = this.#watcher?.gaveUpOnBrokerMs
+    if (gaveUp === undefined) return lines
+    return [
+      ...lines,
+      `The broker did not answer for ${(gaveUp / 1000).toFixed(0)} s: these results stop where it went silent. Once it is back: loads-runner --attach ${this.ctx.runId}`,
+    ]
   }
 
   exitCode(): number | undefined {
-    return this.#watcher?.board.partial() ? ExitCode.PARTIAL : undefined
+    const w = this.#watcher
+    return w && (w.board.partial() || w.gaveUpOnBrokerMs !== undefined) ? ExitCode.PARTIAL : undefined
   }
 
+  /** Agents stopped on request (`--purge-broker`, a stop): interrupted, as `--attach` says too. */
+  interrupted(): boolean {
+    return this.#watcher?.board.interrupted() ?? false
+  }
+
+  /** Bounded: a broker that stopped answering must not keep the runner from its summary. */
   async #close(): Promise<void> {
+    this.#ctl?.unsubscribe()
+    this.#ctl = undefined
     this.#control?.close()
+    await this.#changes?.flushed(5000)
+    this.#watch?.close()
     await this.#watcher?.close()
     this.#submitted?.bundleServer?.unsubscribe()
-    await this.#nc?.flush().catch(() => {})
-    await this.#nc?.drain().catch(() => {})
+    const nc = this.#nc
+    if (!nc) return
+    await withinMs(nc.flush().catch(() => {}), 5000)
+    await withinMs(nc.drain().catch(() => {}), 5000)
+    if (!nc.isClosed()) await nc.close().catch(() => {})
   }
+}
+
+/** Waits for `p`, at most `ms`. */
+async function withinMs(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([p, new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
 }
 
 /** `file.ts: Class.method, …` — what the run is, in `--ping-broker` and `--attach`. */

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { buildPlan } from '../load/plan.js'
-import { prepareTest } from '../runner/prepare-test.js'
-import { runConfig, type RunOptions } from '../runner/run.js'
+import { planRun, type RunOptions } from '../runner/run.js'
 import { describeTest, openJetStream } from './cluster-engine.js'
 import { connectBroker, type BrokerOptions } from './nats-connection.js'
 import { submitRun, type Submitted } from './submit-run.js'
@@ -19,9 +17,7 @@ export interface DetachedRunOptions {
  * runner heartbeats; its results go to its stream, for `--attach RUN_ID` now or later.
  */
 export async function submitDetached(options: RunOptions, o: DetachedRunOptions): Promise<Pick<Submitted, 'accepted' | 'refused'> & { runId: string }> {
-  const plan = buildPlan(options)
-  const prepared = await prepareTest(options.address, options.cwd)
-  const config = runConfig(options, prepared.tests)
+  const { plan, prepared, config } = await planRun(options)
   const runId = randomUUID()
   const nc = await connectBroker(o.broker, { name: `loads-runner ${runId} (detached)` })
   try {

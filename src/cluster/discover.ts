@@ -1,4 +1,5 @@
-import { createInbox, type NatsConnection } from '@nats-io/transport-node'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { natsClient } from './nats-client.js'
 import { decode, subjects, type AgentInfo, type PingReply } from './protocol.js'
 
 /** How long a ping waits for agents' answers. */
@@ -13,7 +14,7 @@ const MIN_WAIT_MS = 150
  */
 export async function discoverAgents(nc: NatsConnection, waitMs = DISCOVER_MS, enough?: (found: AgentInfo[]) => boolean): Promise<AgentInfo[]> {
   const found = new Map<string, AgentInfo>()
-  const inbox = createInbox()
+  const inbox = natsClient().transport.createInbox()
   const sub = nc.subscribe(inbox, {
     callback: (_err, m) => {
       const reply = decode<PingReply>(m.data)

@@ -1,13 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { makeTempFolder } from '../util/private-temp.js'
 
 /**
  * The test `--check-cluster` runs when given none: proof that an agent can receive a bundle,
  * load it, run it on a worker thread and report — plus one hit when there is a server to hit.
  */
 export function writeHealthTest(serverUrl: string | undefined): { file: string; address: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'loads-health-'))
+  const dir = makeTempFolder('health-')
   const file = path.join(dir, 'cluster_health.ts')
   const body =
     serverUrl === undefined

@@ -4,14 +4,9 @@
  */
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
-import {
-  connect,
-  credsAuthenticator,
-  nkeyAuthenticator,
-  type NatsConnection,
-  type NodeConnectionOptions,
-} from '@nats-io/transport-node'
+import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node'
 import { LoadsError, UsageError } from '../errors.js'
+import { loadNatsClient, natsClient } from './nats-client.js'
 
 export const DEFAULT_BROKER = 'nats://127.0.0.1:4222'
 
@@ -124,8 +119,9 @@ export interface ConnectOptions {
   timeoutMs?: number
 }
 
-/** The NATS client options for these broker options (files read now). */
+/** The NATS client options for these broker options (files read now); the client is loaded. */
 export function natsOptions(opts: BrokerOptions, c: ConnectOptions): NodeConnectionOptions {
+  const { credsAuthenticator, nkeyAuthenticator } = natsClient().transport
   const o: NodeConnectionOptions = {
     servers: opts.servers,
     name: c.name,
@@ -173,6 +169,7 @@ export class BrokerError extends LoadsError {
 
 /** Connects, turning the client's errors into ones a user can act on. */
 export async function connectBroker(opts: BrokerOptions, c: ConnectOptions): Promise<NatsConnection> {
+  const { connect } = (await loadNatsClient()).transport
   const natsOpts = natsOptions(opts, c)
   try {
     return await connect(natsOpts)

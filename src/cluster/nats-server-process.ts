@@ -2,8 +2,8 @@
  * The broker `loads-cluster` runs: Debian's (or anyone's) `nats-server`, with JetStream, a
  * generated password, and a message size big enough for test bundles.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, existsSync, openSync, readFileSync } from 'node:fs'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { accessSync, constants, existsSync, openSync, readFileSync, statSync } from 'node:fs'
 import { connect as tcpConnect } from 'node:net'
 import path from 'node:path'
 import { UsageError } from '../errors.js'
@@ -14,8 +14,11 @@ const SEARCH_DIRS = ['/usr/sbin', '/usr/local/sbin', '/usr/local/bin', '/usr/bin
 /** The nats-server binary: the one configured, else the first in PATH or the usual places. */
 export function findNatsServer(configured: string | undefined, env: NodeJS.ProcessEnv): string {
   if (configured !== undefined) {
-    if (isExecutable(configured)) return configured
-    throw new UsageError(`nats-server not found at ${configured}`, `fix the path, or leave it out to search PATH; to install it: ${INSTALL}`, 'LOADS_ERR_NO_NATS_SERVER')
+    if (!isExecutable(configured)) {
+      throw new UsageError(`nats-server not found at ${configured}`, `fix the path, or leave it out to search PATH; to install it: ${INSTALL}`, 'LOADS_ERR_NO_NATS_SERVER')
+    }
+    checkIsNatsServer(configured)
+    return configured
   }
   const dirs = [...(env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SEARCH_DIRS]
   for (const dir of dirs) {
@@ -25,6 +28,23 @@ export function findNatsServer(configured: string | undefined, env: NodeJS.Proce
   throw new UsageError(
     'nats-server is not installed (looked in PATH and /usr/sbin, /usr/local/bin …): the cluster runs on it',
     `install it: ${INSTALL}`,
+    'LOADS_ERR_NO_NATS_SERVER',
+  )
+}
+
+/** `--nats-server` must name nats-server itself: it says so in `--version` (`nats-server: v2.9.10`). */
+function checkIsNatsServer(binary: string): void {
+  let said: string
+  try {
+    said = execFileSync(binary, ['--version'], { timeout: 5000, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stdout?: string; stderr?: string }
+    said = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim() || (e.code ?? e.message)
+  }
+  if (/nats-server/i.test(said)) return
+  throw new UsageError(
+    `${binary} is not nats-server (\`${path.basename(binary)} --version\` said: ${said.trim().split('\n')[0]?.slice(0, 120) || 'nothing'})`,
+    `--nats-server names the nats-server program itself; to install it: ${INSTALL}`,
     'LOADS_ERR_NO_NATS_SERVER',
   )
 }
@@ -64,10 +84,32 @@ authorization {
 `
 }
 
-/** Starts nats-server with a config file, its output appended to `logFile`. */
-export function spawnNatsServer(binary: string, configFile: string, logFile: string): ChildProcess {
+/** Where each started server's output begins in its (appended) log, to tell this start's lines. */
+const logStart = new WeakMap<ChildProcess, number>()
+
+/** Why a server could not even be started (spawn's own error), per process. */
+const spawnErrors = new WeakMap<ChildProcess, Error>()
+
+/**
+ * Starts nats-server with a config file, its output appended to `logFile`. With `lifeline`, on
+ * Linux, through `setpriv --pdeathsig TERM` (util-linux): the kernel sends the server SIGTERM
+ * when we die, even by SIGKILL, so no broker outlives its supervisor.
+ */
+export function spawnNatsServer(binary: string, configFile: string, logFile: string, lifeline = false): ChildProcess {
+  const offset = existsSync(logFile) ? statSync(logFile).size : 0
   const log = openSync(logFile, 'a')
-  return spawn(binary, ['-c', configFile], { stdio: ['ignore', log, log] })
+  const setpriv = lifeline ? findSetpriv() : undefined
+  const [cmd, args] = setpriv ? [setpriv, ['--pdeathsig', 'TERM', '--', binary, '-c', configFile]] : [binary, ['-c', configFile]]
+  const child = spawn(cmd, args, { stdio: ['ignore', log, log] })
+  child.once('error', (err) => spawnErrors.set(child, err))
+  logStart.set(child, offset)
+  return child
+}
+
+/** util-linux's setpriv, where the system has it (Linux); its --pdeathsig is our lifeline. */
+function findSetpriv(): string | undefined {
+  if (process.platform !== 'linux') return undefined
+  return ['/usr/bin/setpriv', '/bin/setpriv'].find(isExecutable)
 }
 
 /**
@@ -76,14 +118,19 @@ export function spawnNatsServer(binary: string, configFile: string, logFile: str
  */
 export async function waitForBroker(child: ChildProcess, host: string, port: number, logFile: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
+  let connectableSince: number | undefined
   while (Date.now() < deadline) {
+    const spawnError = spawnErrors.get(child)
+    if (spawnError) throw new UsageError(`nats-server could not be started: ${spawnError.message}`, `check --nats-server; see ${logFile}`, 'LOADS_ERR_BROKER_START')
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new UsageError(`nats-server exited at start:\n${tail(logFile, 8)}`, `see ${logFile}`, 'LOADS_ERR_BROKER_START')
+      throw new UsageError(startFailure(logFile, logStart.get(child) ?? 0), `see ${logFile}`, 'LOADS_ERR_BROKER_START')
     }
     if (await canConnect(host, port)) {
-      // Our process, not another broker already on the port: it must still be alive a moment later.
-      await new Promise((r) => setTimeout(r, 200))
-      if (child.exitCode === null && child.signalCode === null) return
+      // Our process, not whatever else holds the port: it says so in its log ("Server is ready");
+      // failing that (a server that does not log it), it must still be alive well after.
+      if (logSince(logFile, logStart.get(child) ?? 0).includes('Server is ready')) return
+      connectableSince ??= Date.now()
+      if (Date.now() - connectableSince > 3000 && child.exitCode === null && child.signalCode === null) return
     }
     await new Promise((r) => setTimeout(r, 100))
   }
@@ -101,7 +148,19 @@ function canConnect(host: string, port: number): Promise<boolean> {
   })
 }
 
-function tail(file: string, lines: number): string {
-  if (!existsSync(file)) return '(no log)'
-  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+/**
+ * Why nats-server exited at start, from the lines it wrote this time: its fatal and error lines
+ * first (a port in use comes after twenty lines of JetStream banner), else the last lines.
+ */
+export function startFailure(logFile: string, fromByte = 0): string {
+  if (!existsSync(logFile)) return 'nats-server exited at start (no log)'
+  const lines = logSince(logFile, fromByte).trimEnd().split('\n')
+  // `[pid] 2026/12/02 06:00:52.986114 [FTL] Error listening on port: …`
+  const errors = lines.filter((l) => /\[(FTL|ERR)\]/.test(l)).map((l) => l.replace(/^\[\d+\] \S+ \S+ \[(FTL|ERR)\] /, ''))
+  if (errors.length > 0) return `nats-server could not start: ${errors.join('\n  ')}`
+  return `nats-server exited at start:\n${lines.slice(-8).join('\n')}`
+}
+
+function logSince(logFile: string, fromByte: number): string {
+  return existsSync(logFile) ? readFileSync(logFile).subarray(fromByte).toString('utf8') : ''
 }

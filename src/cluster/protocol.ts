@@ -9,6 +9,7 @@
  * agent event and the end. What is stored is what `--attach` replays.
  */
 import { createRequire } from 'node:module'
+import type { ChangedBy, ChangeEvent, RunChange } from '../load/control.js'
 import type { Plan } from '../load/plan.js'
 import type { RunConfig } from '../load/run-config.js'
 import type { Snapshot } from '../stats/types.js'
@@ -33,6 +34,8 @@ export const subjects = {
   runRequest: (agentId: string): string => `${P}.agent.${agentId}.run`,
   /** Runner → the agents of a run: heartbeats, stop, detach. */
   control: (runId: string): string => `${P}.control.${runId}`,
+  /** `loads ctl --run` and `--attach` sessions → the runner of a run: a live change (request-reply). */
+  ctl: (runId: string): string => `${P}.ctl.${runId}`,
   /** Agent → runner: one chunk of a bundle too large for the run request. */
   bundle: (runId: string): string => `${P}.bundle.${runId}`,
   /** The stored subjects of a run (its stream captures `run(runId).>`). */
@@ -41,6 +44,8 @@ export const subjects = {
   runSnapshot: (runId: string, agentId: string): string => `${P}.run.${runId}.snapshot.${agentId}`,
   runEvent: (runId: string, agentId: string): string => `${P}.run.${runId}.event.${agentId}`,
   runEnd: (runId: string): string => `${P}.run.${runId}.end`,
+  /** Each live change, as applied (docs/live-control.md). */
+  runChange: (runId: string): string => `${P}.run.${runId}.change`,
 } as const
 
 /** The JetStream stream holding one run. */
@@ -148,6 +153,50 @@ export interface ControlMessage {
   agentId: null
   /** heartbeat: I am here. stop: stop gracefully. detach: go on without my heartbeats. */
   action: 'heartbeat' | 'stop' | 'detach'
+  /**
+   * Live control (docs/live-control.md): the run's changes so far, repeated with every heartbeat
+   * so an agent that missed one (reconnecting) still applies it. `users` and `rate` are the whole
+   * run's, which each agent splits by its slot exactly as the runner would.
+   */
+  live?: LiveState
+}
+
+/** The latest live changes of a run: applied by an agent once per `seq`. */
+export interface LiveState {
+  /** Bumped by each change. */
+  seq: number
+  /** The last scale, if any (with the seq it came in: an older one is not applied again). */
+  scale?: { seq: number; users: number } | { seq: number; rate: number }
+  paused: boolean
+}
+
+/** A live change asked of a run from elsewhere: `loads ctl --run`, an `--attach` session. */
+export interface CtlRequest {
+  type: 'ctl.request'
+  runId: string
+  agentId: null
+  change: RunChange
+  by: ChangedBy
+}
+
+/** The answer of whoever controls the run: the change as recorded, or why it was refused (`status` as the dashboard's API would say). */
+export type CtlReply =
+  | { type: 'ctl.reply'; runId: string; agentId: null; ok: true; applied: ChangeEvent }
+  | { type: 'ctl.reply'; runId: string; agentId: null; ok: false; status: number; error: string; hint?: string }
+
+/**
+ * A live change as applied, stored in the run's stream so that every reader — `--attach`, the
+ * runner's outputs, `loads ctl status` — sees the same list. `index` counts the run's changes
+ * from 1; `live` is the state the agents were sent with it (so whoever controls the run next
+ * goes on from there).
+ */
+export interface RunChangeRecord {
+  type: 'run.change'
+  runId: string
+  agentId: null
+  index: number
+  event: ChangeEvent
+  live: LiveState
 }
 
 /** The first record of a run's stream: what it is. */
@@ -178,7 +227,8 @@ export type FinishReason = 'done' | 'stopped' | 'runner-lost' | 'broker-lost' | 
 export type AgentEvent =
   | { type: 'run.event'; runId: string; agentId: string; event: 'started'; atMs: number; workers: number }
   | { type: 'run.event'; runId: string; agentId: string; event: 'step'; atMs: number; step: number }
-  | { type: 'run.event'; runId: string; agentId: string; event: 'finished'; atMs: number; reason: FinishReason }
+  /** `notes`: what the agent's engine has to say (a worker crashed, stuck, out of memory: with its kind). */
+  | { type: 'run.event'; runId: string; agentId: string; event: 'finished'; atMs: number; reason: FinishReason; notes?: string[] }
   | { type: 'run.event'; runId: string; agentId: string; event: 'failed'; atMs: number; message: string; detail: string }
   /** Written by the runner about an agent it gave up on (stored so `--attach` tells the same story). */
   | { type: 'run.event'; runId: string; agentId: string; event: 'lost'; atMs: number; silentMs: number }
@@ -194,7 +244,7 @@ export interface RunEnd {
   endMs: number
 }
 
-export type StoredMessage = RunMeta | SnapshotMessage | AgentEvent | RunEnd
+export type StoredMessage = RunMeta | SnapshotMessage | AgentEvent | RunEnd | RunChangeRecord
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()

@@ -3,13 +3,9 @@
  * File storage, so a broker restart loses nothing; kept a week, so `--attach` can replay a run
  * that finished while nobody watched.
  */
-import {
-  DeliverPolicy,
-  StorageType,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-} from '@nats-io/jetstream'
+import type { ConsumerMessages, JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
+import { LoadsError } from '../errors.js'
+import { natsClient } from './nats-client.js'
 import { decode, STREAM_PREFIX, streamName, subjects, type RunEnd, type RunMeta, type StoredMessage } from './protocol.js'
 
 const MS = 1_000_000
@@ -19,10 +15,27 @@ export const RUN_RETENTION_MS = 7 * 24 * 3600 * 1000
 const DUPLICATE_WINDOW_MS = 5 * 60 * 1000
 
 export async function createRunStream(jsm: JetStreamManager, runId: string, replicas = 1): Promise<void> {
-  await jsm.streams.add({
+  try {
+    await addRunStream(jsm, runId, replicas)
+  } catch (err) {
+    const message = (err as Error).message
+    // "replicas > 1 not supported in non-clustered mode", "insufficient resources" …: the broker's words.
+    if (replicas > 1 && /replica|clustered|insufficient|peers/i.test(message)) {
+      throw new LoadsError('LOADS_ERR_STREAM_REPLICAS', `the broker cannot keep ${replicas} copies of the run's results: ${message}`, {
+        hint: `--stream-replicas ${replicas} needs a NATS cluster of at least ${replicas} JetStream servers; a single broker (loads-cluster's) keeps 1 — leave the flag out`,
+      })
+    }
+    throw new LoadsError('LOADS_ERR_STREAM', `the broker refused to store the run's results: ${message}`, {
+      hint: 'check its JetStream limits (disk, max streams) in its log',
+    })
+  }
+}
+
+function addRunStream(jsm: JetStreamManager, runId: string, replicas: number): Promise<unknown> {
+  return jsm.streams.add({
     name: streamName(runId),
     subjects: [`${subjects.run(runId)}.>`],
-    storage: StorageType.File,
+    storage: natsClient().jetstream.StorageType.File,
     max_age: RUN_RETENTION_MS * MS,
     duplicate_window: DUPLICATE_WINDOW_MS * MS,
     num_replicas: replicas,
@@ -88,7 +101,7 @@ export class RunReader {
 
   /** Starts delivering every stored message, then every new one, to `onMessage`. */
   async start(onMessage: (message: StoredMessage, seq: number) => void): Promise<void> {
-    const consumer = await this.js.consumers.get(streamName(this.runId), { deliver_policy: DeliverPolicy.All })
+    const consumer = await this.js.consumers.get(streamName(this.runId), { deliver_policy: natsClient().jetstream.DeliverPolicy.All })
     // Short heartbeats: after a broker restart the consumer is noticed gone and recreated in ~2 s.
     const messages = await consumer.consume({ expires: 2000, idle_heartbeat: 1000, max_messages: 256 })
     this.#messages = messages

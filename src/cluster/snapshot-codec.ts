@@ -5,25 +5,34 @@
  * the rest stays JSON (V8's JSON.parse beats any hand-written reader at building the objects),
  * with each endpoint as an array: no keys to parse (half the time of objects, half the bytes).
  *
- *   "LS" 0x02                          magic and version (JSON starts with `{`: never mistaken)
+ *   "LS" 0x06                          magic and version (JSON starts with `{`: never mistaken);
+ *                                      another version is refused (decodes to undefined)
  *   varint n, n bytes                  UTF-8 JSON: the message, its histograms left out and each
  *                                      endpoint as [method, name, hits, errors, bytesIn, bytesOut,
- *                                      connects, connectUs, statuses, errorKinds(, ws)]
+ *                                      connects, connectUs, statuses, errorKinds(, ws or null
+ *                                      (, httpFailed or null(, scenario or null(, tlsHandshakes, tlsUs))))]
+ *                                      and each group and method (TimedSnapshot) without its duration,
+ *                                      each scenario without its duration and latency
  *   the histograms, in this order: the snapshot's latency and service, then each endpoint's
- *   latency, ttfb and service. Each: a tag, 0 empty; 1 compact form (histogram-wire.ts): varint
+ *   latency, ttfb and service, then each group's duration, then each method's, then each
+ *   scenario's duration and latency. Each: a tag, 0 empty; 1 compact form (histogram-wire.ts): varint
  *   length + bytes; 2 another encoding: varint length + its UTF-8 string; 3 absent.
  *
  * varint: unsigned LEB128. Decoded, compact histograms are views into one copy of the message,
  * which `addEncoded` reads as they are.
  */
-import type { EndpointSnapshot, Snapshot, WireHistogram, WsCounts } from '../stats/types.js'
+import type { EndpointSnapshot, ScenarioSnapshot, Snapshot, TimedSnapshot, WireHistogram, WsCounts } from '../stats/types.js'
 import { COMPACT_MARK } from '../stats/histogram-wire.js'
 import type { SnapshotMessage } from './protocol.js'
 import { ByteWriter } from '../util/byte-writer.js'
 
 const MAGIC_0 = 0x4c // L
 const MAGIC_1 = 0x53 // S
-const VERSION = 2
+/**
+ * 5: an endpoint may carry its scenario (row[12]); a 4 decoder would have merged scenarios away.
+ * 6: and its TLS handshakes (row[13], row[14]); a 5 decoder would have read them as none.
+ */
+const VERSION = 6
 
 const HIST_EMPTY = 0
 const HIST_COMPACT = 1
@@ -36,8 +45,18 @@ export function isBinarySnapshot(data: Uint8Array): boolean {
 }
 
 export function encodeSnapshotMessage(message: SnapshotMessage): Uint8Array {
-  const { endpoints, latency, service, ...rest } = message.snapshot
-  const head = { ...message, snapshot: { ...rest, endpoints: endpoints.map(endpointRow) } }
+  const { endpoints, latency, service, groups, methods, scenarios, ...rest } = message.snapshot
+  const timedHead = (list: TimedSnapshot[]): Omit<TimedSnapshot, 'duration'>[] => list.map(({ duration: _d, ...t }) => t)
+  const head = {
+    ...message,
+    snapshot: {
+      ...rest,
+      endpoints: endpoints.map(endpointRow),
+      ...(groups !== undefined ? { groups: timedHead(groups) } : {}),
+      ...(methods !== undefined ? { methods: timedHead(methods) } : {}),
+      ...(scenarios !== undefined ? { scenarios: scenarios.map(({ duration: _d, latency: _l, ...sc }) => sc) } : {}),
+    },
+  }
   const w = new Writer(8192 + endpoints.length * 512)
   w.byte(MAGIC_0)
   w.byte(MAGIC_1)
@@ -49,6 +68,12 @@ export function encodeSnapshotMessage(message: SnapshotMessage): Uint8Array {
     w.histogram(e.latency)
     w.histogram(e.ttfb)
     w.histogram(e.service)
+  }
+  for (const g of groups ?? []) w.histogram(g.duration)
+  for (const m of methods ?? []) w.histogram(m.duration)
+  for (const sc of scenarios ?? []) {
+    w.histogram(sc.duration)
+    w.histogram(sc.latency)
   }
   return w.bytes()
 }
@@ -78,10 +103,28 @@ export function decodeSnapshotMessage(data: Uint8Array): SnapshotMessage | undef
       }
       const endpointService = r.histogram()
       if (endpointService !== undefined) e.service = endpointService
-      if (row[10] !== undefined) e.ws = row[10]
+      if (row[10] !== undefined && row[10] !== null) e.ws = row[10]
+      if (row[11] !== undefined && row[11] !== null) e.httpFailed = row[11]
+      if (typeof row[12] === 'string') e.scenario = row[12]
+      if (typeof row[13] === 'number') {
+        e.tlsHandshakes = row[13]
+        e.tlsUs = row[14] ?? 0
+      }
       endpoints[i] = e
     }
     snapshot.endpoints = endpoints
+    for (const list of [snapshot.groups, snapshot.methods]) {
+      if (list === undefined) continue
+      if (!Array.isArray(list)) return undefined
+      for (const t of list) t.duration = r.histogram() ?? ''
+    }
+    if (snapshot.scenarios !== undefined) {
+      if (!Array.isArray(snapshot.scenarios)) return undefined
+      for (const sc of snapshot.scenarios as ScenarioSnapshot[]) {
+        sc.duration = r.histogram() ?? ''
+        sc.latency = r.histogram() ?? ''
+      }
+    }
     return r.atEnd() ? message : undefined
   } catch {
     return undefined
@@ -92,12 +135,20 @@ export function decodeSnapshotMessage(data: Uint8Array): SnapshotMessage | undef
 type EndpointRow = [
   method: string, name: string, hits: number, errors: number, bytesIn: number, bytesOut: number,
   connects: number, connectUs: number, statuses: Record<string, number>, errorKinds: Record<string, number>,
-  ws?: WsCounts,
+  ws?: WsCounts | null,
+  httpFailed?: number | null,
+  scenario?: string | null,
+  tlsHandshakes?: number,
+  tlsUs?: number,
 ]
 
 function endpointRow(e: EndpointSnapshot): EndpointRow {
   const row: EndpointRow = [e.method, e.name, e.hits, e.errors, e.bytesIn, e.bytesOut, e.connects, e.connectUs, e.statuses, e.errorKinds]
-  if (e.ws !== undefined) row.push(e.ws)
+  const tls = e.tlsHandshakes !== undefined
+  if (e.ws !== undefined || e.httpFailed !== undefined || e.scenario !== undefined || tls) row.push(e.ws ?? null)
+  if (e.httpFailed !== undefined || e.scenario !== undefined || tls) row.push(e.httpFailed ?? null)
+  if (e.scenario !== undefined || tls) row.push(e.scenario ?? null)
+  if (tls) row.push(e.tlsHandshakes!, e.tlsUs ?? 0)
   return row
 }
 

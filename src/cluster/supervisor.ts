@@ -5,12 +5,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { UsageError } from '../errors.js'
+import { makeFolder } from '../util/make-folder.js'
 import type { ClusterConfig } from './cluster-config.js'
+import { acquireClusterLock, checkClusterLock, releaseClusterLock } from './cluster-lock.js'
 import { discoverAgents } from './discover.js'
 import { connectBroker, readCredentialsFile, type CredentialsFile } from './nats-connection.js'
 import { findNatsServer, natsServerConfig, spawnNatsServer, waitForBroker } from './nats-server-process.js'
@@ -62,6 +64,8 @@ export class ClusterSupervisor {
   #stopping = false
   #credentials: CredentialsFile | undefined
   #natsBinary = ''
+  /** This process holds the folder's lock: its files are ours to write and remove. */
+  #locked = false
 
   constructor(
     private readonly config: ClusterConfig,
@@ -77,13 +81,12 @@ export class ClusterSupervisor {
 
   /** Starts the broker and the agents; resolves once every agent answers a ping. */
   async start(): Promise<ClusterState> {
-    const running = readState(this.config.dir)
-    if (running && isAlive(running.pid)) {
-      throw new UsageError(`a cluster is already running from ${this.config.dir} (pid ${running.pid}, broker ${running.broker})`, 'stop it with `loads-cluster stop`, or use another --dir', 'LOADS_ERR_CLUSTER_RUNNING')
-    }
     this.#natsBinary = findNatsServer(this.config.natsServer, this.env)
-    mkdirSync(this.config.dir, { recursive: true, mode: 0o700 })
-    mkdirSync(this.#files.logs, { recursive: true })
+    makeFolder(this.config.dir, 0o700, 'cluster folder')
+    // One cluster per folder: a second one would overwrite our credentials and share our store.
+    acquireClusterLock(this.config.dir, brokerUrl(this.config))
+    this.#locked = true
+    makeFolder(this.#files.logs, 0o700, 'cluster log folder')
     this.#credentials = this.#writeCredentials()
     await this.#startBroker()
     for (let index = 0; index < this.config.agents; index++) {
@@ -115,13 +118,15 @@ export class ClusterSupervisor {
     for (const a of this.#agents) clearTimeout(a.timer)
     await Promise.all(this.#agents.map((a) => stopChild(a.child)))
     await stopChild(this.#nats)
+    if (!this.#locked) return
     rmSync(this.#files.state, { force: true })
+    releaseClusterLock(this.config.dir)
+    this.#locked = false
   }
 
   /** Reuses the password of an earlier start, so agents on other hosts keep working. */
   #writeCredentials(): CredentialsFile {
-    const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? os.hostname() : this.config.host
-    const url = `nats://${host.includes(':') ? `[${host}]` : host}:${this.config.port}`
+    const url = brokerUrl(this.config)
     let password: string | undefined
     if (existsSync(this.#files.credentials)) {
       try {
@@ -149,7 +154,7 @@ export class ClusterSupervisor {
     writeFileSync(this.#files.natsConf, conf, { mode: 0o600 })
     chmodSync(this.#files.natsConf, 0o600)
     const logFile = path.join(this.#files.logs, 'nats-server.log')
-    const child = spawnNatsServer(this.#natsBinary, this.#files.natsConf, logFile)
+    const child = spawnNatsServer(this.#natsBinary, this.#files.natsConf, logFile, true)
     this.#nats = child
     await waitForBroker(child, this.config.host === '0.0.0.0' ? '127.0.0.1' : this.config.host, this.config.port, logFile)
     this.log(`broker: nats-server pid ${child.pid} on ${this.#credentials!.servers[0]}`)
@@ -163,10 +168,13 @@ export class ClusterSupervisor {
   }
 
   #spawnAgent(s: Supervised): void {
-    const args = [AGENT_BIN, '--credentials', this.#files.credentials]
+    // --lifeline: the agent stops when its stdin (a pipe from us) closes — as it does when this
+    // supervisor dies, even by SIGKILL — so that no agent outlives its cluster.
+    const args = [AGENT_BIN, '--credentials', this.#files.credentials, '--lifeline']
     if (this.config.workers !== undefined) args.push('--workers', String(this.config.workers))
     const log = openSync(path.join(this.#files.logs, `agent-${s.index}.log`), 'a')
-    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env: { ...this.env, LOADS_CREDENTIALS: this.#files.credentials } })
+    const child = spawn(process.execPath, args, { stdio: ['pipe', log, log], env: { ...this.env, LOADS_CREDENTIALS: this.#files.credentials } })
+    child.stdin!.on('error', () => {})
     s.child = child
     child.once('exit', (code, signal) => {
       if (this.#stopping) return
@@ -201,6 +209,12 @@ export class ClusterSupervisor {
       await nc.drain().catch(() => {})
     }
   }
+}
+
+/** The URL runners and agents use: the listening address, or this host's name for "any". */
+function brokerUrl(config: ClusterConfig): string {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? os.hostname() : config.host
+  return `nats://${host.includes(':') ? `[${host}]` : host}:${config.port}`
 }
 
 /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
@@ -239,7 +253,9 @@ export function isAlive(pid: number): boolean {
  * it wrote its state (every agent up), or fails with the end of its log.
  */
 export async function startDaemon(args: string[], dir: string, env: NodeJS.ProcessEnv, timeoutMs = 45_000): Promise<ClusterState> {
-  mkdirSync(path.join(dir, 'logs'), { recursive: true, mode: 0o700 })
+  makeFolder(dir, 0o700, 'cluster folder')
+  checkClusterLock(dir)
+  makeFolder(path.join(dir, 'logs'), 0o700, 'cluster log folder')
   const logFile = path.join(dir, 'logs', 'cluster.log')
   const log = openSync(logFile, 'a')
   rmSync(paths(dir).state, { force: true })

@@ -1,3 +1,4 @@
+import { BODY_LIMIT_HINT } from './body-limit.js'
 import { NetworkError, type NetworkErrorKind } from './errors.js'
 
 /** Node's TLS verification failures (`X509_V_ERR_*` names) that have no `ERR_TLS_` prefix. */
@@ -42,6 +43,8 @@ export function networkErrorKind(err: unknown): NetworkErrorKind {
     case 'UND_ERR_ABORT':
     case 'ABORT_ERR':
       return 'ABORTED'
+    case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
+      return 'BODY_TOO_LARGE'
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
     case 'UND_ERR_HEADERS_OVERFLOW':
     case 'UND_ERR_INFO':
@@ -69,11 +72,16 @@ export function toNetworkError(
   const detail = err instanceof Error ? err.message : String(err)
   const cause = { cause: err }
   switch (kind) {
-    case 'ECONNREFUSED':
-      return new NetworkError(kind, method, url, `connection refused by ${host}`, {
+    case 'ECONNREFUSED': {
+      // The address actually dialled, when it is not the host's own spelling: what --resolve
+      // pinned it to, or what DNS answered — the place to look.
+      const at = dialled(err)
+      const shown = at !== undefined && at !== host && !host.startsWith(`${at.replace(/:\d+$/, '')}:`) ? `${host} (at ${at})` : host
+      return new NetworkError(kind, method, url, `connection refused by ${shown}`, {
         ...cause,
-        hint: 'is the server running and listening on that port?',
+        hint: at !== undefined && shown !== host ? `is the server running and listening on ${at}? (--resolve pins a host:port to an address)` : 'is the server running and listening on that port?',
       })
+    }
     case 'ECONNRESET':
       return new NetworkError(kind, method, url, `connection closed by ${host} before the response completed`, cause)
     case 'ENOTFOUND':
@@ -82,6 +90,9 @@ export function toNetworkError(
         hint: 'check the spelling of the host and your DNS',
       })
     case 'TIMEOUT': {
+      if (err instanceof Error && 'limitMs' in err) {
+        return new NetworkError(kind, method, url, err.message, { ...cause, hint: 'raise the timeout if the server is expected to be this slow (--timeout, --headers-timeout, --body-timeout)' })
+      }
       const code = errorCode(err)
       const what =
         code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ETIMEDOUT'
@@ -103,6 +114,8 @@ export function toNetworkError(
       })
     case 'PROTOCOL':
       return new NetworkError(kind, method, url, `invalid HTTP response from ${host}: ${detail}`, cause)
+    case 'BODY_TOO_LARGE':
+      return new NetworkError(kind, method, url, detail, { ...cause, hint: BODY_LIMIT_HINT })
     default:
       return new NetworkError(kind, method, url, `${kind} talking to ${host}: ${detail}`, cause)
   }
@@ -120,4 +133,12 @@ function errorCode(err: unknown): string {
     if (name === 'HTTPParserError') return 'HPE_INVALID'
   }
   return 'UNKNOWN'
+}
+
+/** `address:port` a connect error says it dialled (Node sets both on the error, or its cause). */
+function dialled(err: unknown): string | undefined {
+  for (let e = err as { address?: unknown; port?: unknown; cause?: unknown } | undefined, depth = 0; e && typeof e === 'object' && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.address === 'string' && typeof e.port === 'number') return e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`
+  }
+  return undefined
 }

@@ -19,6 +19,8 @@ export type NetworkErrorKind =
   | 'ABORTED'
   | 'TLS'
   | 'PROTOCOL'
+  /** The response body passed the request's limit (`--max-body`); the connection was closed. */
+  | 'BODY_TOO_LARGE'
   | (string & {})
 
 /**

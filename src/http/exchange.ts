@@ -1,8 +1,10 @@
 import type { Dispatcher } from 'undici'
+import { BodyTooLargeError, DEFAULT_MAX_BODY_BYTES } from './body-limit.js'
+import { withCallSite, type CallSite } from './call-site.js'
 import { networkErrorKind, toNetworkError } from './classify-network-error.js'
 import { LoadsError, NetworkError, TooManyRedirectsError } from './errors.js'
 import type { OriginConnection } from './origin-connection.js'
-import { ACCEPTS_HEAD_SPANS, rawHeaderFirst, rawNameIs, RawHeadSpans, type RawHeaders } from './raw-headers.js'
+import { ACCEPTS_HEAD_SPANS, rawFirst, rawHeaderFirst, rawNameIs, RawHeadSpans, type RawHeaders } from './raw-headers.js'
 import { Response } from './response.js'
 import { settleAfterIo } from './settle-batch.js'
 import type { SessionState } from './session-state.js'
@@ -14,23 +16,43 @@ const NO_HEADERS: Buffer[] = []
 export const MAX_REDIRECTS = 30
 
 /**
- * Timeouts shorter than this (ms) get a precise timer of their own. undici's header and body
- * timeouts run on its coarse "fast timers" (about 1 s of resolution: a 200 ms timeout fires after
- * 500–1000 ms), which is cheap and fine for the 30 s default but would distort short timeouts.
+ * Timeouts are timers of the request's own (precise to the event loop's delay, not coarse ticks):
+ * every request's whole-request timer, and the optional headers and body timers. undici's and
+ * the HTTP/2 client's own timeouts are turned off (0) so there is one clock, here. Kept for the
+ * API: every timeout is precise now, whatever its length.
  */
-export const PRECISE_TIMEOUT_BELOW_MS = 10_000
+export const PRECISE_TIMEOUT_BELOW_MS = Number.POSITIVE_INFINITY
 
-/** The error a precise timer aborts the request with; its code is undici's for the same timeout. */
-class PreciseTimeoutError extends Error {
-  readonly code: string
-  constructor(code: 'UND_ERR_HEADERS_TIMEOUT' | 'UND_ERR_BODY_TIMEOUT') {
-    super(code === 'UND_ERR_HEADERS_TIMEOUT' ? 'Headers Timeout Error' : 'Body Timeout Error')
-    this.code = code
+/** Which timer fired. */
+type TimeoutWhich = 'request' | 'headers' | 'body'
+
+/** The error a timer aborts the request with; its code is undici's for the same timeout. */
+export class RequestTimeoutError extends Error {
+  readonly code: 'UND_ERR_HEADERS_TIMEOUT' | 'UND_ERR_BODY_TIMEOUT'
+  constructor(
+    readonly which: TimeoutWhich,
+    readonly limitMs: number,
+    headersReceived: boolean,
+    host: string,
+  ) {
+    const waiting = headersReceived ? 'the response body' : 'the response headers'
+    super(
+      which === 'request'
+        ? `timed out after ${limitMs} ms (the whole request: connect, send and receive) waiting for ${waiting} from ${host}`
+        : which === 'headers'
+          ? `no response headers from ${host} within ${limitMs} ms of sending the request (headers timeout)`
+          : `no body bytes from ${host} for ${limitMs} ms (body timeout)`,
+    )
+    this.code = headersReceived ? 'UND_ERR_BODY_TIMEOUT' : 'UND_ERR_HEADERS_TIMEOUT'
   }
 }
 
-function onPreciseTimeout(exchange: Exchange): void {
-  exchange.timedOut()
+function onRequestTimeout(exchange: Exchange): void {
+  exchange.timedOut('request')
+}
+
+function onIdleTimeout(exchange: Exchange): void {
+  exchange.timedOut(exchange.headersReceived ? 'body' : 'headers')
 }
 
 /** What a request needs to be sent, already encoded by the Session. */
@@ -43,10 +65,23 @@ export interface ExchangeInit {
   readonly headers: Record<string, string>
   readonly body: Buffer | null
   readonly timeoutMs: number
+  /** Silence allowed from sending the request to its response headers, ms; 0 (default): none. */
+  readonly headersTimeoutMs?: number
+  /** Silence allowed between body bytes, ms; 0 (default): none. */
+  readonly bodyTimeoutMs?: number
+  /**
+   * The largest body kept, bytes (default `DEFAULT_MAX_BODY_BYTES`; 0: no limit): past it the hop
+   * fails as `BODY_TOO_LARGE` and its connection is closed. It bounds the decoded body too.
+   */
+  readonly maxBodyBytes?: number
+  /** Count the body's bytes without keeping them (the response's body then reads as discarded). */
+  readonly discardBody?: boolean
   readonly allowRedirects: boolean
   readonly name: string
   /** A cookie header the caller set explicitly, sent before the jar's cookies. */
   readonly userCookie: string | undefined
+  /** Statuses the test expects (any other fails the hit); null: a status ≥ 400 fails it. */
+  readonly expect: readonly number[] | null
   /**
    * Options for undici's dispatch, when the session reuses one object for identical requests
    * (the connection then reuses the encoded head); built from the fields above otherwise.
@@ -65,8 +100,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
   readonly #state: SessionState
   readonly #epoch: number
   readonly #timeoutMs: number
+  readonly #headersTimeoutMs: number
+  readonly #bodyTimeoutMs: number
+  readonly #maxBodyBytes: number
+  readonly #discardBody: boolean
   readonly #allowRedirects: boolean
-  readonly #userCookie: string | undefined
+  #userCookie: string | undefined
+  readonly #expect: readonly number[] | null
   readonly #settleResolve: (response: Response) => void
   readonly #settleReject: (error: Error) => void
 
@@ -86,29 +126,51 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #startMs = 0
   #ttfbUs = 0
   #connectUs = 0
+  #tlsUs = 0
   #status = 0
   #statusText = ''
   #rawHeaders: RawHeaders = NO_HEADERS
   #firstChunk: Buffer | undefined = undefined
   #chunks: Buffer[] | null = null
+  /** The body of a declared length, filled as pieces arrive (past the first), or null. */
+  #whole: Buffer | null = null
+  #filled = 0
+  /** The content-length of this hop's response when checked against the limit; -1: unknown. */
+  #declaredLength = -1
   #bytesIn = 0
   #dispatching = false
   /** undici called onConnect for this hop: the request is going on the wire. */
   #onSocket = false
   #abort: ((reason?: Error) => void) | null = null
+  /** The whole-request timer of this hop (from send to the last body byte). */
   #timer: NodeJS.Timeout | null = null
+  /** The headers timer, then the body timer (refreshed by each body chunk); optional. */
+  #idle: NodeJS.Timeout | null = null
+  /** The whole-request timer fired before the request reached a socket: abort it when it does. */
+  #expired = false
+  /** This hop's token in the worker's in-flight gauge; -1 when not counted there. */
+  #inFlight = -1
+  /** Where the test made the request: a failure's stack points there (call-site.ts). */
+  readonly #site: CallSite | undefined
 
   constructor(
     state: SessionState,
     init: ExchangeInit,
     resolve: (response: Response) => void,
     reject: (error: Error) => void,
+    site?: CallSite,
   ) {
+    this.#site = site
     this.#state = state
     this.#epoch = state.abortEpoch
     this.#timeoutMs = init.timeoutMs
+    this.#headersTimeoutMs = init.headersTimeoutMs ?? 0
+    this.#bodyTimeoutMs = init.bodyTimeoutMs ?? 0
+    this.#maxBodyBytes = init.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+    this.#discardBody = init.discardBody ?? false
     this.#allowRedirects = init.allowRedirects
     this.#userCookie = init.userCookie
+    this.#expect = init.expect
     this.#settleResolve = resolve
     this.#settleReject = reject
     this.#method = init.method
@@ -131,15 +193,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** Sends the current hop. */
   send(): void {
     this.#startMs = performance.now()
+    const inFlight = this.#state.inFlight
+    if (inFlight !== null) this.#inFlight = inFlight.start(this.#startMs)
     this.#ttfbUs = 0
     this.#connectUs = 0
+    this.#tlsUs = 0
     this.#status = 0
     this.#statusText = ''
     this.#rawHeaders = NO_HEADERS
-    this.#firstChunk = undefined
-    this.#chunks = null
+    this.#dropBody()
+    this.#declaredLength = -1
     this.#bytesIn = 0
     this.#onSocket = false
+    this.#abort = null
+    this.#expired = false
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = this.#timeoutMs > 0 ? setTimeout(onRequestTimeout, this.#timeoutMs, this) : null
     // undici reports arguments it refuses by calling onError during dispatch().
     this.#dispatching = true
     this.#connection.client.dispatch(this.#dispatchOptions, this)
@@ -152,25 +221,39 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   #reject(error: Error): void {
-    settleAfterIo(this.#settleReject, error)
+    settleAfterIo(this.#settleReject, withCallSite(error, this.#site))
   }
 
   onConnect(abort: (reason?: Error) => void): void {
     this.#onSocket = true
     this.#connectUs = this.#connection.takeConnectUs()
-    // Like undici's headers timeout, the clock starts when the request goes on the socket.
-    if (this.#timeoutMs < PRECISE_TIMEOUT_BELOW_MS) {
-      this.#abort = abort
-      if (this.#timer !== null) clearTimeout(this.#timer)
-      this.#timer = setTimeout(onPreciseTimeout, this.#timeoutMs, this)
+    this.#tlsUs = this.#connection.takeTlsUs()
+    this.#abort = abort
+    if (this.#expired) {
+      abort(new RequestTimeoutError('request', this.#timeoutMs, false, this.#host))
+      return
     }
+    // The headers timeout counts from when the request goes on the socket, as undici's does.
+    if (this.#headersTimeoutMs > 0) this.#idle = setTimeout(onIdleTimeout, this.#headersTimeoutMs, this)
   }
 
-  /** @internal The precise timer fired: fail the hop as undici's own timeout would. */
-  timedOut(): void {
-    this.#timer = null
-    const code = this.#status === 0 ? 'UND_ERR_HEADERS_TIMEOUT' : 'UND_ERR_BODY_TIMEOUT'
-    this.#abort?.(new PreciseTimeoutError(code))
+  /** @internal Whether the response head has arrived (the body timer is the one running). */
+  get headersReceived(): boolean {
+    return this.#status !== 0
+  }
+
+  /** @internal A timer fired: fail the hop as undici's own timeout would. */
+  timedOut(which: TimeoutWhich): void {
+    if (which === 'request') this.#timer = null
+    else this.#idle = null
+    const limitMs = which === 'request' ? this.#timeoutMs : which === 'headers' ? this.#headersTimeoutMs : this.#bodyTimeoutMs
+    const abort = this.#abort
+    if (abort === null) {
+      // Still connecting (bounded by the connect timeout) or queued: fail it once it gets a socket.
+      this.#expired = true
+      return
+    }
+    abort(new RequestTimeoutError(which, limitMs, this.#status !== 0, this.#host))
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], _resume: () => void, statusText: string): boolean {
@@ -180,32 +263,80 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#status = statusCode
     this.#statusText = statusText
     this.#rawHeaders = rawHeaders
-    this.#timer?.refresh()
+    if (this.#idle !== null) clearTimeout(this.#idle)
+    this.#idle = this.#bodyTimeoutMs > 0 ? setTimeout(onIdleTimeout, this.#bodyTimeoutMs, this) : null
     // H1Connection hands RawHeadSpans (see ACCEPTS_HEAD_SPANS): nothing to scan without set-cookie.
     const spans = (rawHeaders as unknown) instanceof RawHeadSpans ? (rawHeaders as unknown as RawHeadSpans) : null
-    if (spans !== null && !spans.hasSetCookie) return true
+    if (spans !== null && !spans.hasSetCookie) return this.#declaredWithinLimit(spans)
+    const given = rawHeaders
     if (spans !== null) rawHeaders = spans.list
     let setCookies: string[] | null = null
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
       if (rawNameIs(rawHeaders[i]!, 'set-cookie')) (setCookies ??= []).push(rawHeaders[i + 1]!.toString('latin1'))
     }
     if (setCookies !== null) this.#state.cookies.storeFromResponse(setCookies, this.#href)
-    return true
+    return this.#declaredWithinLimit(spans ?? given)
+  }
+
+  /**
+   * A body declared over the limit fails at once, before any of it is read (as undici's
+   * maxResponseSize does). Returns false when it aborted the hop.
+   */
+  #declaredWithinLimit(head: RawHeadSpans | readonly Buffer[]): boolean {
+    if (this.#maxBodyBytes === 0 || this.#discardBody) return true
+    let length: number
+    if (head instanceof RawHeadSpans) {
+      length = head.contentLength // the parser's own, already checked: no scan
+    } else {
+      const declared = rawFirst(head, 'content-length')
+      length = declared === undefined ? -1 : Number(declared)
+    }
+    if (!(length > this.#maxBodyBytes) || this.#method === 'HEAD' || this.#status === 204 || this.#status === 304) {
+      this.#declaredLength = length
+      return true
+    }
+    this.#abort?.(new BodyTooLargeError(this.#maxBodyBytes, length, true, this.#host))
+    return false
   }
 
   onData(chunk: Buffer): boolean {
-    this.#timer?.refresh()
+    this.#idle?.refresh()
     this.#bytesIn += chunk.length
-    if (this.#firstChunk === undefined) this.#firstChunk = chunk
-    else if (this.#chunks === null) this.#chunks = [this.#firstChunk, chunk]
-    else this.#chunks.push(chunk)
+    if (this.#discardBody) return true
+    if (this.#bytesIn > this.#maxBodyBytes && this.#maxBodyBytes !== 0) {
+      // Nothing more of this body is read: the connection is closed under it.
+      this.#dropBody()
+      this.#abort?.(new BodyTooLargeError(this.#maxBodyBytes, this.#bytesIn, false, this.#host))
+      return false
+    }
+    if (this.#firstChunk === undefined) {
+      this.#firstChunk = chunk
+    } else if (this.#whole !== null) {
+      this.#filled += chunk.copy(this.#whole, this.#filled)
+    } else if (this.#chunks !== null) {
+      this.#chunks.push(chunk)
+    } else if (this.#declaredLength >= this.#bytesIn) {
+      // A body in pieces of a declared length (within the limit) goes into one Buffer as it comes,
+      // so it never exists twice (pieces, then their join): memory stays at the body's size.
+      const whole = Buffer.allocUnsafe(this.#declaredLength)
+      this.#filled = this.#firstChunk.copy(whole, 0)
+      this.#filled += chunk.copy(whole, this.#filled)
+      this.#whole = whole
+    } else {
+      this.#chunks = [this.#firstChunk, chunk]
+    }
     return true
   }
 
   onComplete(): void {
     const totalUs = Math.round((performance.now() - this.#startMs) * 1000)
     this.#clearTimer()
+    this.#endInFlight()
     const status = this.#status
+    const redirect = this.#allowRedirects && status >= 301 && status <= 308 && status !== 304 && status !== 305 && status !== 306
+    // A redirect followed is a step on the way, never a failure; the last response is judged.
+    const expect = this.#expect
+    const failed = redirect && rawHeaderFirst(this.#rawHeaders, 'location') !== undefined ? false : expect === null ? status >= 400 : !expect.includes(status)
     // bytesIn and bytesOut count bodies only (as received, before any decoding); the request
     // and response heads are not included.
     this.#state.sink.recordHit(
@@ -218,8 +349,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#bytesIn,
       this.#body === null ? 0 : this.#body.length,
       null,
+      failed,
+      undefined,
+      this.#tlsUs,
     )
-    const content = this.#chunks === null ? this.#firstChunk : Buffer.concat(this.#chunks, this.#bytesIn)
+    const content = this.#whole !== null ? this.#whole.subarray(0, this.#filled) : this.#chunks === null ? this.#firstChunk : Buffer.concat(this.#chunks, this.#bytesIn)
+    this.#dropBody()
     const response = new Response(
       status,
       this.#statusText,
@@ -231,8 +366,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#connectUs,
       this.#method,
       this.#headers,
+      this.#bytesIn,
+      this.#discardBody,
+      this.#maxBodyBytes,
+      this.#tlsUs,
     )
-    if (this.#allowRedirects && status >= 301 && status <= 308 && status !== 304 && status !== 305 && status !== 306) {
+    if (redirect) {
       const location = rawHeaderFirst(this.#rawHeaders, 'location')
       if (location !== undefined) {
         this.#redirect(response, location)
@@ -244,6 +383,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
+    this.#endInFlight()
     // Arguments undici refused before sending anything: a bug in the test, not a hit.
     if (this.#dispatching && (err as { code?: unknown }).code === 'UND_ERR_INVALID_ARG') {
       const message = `invalid request ${this.#method} ${this.#href}: ${err.message}`
@@ -253,6 +393,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     const totalUs = Math.round((performance.now() - this.#startMs) * 1000)
     const written = this.#onSocket
     this.#clearTimer()
+    this.#dropBody()
     const kind = this.#epoch !== this.#state.abortEpoch ? 'ABORTED' : networkErrorKind(err)
     if (kind === 'ABORTED' && !written) {
       // Aborted (a stop) before undici put it on a socket: the server never saw it, so it is
@@ -260,7 +401,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#reject(toNetworkError(err, kind, this.#method, this.#href, this.#host, this.#timeoutMs))
       return
     }
-    const connectUs = this.#connectUs !== 0 ? this.#connectUs : this.#connection.takeConnectUs()
+    const taken = this.#connectUs === 0
+    const connectUs = taken ? this.#connection.takeConnectUs() : this.#connectUs
+    const tlsUs = taken ? this.#connection.takeTlsUs() : this.#tlsUs
     this.#state.sink.recordHit(
       this.#method,
       this.#name,
@@ -271,14 +414,35 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#bytesIn,
       this.#body === null ? 0 : this.#body.length,
       kind,
+      undefined,
+      undefined,
+      tlsUs,
     )
     this.#reject(toNetworkError(err, kind, this.#method, this.#href, this.#host, this.#timeoutMs))
+  }
+
+  /** Lets go of the body received so far (kept by the Response, if one was made). */
+  #dropBody(): void {
+    this.#firstChunk = undefined
+    this.#chunks = null
+    this.#whole = null
+    this.#filled = 0
+  }
+
+  #endInFlight(): void {
+    if (this.#inFlight < 0) return
+    this.#state.inFlight?.end(this.#inFlight)
+    this.#inFlight = -1
   }
 
   #clearTimer(): void {
     if (this.#timer !== null) {
       clearTimeout(this.#timer)
       this.#timer = null
+    }
+    if (this.#idle !== null) {
+      clearTimeout(this.#idle)
+      this.#idle = null
     }
     this.#abort = null
   }
@@ -312,7 +476,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
       delete headers['content-length']
       delete headers['transfer-encoding']
     }
-    if (next.origin !== this.#origin && !isHttpsUpgrade(this.#origin, next)) delete headers['authorization']
+    if (next.origin !== this.#origin && !isHttpsUpgrade(this.#origin, next)) {
+      // Credentials the user gave for one origin are not sent to another (as curl and browsers
+      // do); the jar's own cookies for the next URL still are (see #applyCookies).
+      delete headers['authorization']
+      delete headers['proxy-authorization']
+      delete headers['cookie']
+      this.#userCookie = undefined
+    }
     const path = next.pathname + next.search
     this.#origin = next.origin
     this.#href = next.origin + path
@@ -352,8 +523,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
       path,
       headers: this.#headers,
       body: this.#body,
-      headersTimeout: this.#timeoutMs,
-      bodyTimeout: this.#timeoutMs,
+      headersTimeout: 0,
+      bodyTimeout: 0,
     }
   }
 }

@@ -1,5 +1,3 @@
-import { util } from 'undici'
-
 /**
  * Helpers over undici's raw response headers: a flat array `[name, value, name, value, …]` of
  * Buffers that are views into the socket's bytes. Reading them as-is on the hot path (instead of
@@ -41,7 +39,8 @@ export function rawFirst(raw: readonly Buffer[], lowerName: string): string | un
 export function rawToRecord(raw: readonly Buffer[]): Record<string, string> {
   const record: Record<string, string> = {}
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = util.headerNameToString(raw[i]!)
+    // What undici's util.headerNameToString gives (known names from a table, the same text).
+    const name = raw[i]!.toString('latin1').toLowerCase()
     const value = raw[i + 1]!.toString('latin1')
     const previous = record[name]
     record[name] = previous === undefined ? value : `${previous}, ${value}`
@@ -61,11 +60,13 @@ export class RawHeadSpans {
    * @param bytes  the bytes the head was parsed from
    * @param spans  [nameStart, nameEnd, valueStart, valueEnd, …] into `bytes`
    * @param hasSetCookie whether a set-cookie line is among them (the one header the session must read)
+   * @param contentLength the Content-Length the parser read, bytes; -1 when there is none
    */
   constructor(
     readonly bytes: Buffer,
     readonly spans: readonly number[],
     readonly hasSetCookie: boolean,
+    readonly contentLength: number = -1,
   ) {}
 
   /** The first value of header `lowerName`, read in place (no Buffer cut), or undefined. */

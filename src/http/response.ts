@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http'
+import { bodyDiscardedError } from './body-limit.js'
 import { decodeContent } from './content-decoding.js'
 import { HTTPError } from './errors.js'
 import { rawHeaderFirst, rawList, rawToRecord, rawValues, type RawHeaders } from './raw-headers.js'
@@ -23,8 +24,17 @@ export class Response {
   readonly status: number
   /** Final absolute URL of this response (after redirects for the final response). */
   readonly url: string
-  /** The body bytes as received (still compressed when the server used a content-encoding). */
-  readonly rawContent: Buffer
+  /**
+   * Body bytes received (before any content-encoding is undone), counted whether or not the
+   * body was kept: with `discardBody` they were counted, not kept.
+   */
+  readonly bodyBytes: number
+  /**
+   * The body was not kept (`--discard-bodies`, the session's `discardBodies`, a request's
+   * `discardBody`): reading `content`, `text`, `json()` or `rawContent` throws
+   * `LOADS_ERR_BODY_DISCARDED`. Like k6's `discardResponseBodies`, where `res.body` is null.
+   */
+  readonly bodyDiscarded: boolean
   /**
    * Milliseconds from sending the request to the response headers, like Requests' `elapsed`
    * (which measures up to the end of header parsing, not the body). See `totalUs` for the body.
@@ -32,13 +42,21 @@ export class Response {
   readonly elapsed: number
   /** Microseconds from the start of this hop to the last body byte (the hit's totalUs). */
   readonly totalUs: number
-  /** Microseconds spent opening a connection for this hop; 0 when one was reused. */
+  /**
+   * Microseconds spent opening a connection for this hop (TCP: up to the socket's connect); 0
+   * when one was reused.
+   */
   readonly connectUs: number
+  /** Microseconds of the TLS handshake after TCP connected, for a new https connection; 0 otherwise. */
+  readonly tlsUs: number
   /** The redirect responses that led here, oldest first; empty without redirects. */
   history: Response[]
 
   readonly #statusText: string
   readonly #rawHeaders: RawHeaders
+  readonly #rawContent: Buffer | null
+  /** Largest decoded body, bytes (0: no limit). */
+  readonly #maxBodyBytes: number
   #headers: Record<string, string> | undefined
   #text: string | undefined
   #content: Buffer | undefined
@@ -57,15 +75,23 @@ export class Response {
     connectUs: number,
     method: string,
     requestHeaders: Readonly<Record<string, string>>,
+    bodyBytes: number = content?.length ?? 0,
+    discarded = false,
+    maxBodyBytes = 0,
+    tlsUs = 0,
   ) {
     this.status = status
     this.#statusText = statusText
     this.#rawHeaders = rawHeaders
-    this.rawContent = content ?? EMPTY
+    this.#rawContent = discarded ? null : (content ?? EMPTY)
+    this.bodyBytes = bodyBytes
+    this.bodyDiscarded = discarded
+    this.#maxBodyBytes = maxBodyBytes
     this.url = url
     this.totalUs = totalUs
     this.elapsed = ttfbUs / 1000
     this.connectUs = connectUs
+    this.tlsUs = tlsUs
     this.history = []
     this.#method = method
     this.#requestHeaders = requestHeaders
@@ -100,12 +126,20 @@ export class Response {
     return rawValues(rawList(this.#rawHeaders), name.toLowerCase())
   }
 
+  /** The body bytes as received (still compressed when the server used a content-encoding). */
+  get rawContent(): Buffer {
+    if (this.#rawContent === null) throw bodyDiscardedError(this.url)
+    return this.#rawContent
+  }
+
   /**
    * The body, with its `content-encoding` (gzip, deflate, br) undone on first access, so a test
    * that never reads the body pays nothing for compression. Hits count the bytes as received.
+   * Throws `LOADS_ERR_BODY_TOO_LARGE` when the decoded body would pass the request's body limit
+   * (`--max-body`), and `LOADS_ERR_BODY_DISCARDED` when the body was not kept.
    */
   get content(): Buffer {
-    this.#content ??= decodeContent(this.rawContent, rawHeaderFirst(this.#rawHeaders, 'content-encoding'))
+    this.#content ??= decodeContent(this.rawContent, rawHeaderFirst(this.#rawHeaders, 'content-encoding'), this.#maxBodyBytes)
     return this.#content
   }
 

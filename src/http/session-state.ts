@@ -1,4 +1,5 @@
 import type { HitSink } from '../stats/hit-sink.js'
+import type { InFlight } from '../stats/in-flight.js'
 import type { SessionCookies } from './cookie-jar.js'
 import { OriginConnection, type ConnectionOptions } from './origin-connection.js'
 
@@ -10,14 +11,18 @@ import { OriginConnection, type ConnectionOptions } from './origin-connection.js
 export class SessionState {
   readonly sink: HitSink
   readonly cookies: SessionCookies
+  /** The worker's gauge of requests in flight (for the age of the oldest), or null. */
+  readonly inFlight: InFlight | null
   /** Bumped by abort(): a request started under an older epoch was aborted. */
   abortEpoch = 0
   readonly #tls: ConnectionOptions
   readonly #connectTimeoutMs: number
   readonly #connections = new Map<string, OriginConnection>()
+  readonly #onStrayBytes = (): void => this.sink.recordStrayBytes?.()
 
-  constructor(sink: HitSink, cookies: SessionCookies, tls: ConnectionOptions, connectTimeoutMs: number) {
+  constructor(sink: HitSink, cookies: SessionCookies, tls: ConnectionOptions, connectTimeoutMs: number, inFlight: InFlight | null = null) {
     this.sink = sink
+    this.inFlight = inFlight
     this.cookies = cookies
     this.#tls = tls
     this.#connectTimeoutMs = connectTimeoutMs
@@ -27,7 +32,7 @@ export class SessionState {
   connectionFor(origin: string): OriginConnection {
     let connection = this.#connections.get(origin)
     if (connection === undefined) {
-      connection = new OriginConnection(origin, this.#tls, this.#connectTimeoutMs)
+      connection = new OriginConnection(origin, this.#tls, this.#connectTimeoutMs, this.#onStrayBytes)
       this.#connections.set(origin, connection)
     }
     return connection

@@ -1,12 +1,17 @@
 import type { Dispatcher } from 'undici'
 import type { HitSink } from '../stats/hit-sink.js'
+import type { InFlight } from '../stats/in-flight.js'
+import { ConnectionShare } from './connection-share.js'
+import { callSiteFor } from './call-site.js'
 import { SessionCookies } from './cookie-jar.js'
 import { Exchange, type ExchangeInit } from './exchange.js'
 import type { ConnectionOptions } from './origin-connection.js'
-import { encodeBody, withParams, type RequestOptions } from './request-options.js'
+import { DEFAULT_MAX_BODY_BYTES } from './body-limit.js'
+import { checkExpected, checkMaxBody, encodeBody, normalizeMethod, pathAsWritten, withParams, type RequestOptions } from './request-options.js'
 import type { Response } from './response.js'
 import { SessionState } from './session-state.js'
 import { basicAuthorization, TargetCache, type Target } from './target.js'
+import type { TraceContext } from './trace-context.js'
 
 /** How a Session is built; one Session per virtual user. */
 export interface SessionOptions extends ConnectionOptions {
@@ -15,12 +20,28 @@ export interface SessionOptions extends ConnectionOptions {
   /** Relative URLs (`/items`) resolve against it, e.g. `http://127.0.0.1:8080`. */
   baseUrl?: string
   /**
-   * Milliseconds allowed to connect, then to receive the response headers, then between body
-   * chunks (default 30000). A request's `timeout` option overrides the last two.
+   * Milliseconds a request may take in all, from connecting to its last body byte (default
+   * 30000; a redirect hop gets its own). A request's `timeout` option overrides it.
    */
   timeoutMs?: number
+  /** Silence allowed from sending a request to its response headers, ms (default 0: none, `timeoutMs` bounds it). */
+  headersTimeoutMs?: number
+  /** Silence allowed between two pieces of a response body, ms (default 0: none, `timeoutMs` bounds it). */
+  bodyTimeoutMs?: number
+  /**
+   * The largest response body a request keeps, bytes (default `DEFAULT_MAX_BODY_BYTES`, 32 MiB;
+   * 0: no limit). Past it the hit fails as `BODY_TOO_LARGE` and the connection is closed; it
+   * bounds the decoded body too. A request's `maxBody` overrides it.
+   */
+  maxBodyBytes?: number
+  /** Count response bodies without keeping them (`--discard-bodies`); a request's `discardBody` overrides it. */
+  discardBodies?: boolean
   /** Default headers of every request (names are case-insensitive). */
   headers?: Record<string, string>
+  /** `--trace-context`: W3C traceparent, tracestate and baggage on every request. */
+  traceContext?: TraceContext
+  /** Counts this session's requests in flight (the worker's gauge of the oldest one's age). */
+  inFlight?: InFlight
 }
 
 /** Headers a Session sends unless told otherwise. */
@@ -41,8 +62,21 @@ export class Session {
   headers: Record<string, string>
   /** This user's cookies; requests send and update them automatically. */
   readonly cookies: SessionCookies
-  /** Default for a request's `timeout` option, in ms. */
+  /** Default for a request's `timeout` option, in ms: it bounds the whole request. */
   timeoutMs: number
+  /** Silence allowed before response headers, ms; 0: none. */
+  readonly headersTimeoutMs: number
+  /** Silence allowed between body pieces, ms; 0: none. */
+  readonly bodyTimeoutMs: number
+  /** The largest response body kept, bytes; 0: no limit. */
+  readonly maxBodyBytes: number
+  /** Response bodies are counted, not kept, unless a request says `discardBody: false`. */
+  readonly discardBodies: boolean
+  /**
+   * The statuses every request of this session expects unless it gives its own `expect`: a
+   * response with another status is a failed hit. null (the default): a status ≥ 400 fails.
+   */
+  expectedStatuses: readonly number[] | null = null
   readonly #state: SessionState
   readonly #targets: TargetCache
   /**
@@ -54,14 +88,21 @@ export class Session {
   /** `this.headers` as [name, value, …] when the entries of `#plain` were built. */
   #plainDefaults: string[] = []
   #plainTimeoutMs = -1
+  /** Trace context headers added to every request (`--trace-context`), or undefined. */
+  readonly traceContext: TraceContext | undefined
 
   constructor(options: SessionOptions) {
+    this.traceContext = options.traceContext
     this.headers = { ...DEFAULT_HEADERS }
     if (options.headers !== undefined) {
       for (const name of Object.keys(options.headers)) this.headers[name.toLowerCase()] = options.headers[name]!
     }
     this.cookies = new SessionCookies()
     this.timeoutMs = options.timeoutMs ?? 30_000
+    this.headersTimeoutMs = options.headersTimeoutMs ?? 0
+    this.bodyTimeoutMs = options.bodyTimeoutMs ?? 0
+    this.maxBodyBytes = checkMaxBody(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, 'maxBodyBytes')
+    this.discardBodies = options.discardBodies ?? false
     const tls: ConnectionOptions = {}
     if (options.insecure !== undefined) tls.insecure = options.insecure
     if (options.ca !== undefined) tls.ca = options.ca
@@ -69,7 +110,10 @@ export class Session {
     if (options.key !== undefined) tls.key = options.key
     if (options.http2 !== undefined) tls.http2 = options.http2
     if (options.resolve !== undefined) tls.resolve = options.resolve
-    this.#state = new SessionState(options.sink, this.cookies, tls, this.timeoutMs)
+    if (options.h2c !== undefined) tls.h2c = options.h2c
+    // Without a worker's share, the user's own: its reconnects still resume TLS sessions.
+    tls.share = options.share ?? new ConnectionShare()
+    this.#state = new SessionState(options.sink, this.cookies, tls, this.timeoutMs, options.inFlight ?? null)
     this.#targets = new TargetCache(options.baseUrl)
   }
 
@@ -111,9 +155,13 @@ export class Session {
     return this.#send('OPTIONS', url, options)
   }
 
-  /** Any method (case-insensitive). */
+  /**
+   * Any method: GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS in any case are sent upper-cased
+   * (as Fetch does); any other method is sent exactly as written (methods are case-sensitive), and
+   * must be a token.
+   */
   request(method: string, url: string, options?: RequestOptions): Promise<Response> {
-    return this.#send(method.toUpperCase(), url, options)
+    return this.#send(normalizeMethod(method), url, options)
   }
 
   /**
@@ -130,29 +178,49 @@ export class Session {
   }
 
   #send(method: string, url: string, options: RequestOptions | undefined): Promise<Response> {
-    if (options === undefined && this.cookies.unused) {
+    // With trace context every request differs (its own traceparent): no reusable init.
+    if (options === undefined && this.cookies.unused && this.traceContext === undefined && this.expectedStatuses === null) {
       const init = this.#plainInit(method, url)
       if (init !== undefined) {
         const state = this.#state
+        const site = callSiteFor(method, init.name, this.#send)
         return new Promise<Response>((resolve, reject) => {
-          new Exchange(state, init, resolve, reject).send()
+          new Exchange(state, init, resolve, reject, site).send()
         })
       }
     }
     let target: Target
     const headers: Record<string, string> = {}
     let body: Buffer | null = null
+    let expect: readonly number[] | null
     try {
       target = this.#targets.resolve(url)
       const defaults = this.headers
       for (const name in defaults) headers[name.toLowerCase()] = defaults[name]!
       if (options !== undefined) {
         const extra = options.headers
-        if (extra !== undefined) for (const name in extra) headers[name.toLowerCase()] = extra[name]!
+        // A list stays a list: both connection writers send one field line per value.
+        let lengthless = false
+        if (extra !== undefined) {
+          for (const name in extra) {
+            const value = extra[name]
+            const lower = name.toLowerCase()
+            if (value !== null) headers[lower] = value as string
+            else {
+              delete headers[lower]
+              if (lower === 'content-length') lengthless = true
+            }
+          }
+        }
         body = encodeBody(options, headers)
+        // An empty content-length tells the connection writers to send none (see RequestOptions.headers).
+        if (lengthless && body === null) headers['content-length'] = ''
         if (options.auth !== undefined) headers['authorization'] = basicAuthorization(options.auth[0], options.auth[1])
       }
       if (target.authorization !== null) headers['authorization'] ??= target.authorization
+      this.traceContext?.addTo(headers)
+      expect = options?.expect !== undefined ? checkExpected(options.expect, 'expect') : this.expectedStatuses === null ? null : checkExpected(this.expectedStatuses, 'expectedStatuses')
+      if (options?.maxBody !== undefined) checkMaxBody(options.maxBody, 'maxBody')
     } catch (err) {
       return Promise.reject(err as Error)
     }
@@ -160,16 +228,22 @@ export class Session {
     const init = {
       method,
       target,
-      path: options?.params === undefined ? target.path : withParams(target.path, options.params),
+      path: withParams(options?.pathAsIs === true ? (pathAsWritten(url) ?? target.path) : target.path, options?.params),
       headers,
       body,
       timeoutMs: options?.timeout ?? this.timeoutMs,
+      headersTimeoutMs: this.headersTimeoutMs,
+      bodyTimeoutMs: this.bodyTimeoutMs,
+      maxBodyBytes: options?.maxBody ?? this.maxBodyBytes,
+      discardBody: options?.discardBody ?? this.discardBodies,
       allowRedirects: options?.allowRedirects ?? true,
       name: options?.name ?? target.pathname,
       userCookie: headers['cookie'],
+      expect,
     }
+    const site = callSiteFor(method, init.name, this.#send)
     return new Promise<Response>((resolve, reject) => {
-      new Exchange(state, init, resolve, reject).send()
+      new Exchange(state, init, resolve, reject, site).send()
     })
   }
 
@@ -200,16 +274,22 @@ export class Session {
       headers,
       body: null,
       timeoutMs: this.timeoutMs,
+      headersTimeoutMs: this.headersTimeoutMs,
+      bodyTimeoutMs: this.bodyTimeoutMs,
+      maxBodyBytes: this.maxBodyBytes,
+      discardBody: this.discardBodies,
       allowRedirects: true,
       name: target.pathname,
       userCookie: headers['cookie'],
+      expect: null,
       dispatchOptions: {
         method: method as Dispatcher.HttpMethod,
         path: target.path,
         headers,
         body: null,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
+        // The exchange times every request itself (see exchange.ts).
+        headersTimeout: 0,
+        bodyTimeout: 0,
       },
     }
     if (this.#plain.size >= TargetCache.MAX_ENTRIES) this.#plain.clear()

@@ -3,8 +3,12 @@
  * text travels once in the RunConfig (to every worker, and to every agent of a cluster) and is
  * parsed once per worker; users only hold an index into those rows, so nothing is copied per user.
  */
-import { parse as parseCsv } from 'csv-parse/sync'
+import { createRequire } from 'node:module'
 import { LoadsError, UsageError } from '../errors.js'
+
+/** csv-parse's synchronous parser, loaded for the first CSV file (its CommonJS build: one file). */
+const parseCsv = (text: string, options: import('csv-parse/sync').Options): unknown =>
+  (createRequire(import.meta.url)('csv-parse/sync') as typeof import('csv-parse/sync')).parse(text, options)
 
 /** `round-robin`: each run takes the next row; `unique`: each user keeps a row of its own. */
 export type DataMode = 'round-robin' | 'unique'

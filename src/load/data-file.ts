@@ -1,7 +1,17 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { UsageError } from '../errors.js'
 import { parseDataRows, uniqueRowsNeeded, type DataConfig, type DataFormat, type DataMode } from './data-feed.js'
+
+/**
+ * The largest `--data` file, bytes. The rows travel to every worker thread (and agent) and each
+ * parses its own copy: a 200 MB CSV took 3.1 GB and 30 s before this limit.
+ */
+export const MAX_DATA_BYTES = 64 * 1024 * 1024
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MiB`
+}
 
 export const DATA_MODES: readonly DataMode[] = ['round-robin', 'unique']
 
@@ -13,8 +23,19 @@ export function loadDataFile(file: string, cwd: string, mode: DataMode, stepUser
   const format = formatOf(file)
   let text: string
   try {
-    text = readFileSync(path.resolve(cwd, file), 'utf8')
+    const full = path.resolve(cwd, file)
+    const stat = statSync(full)
+    if (!stat.isFile()) throw new UsageError(`--data ${file}: not a regular file`, 'give a .csv, .json or .jsonl file')
+    if (stat.size > MAX_DATA_BYTES) {
+      throw new UsageError(
+        `--data ${file} is ${mib(stat.size)}: more than the ${mib(MAX_DATA_BYTES)} a run takes (every worker thread, and every agent, holds its own parsed copy)`,
+        'keep only the rows and columns the test uses, or split the file across runs',
+        'LOADS_ERR_DATA_TOO_LARGE',
+      )
+    }
+    text = readFileSync(full, 'utf8')
   } catch (err) {
+    if (err instanceof UsageError) throw err
     throw new UsageError(`--data ${file}: cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
   }
   const rows = parseDataRows(format, text, file).length

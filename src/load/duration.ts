@@ -4,7 +4,7 @@ const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 
 
 /**
  * Parses a duration given on the command line or in a config file, once: `30` (seconds), `30s`,
- * `500ms`, `2m`, `1h`, `1m30s`. Returns milliseconds.
+ * `500ms`, `2m`, `1h`, `1m30s`. Returns whole milliseconds, from 1 ms to `MAX_DURATION_MS`.
  */
 export function parseDuration(text: string, flag: string): number {
   const s = text.trim()
@@ -23,8 +23,16 @@ export function parseDuration(text: string, flag: string): number {
   return positive(total, text, flag)
 }
 
+/**
+ * The longest duration accepted, ms: 2^31 - 1 (about 24.8 days), Node's timer limit. Past it a
+ * timer fires after 1 ms, so `--timeout 1000h` would time out every request at once.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1
+
 function positive(ms: number, text: string, flag: string): number {
   if (!(ms > 0) || !Number.isFinite(ms)) throw bad(text, flag)
+  if (ms < 1) throw new UsageError(`${flag} ${text} is below 1 ms, the shortest duration Loads times`)
+  if (ms > MAX_DURATION_MS) throw new UsageError(`${flag} ${text} is longer than the longest duration, ${Math.floor(MAX_DURATION_MS / 3_600_000)}h (2^31-1 ms, Node's timer limit)`)
   return Math.round(ms)
 }
 

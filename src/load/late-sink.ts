@@ -1,4 +1,4 @@
-import type { HitSink, WsSink } from '../stats/hit-sink.js'
+import type { HitSink, StreamSink, WsSink } from '../stats/hit-sink.js'
 import type { Recorder } from '../stats/recorder.js'
 
 /**
@@ -6,7 +6,7 @@ import type { Recorder } from '../stats/recorder.js'
  * started after its intended start (`lagUs`), so the recorder keeps both the corrected latency
  * and the raw service time. One per user; a user runs one test run at a time.
  */
-export class LateSink implements HitSink, WsSink {
+export class LateSink implements HitSink, WsSink, StreamSink {
   /** µs between the current run's intended start and its actual start. */
   lagUs = 0
 
@@ -22,15 +22,26 @@ export class LateSink implements HitSink, WsSink {
     bytesIn: number,
     bytesOut: number,
     errorKind: string | null,
+    failed?: boolean,
+    scenario?: string,
+    tlsUs?: number,
   ): void {
-    this.recorder.recordLateHit(method, name, status, totalUs, ttfbUs, connectUs, bytesIn, bytesOut, errorKind, this.lagUs)
+    this.recorder.recordLateHit(method, name, status, totalUs, ttfbUs, connectUs, bytesIn, bytesOut, errorKind, this.lagUs, failed, scenario, tlsUs)
   }
 
-  recordWsMessage(name: string, direction: 'in' | 'out', bytes: number): void {
-    this.recorder.recordWsMessage(name, direction, bytes)
+  recordStrayBytes(): void {
+    this.recorder.recordStrayBytes()
   }
 
-  recordWsClose(name: string, code: number): void {
-    this.recorder.recordWsClose(name, code)
+  recordWsMessage(name: string, direction: 'in' | 'out', bytes: number, scenario?: string): void {
+    this.recorder.recordWsMessage(name, direction, bytes, scenario)
+  }
+
+  recordStreamMessage(method: string, name: string, direction: 'in' | 'out', bytes: number, scenario?: string): void {
+    this.recorder.recordStreamMessage(method, name, direction, bytes, scenario)
+  }
+
+  recordWsClose(name: string, code: number, scenario?: string): void {
+    this.recorder.recordWsClose(name, code, scenario)
   }
 }

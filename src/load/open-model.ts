@@ -28,6 +28,40 @@ export interface OpenStep {
   capacity: number
 }
 
+/**
+ * Live changes to a running open step (docs/live-control.md), made by the engine: a new rate (a
+ * new schedule from now on, this worker taking arrivals offset, offset + stride …), pause (the
+ * queue of arrivals due is dropped, none start until resumed) and resume (the schedule starts
+ * again from then).
+ */
+export class OpenControl {
+  /** Set by a change; read once by the step's loop. */
+  next: { rate: number; offset: number; stride: number } | undefined
+  paused = false
+  /** Wakes the step's loop to look at a change (set by the loop while it sleeps). */
+  wake: (() => void) | undefined
+
+  setRate(rate: number, offset: number, stride: number): void {
+    this.next = { rate, offset, stride }
+    this.wake?.()
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused
+    this.wake?.()
+  }
+}
+
+/** A stretch of the schedule at one rate: this worker's arrivals j = 0, 1 … are due at `dueAt(j)`. */
+interface Segment {
+  startMs: number
+  intervalMs: number
+  offset: number
+  stride: number
+}
+
+const dueIn = (seg: Segment, j: number): number => seg.startMs + (seg.offset + j * seg.stride) * seg.intervalMs
+
 export interface OpenStepHooks<U> {
   /** A new user for the pool (0-based index in this worker's pool); called only when none is idle. */
   createUser(poolIndex: number): U
@@ -45,24 +79,25 @@ export interface OpenStepHooks<U> {
 
 export interface OpenStepResult<U> {
   started: number
-  /** Due but never started: no user was free before the step's time was up. */
+  /** Due but never started: no user was free before the step's time was up (or the run was paused). */
   dropped: number
   /** Every user the pool created, for the caller to close. */
   users: U[]
 }
 
 /** Runs this worker's arrivals of one step; resolves once the last run it started has ended. */
-export async function runOpenStep<U>(step: OpenStep, hooks: OpenStepHooks<U>): Promise<OpenStepResult<U>> {
-  const mine = workerArrivals(arrivalsInStep(step.rate, step.durationMs), step.worker, step.workers)
-  const intervalMs = 1000 / step.rate
-  const dueAt = (j: number): number => (step.worker + j * step.workers) * intervalMs
+export async function runOpenStep<U>(step: OpenStep, hooks: OpenStepHooks<U>, control = new OpenControl()): Promise<OpenStepResult<U>> {
+  let seg: Segment = { startMs: 0, intervalMs: 1000 / step.rate, offset: step.worker, stride: step.workers }
+  // Arrivals due and not yet started, oldest first, as ranges [from, to) of a segment's arrivals.
+  const queue: { seg: Segment; from: number; to: number }[] = []
+  let next = 0
   const users: U[] = []
   const idle: U[] = []
   const running = new Set<Promise<void>>()
-  let due = 0
   let started = 0
-  let freed: (() => void) | undefined
+  let dropped = 0
   const startMs = hooks.now()
+  const queued = (): number => queue.reduce((n, r) => n + r.to - r.from, 0)
 
   const take = (): U | undefined => {
     const user = idle.pop()
@@ -74,31 +109,62 @@ export async function runOpenStep<U>(step: OpenStep, hooks: OpenStepHooks<U>): P
 
   while (!hooks.stopping()) {
     const now = hooks.now() - startMs
-    while (due < mine && dueAt(due) <= now) due++
-    // Oldest first: the queue is the arrivals [started, due).
-    while (started < due) {
+    const change = control.next
+    if (change !== undefined) {
+      control.next = undefined
+      seg = { startMs: now, intervalMs: 1000 / change.rate, offset: change.offset, stride: change.stride }
+      next = 0
+    }
+    if (control.paused) {
+      if (now >= step.durationMs) break
+      dropped += queued()
+      queue.length = 0
+      const timer = hooks.timer(step.durationMs - now)
+      control.wake = timer.cancel
+      await timer.done
+      control.wake = undefined
+      // Resumed: the schedule starts again from now.
+      if (!control.paused) {
+        seg = { ...seg, startMs: hooks.now() - startMs }
+        next = 0
+      }
+      continue
+    }
+    const from = next
+    while (dueIn(seg, next) <= now && dueIn(seg, next) < step.durationMs) next++
+    if (next > from) {
+      const last = queue.at(-1)
+      if (last !== undefined && last.seg === seg && last.to === from) last.to = next
+      else queue.push({ seg, from, to: next })
+    }
+    // Oldest first.
+    while (queue.length > 0) {
       const user = take()
       if (user === undefined) break
-      const lagMs = Math.max(0, now - dueAt(started))
+      const range = queue[0]!
+      const lagMs = Math.max(0, now - dueIn(range.seg, range.from))
+      if (++range.from === range.to) queue.shift()
       started++
       const run: Promise<void> = hooks.run(user, lagMs).finally(() => {
         running.delete(run)
         idle.push(user)
         hooks.onBusy(running.size)
-        freed?.()
+        if (queue.length > 0) control.wake?.()
       })
       running.add(run)
       hooks.onBusy(running.size)
     }
-    if (started >= mine || now >= step.durationMs) break
-    // Sleep until the next arrival is due (or the step ends); a freed user wakes a waiting queue.
-    const untilMs = (due < mine ? dueAt(due) : step.durationMs) - now
+    // Arrivals due before the end were queued above (a late wake-up loses none): the rest is dropped.
+    if (now >= step.durationMs) break
+    // Sleep until the next arrival is due (or the step ends); a freed user wakes a waiting queue,
+    // a change wakes it too.
+    const untilMs = Math.min(dueIn(seg, next), step.durationMs) - now
     const timer = hooks.timer(untilMs)
-    if (started < due) freed = timer.cancel
+    control.wake = timer.cancel
     await timer.done
-    freed = undefined
+    control.wake = undefined
   }
-  const dropped = due - started
+  dropped += queued()
   await Promise.all(running)
   return { started, dropped, users }
 }

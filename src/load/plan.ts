@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js'
 import { formatDuration, parseDuration } from './duration.js'
 import { buildOpenPlan, shapeClosedPlan, type ThinkTime } from './load-shape.js'
+import type { ScenarioPlan } from './scenarios.js'
 
 /** One step of a run: `users` virtual users, each running the tests `hits` times or for `durationMs`. */
 export interface Step {
@@ -16,15 +17,22 @@ export interface Step {
    * whatever the responses do; `users` is then the cap on runs in flight at once (`--max-users`).
    */
   rate?: number
+  /** Index into `Plan.scenarios` of the scenario this step belongs to (absent without scenarios). */
+  scenario?: number
 }
 
-/** The whole load: steps run one after another, each to completion. */
+/**
+ * The whole load: steps run one after another, each to completion. With scenarios, each
+ * scenario's steps run one after another, the scenarios side by side (load/scenarios.ts).
+ */
 export interface Plan {
   steps: Step[]
   /** Idle time between two steps, ms (`--pause`). */
   pauseMs?: number
   /** Closed model: each user waits this long between two of its runs (`--think`). */
   think?: ThinkTime
+  /** Config-file scenarios; their pauses and think times are their own (`pauseMs`, `think` above unused). */
+  scenarios?: ScenarioPlan[]
 }
 
 export interface PlanInput {

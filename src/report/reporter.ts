@@ -1,4 +1,5 @@
 import type { SelectedTest } from '../case/select.js'
+import type { ChangeEvent } from '../load/control.js'
 import type { Plan } from '../load/plan.js'
 import type { Aggregator } from '../stats/aggregator.js'
 import type { RunSummary, Snapshot } from '../stats/types.js'
@@ -28,6 +29,8 @@ export interface RunOutcome {
   thresholds?: ThresholdResult[]
   /** The threshold that stopped the run early (`--abort-on-fail`), as the user wrote it. */
   abortedBy?: string
+  /** Live changes made while the run went (scale, pause, resume, stop), in order. */
+  changes?: ChangeEvent[]
 }
 
 /**
@@ -37,6 +40,8 @@ export interface RunOutcome {
 export interface Reporter {
   onRunStart?(info: RunInfo): void | Promise<void>
   onStep?(index: number): void
+  /** A live change was applied (docs/live-control.md). */
+  onChange?(event: ChangeEvent): void
   onSnapshot?(snapshot: Snapshot, aggregator: Aggregator): void
   onRunEnd?(outcome: RunOutcome, aggregator: Aggregator): void | Promise<void>
 }

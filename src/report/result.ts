@@ -4,9 +4,11 @@
  * report can never disagree. Plain data, no Node.js imports: the front end imports these types.
  */
 import type { SelectedTest } from '../case/select.js'
+import type { ChangeEvent } from '../load/control.js'
 import type { Plan } from '../load/plan.js'
 import type { Aggregator } from '../stats/aggregator.js'
-import type { EncodedHistograms, LiveView, RunSummary, SeriesPoint, SourceTotals } from '../stats/types.js'
+import type { GeneratorSeries } from '../stats/generator-types.js'
+import type { EncodedHistograms, LiveView, NameSeries, RunSummary, SeriesPoint, SourceTotals } from '../stats/types.js'
 import type { RunInfo, RunOutcome } from './reporter.js'
 import type { ThresholdResult } from './thresholds/judge.js'
 
@@ -43,9 +45,18 @@ export interface ReportView {
   live?: LiveView
   summary: RunSummary
   series: SeriesPoint[]
+  /**
+   * Each URL name's latency per second, for the latency chart's name picker. In a saved result and
+   * a static report; a live page asks the dashboard for the one name picked (`/api/name-series`).
+   */
+  nameSeries?: NameSeries[]
+  /** The generator's health per second, on `series`' time axis (absent from older results). */
+  generatorSeries?: GeneratorSeries
   /** Workers, or agents in a cluster run: their own totals and state. */
   sources: SourceTotals[]
   thresholds: ThresholdResult[]
+  /** Live changes (scale, pause, resume, stop) with their time; absent when none were made. */
+  changes?: ChangeEvent[]
   /** The producer's clock when this view was made (for "last heard from" ages), ms since epoch. */
   nowMs: number
 }
@@ -78,15 +89,18 @@ export function stateOf(outcome: RunOutcome): RunState {
 }
 
 /** The view of a run in progress. */
-export function liveView(run: RunMeta, aggregator: Aggregator, thresholds: ThresholdResult[] = [], nowMs = Date.now()): ReportView {
+export function liveView(run: RunMeta, aggregator: Aggregator, thresholds: ThresholdResult[] = [], nowMs = Date.now(), changes: readonly ChangeEvent[] = []): ReportView {
+  const summary = aggregator.summary()
   return {
     run,
     state: 'running',
     live: aggregator.latest(nowMs),
-    summary: aggregator.summary(),
+    summary,
     series: aggregator.series(),
+    ...generatorSeriesOf(aggregator),
     sources: aggregator.sources(),
     thresholds,
+    ...changesOf(changes, summary.startMs),
     nowMs,
   }
 }
@@ -100,10 +114,23 @@ export function finalView(run: RunMeta, outcome: RunOutcome, aggregator: Aggrega
     ...(outcome.abortedBy !== undefined ? { abortedBy: outcome.abortedBy } : {}),
     summary: outcome.summary,
     series: aggregator.series(),
+    ...generatorSeriesOf(aggregator),
     sources: aggregator.sources(),
     thresholds: outcome.thresholds ?? [],
+    ...changesOf(outcome.changes ?? [], outcome.summary.startMs),
     nowMs,
   }
+}
+
+/** The changes with their second on the series' time axis (one decimal). */
+function changesOf(changes: readonly ChangeEvent[], startMs: number): { changes?: ChangeEvent[] } {
+  if (changes.length === 0) return {}
+  return { changes: changes.map((c) => ({ ...c, t: Math.max(0, Math.round((c.atMs - startMs) / 100) / 10) })) }
+}
+
+function generatorSeriesOf(aggregator: Aggregator): { generatorSeries?: GeneratorSeries } {
+  const generatorSeries = aggregator.generatorSeries()
+  return generatorSeries !== undefined ? { generatorSeries } : {}
 }
 
 export function buildResult(run: RunMeta, outcome: RunOutcome, aggregator: Aggregator, loadsVersion: string): RunResult {
@@ -113,6 +140,7 @@ export function buildResult(run: RunMeta, outcome: RunOutcome, aggregator: Aggre
     version: RESULT_VERSION,
     loadsVersion,
     ...view,
+    nameSeries: aggregator.nameSeries(),
     exitCode: outcome.exitCode,
     histograms: aggregator.encodedHistograms(),
   }

@@ -11,6 +11,10 @@ import type { RunConfig } from '../load/run-config.js'
 export interface ConnectionAndDataOptions {
   cwd: string
   http2?: boolean
+  /** `--h2c`: HTTP/2 by prior knowledge to http:// origins. */
+  h2c?: boolean
+  /** `--h2-streams N`: users of a worker per HTTP/2 connection. */
+  h2Streams?: number
   /** `--cacert FILE` (PEM). */
   cacert?: string
   /** `--cert FILE` and `--key FILE` (PEM), both or neither. */
@@ -32,6 +36,8 @@ export interface ConnectionAndDataOptions {
 export function connectionAndData(options: ConnectionAndDataOptions, plan: Plan): Partial<RunConfig> {
   const out: Partial<RunConfig> = {}
   if (options.http2 === true) out.http2 = true
+  if (options.h2c === true) out.h2c = true
+  if (options.h2Streams !== undefined && options.h2Streams > 1) out.h2Streams = options.h2Streams
   if (options.cacert !== undefined) out.ca = readPem(options.cacert, '--cacert', options.cwd)
   if ((options.cert === undefined) !== (options.key === undefined)) {
     throw new UsageError('--cert and --key go together: the client certificate and its private key')

@@ -1,3 +1,4 @@
+import type { ChangedBy, ChangeEvent, EngineChange, RunChange } from '../load/control.js'
 import type { Plan } from '../load/plan.js'
 import type { RunConfig } from '../load/run-config.js'
 import type { Snapshot } from '../stats/types.js'
@@ -12,10 +13,19 @@ export interface Engine {
   run(): Promise<void>
   /** Graceful stop: no new test runs, results so far kept. */
   stop(): void
+  /**
+   * A change to the run in progress (live control): `users` / `rate` as the whole engine's total
+   * for the step running now, which the engine splits over its workers or agents exactly.
+   */
+  control?(change: EngineChange): void
+  /** A live change as the coordinator recorded it (after `control`, or for a stop before `stop`): a cluster stores it in the run's stream. */
+  recordChange?(event: ChangeEvent): void
   /** Lines for the summary (per-agent state …), asked once the run is over. */
   notes?(): string[]
   /** An exit code that overrides the tests' (e.g. PARTIAL when agents were lost). */
   exitCode?(): number | undefined
+  /** True when the run was stopped from outside this runner (e.g. `--purge-broker`): exit 130. */
+  interrupted?(): boolean
 }
 
 /** What an engine is built from. */
@@ -29,6 +39,12 @@ export interface EngineContext {
   workers: number
   onSnapshot(snapshot: Snapshot): void
   onStep(index: number): void
+  /**
+   * Live control from outside this process (a cluster run's `loads ctl --run`, `--attach`
+   * sessions): checks, applies and records a change as the dashboard's API would, or throws a
+   * ControlError saying why not.
+   */
+  applyChange?(change: RunChange, by: ChangedBy): ChangeEvent
 }
 
 export type EngineFactory = (context: EngineContext) => Engine | Promise<Engine>

@@ -18,6 +18,8 @@ export type RequestBody =
   | { readonly kind: 'text'; readonly text: string }
   /** Bytes that are not printable UTF-8 text. */
   | { readonly kind: 'binary'; readonly bytes: Uint8Array }
+  /** A body that was sent but not recorded: `size` zero bytes the user replaces (a warning says so). */
+  | { readonly kind: 'placeholder'; readonly size: number }
 
 export interface RequestSpec {
   /** Sent as written: curl's `-X post` sends `post`. */
@@ -26,6 +28,19 @@ export interface RequestSpec {
   url: string
   /** Header name (as written) → value, in the order first seen. Duplicates are joined with `, `. */
   headers: Record<string, string>
+  /**
+   * For a header recorded more than once: each value on its own (`headers` holds them joined).
+   * The generated test sends one field line per value, as recorded.
+   */
+  headerLists?: Record<string, readonly string[]>
+  /**
+   * Headers the request must not carry although the session would add them: its defaults
+   * (`accept`, `user-agent`) that curl's `-H 'Accept:'` removed, and `content-length` on a bodiless
+   * POST (curl sends none). Written as `name: null` in the generated headers.
+   */
+  unsetHeaders?: readonly string[]
+  /** Send the path as written, `.` and `..` included (curl --path-as-is). */
+  pathAsIs?: boolean
   body: RequestBody
   /** HTTP basic credentials: [user, password]. */
   auth?: readonly [string, string]
@@ -45,6 +60,38 @@ export interface RequestSpec {
   name?: string
   /** Remarks for the reader of the generated test (emitted as comments above the request). */
   notes?: readonly string[]
+  /** Values taken from this request's live response for later requests (correlation). */
+  extract?: readonly Extraction[]
+  /**
+   * Recorded values in this request that later code replaces with live ones: each occurrence of
+   * `recorded` in the URL, a header value or the body is written as the variable instead.
+   * `wholeSegment` ones (short ids) replace only a whole URL path segment or a whole value.
+   */
+  substitute?: readonly Substitution[]
+  /** The request goes where this variable (an extracted redirect Location) points, not to `url`. */
+  urlFrom?: string
+  /** The group (a recorded page) this request belongs to. */
+  group?: string
+  /** Pause before this request, ms (`--think recorded`: the gap the user left). */
+  thinkMs?: number
+}
+
+/** How a value is taken from a live response; `extract.<kind>` in the generated test. */
+export interface Extraction {
+  /** Name of the variable (a JavaScript identifier, unique in the test). */
+  readonly variable: string
+  readonly kind: 'formField' | 'meta' | 'cookie' | 'json' | 'location' | 'locationSegment' | 'between'
+  /** The helper's arguments after the response (a name, a JSON path, an index, boundaries). */
+  readonly args: ReadonlyArray<string | number | ReadonlyArray<string | number>>
+  /** Says in the generated code where the value comes from and where it goes. */
+  readonly note: string
+}
+
+/** A recorded value written as a variable. */
+export interface Substitution {
+  readonly recorded: string
+  readonly variable: string
+  readonly wholeSegment?: boolean
 }
 
 /** Case-insensitive lookup of a header's name as stored in `headers`, or undefined. */

@@ -1,5 +1,6 @@
 import { generateTestCase } from './codegen.js'
-import { parseCurl, type ParseCurlOptions } from './curl/parse.js'
+import { parseCurlCommands, type ParseCurlOptions } from './curl/parse.js'
+import type { CurlRunFlags } from './curl/run-flags.js'
 import { parseHar, type ParseHarOptions } from './har/parse.js'
 import type { RequestSpec } from './request-spec.js'
 
@@ -10,6 +11,8 @@ export interface TestModule {
   requests: RequestSpec[]
   className: string
   methodName: string
+  /** Connection options the source asks of the run (curl's --http2, --cert …), for loads-runner's flags. */
+  runFlags?: CurlRunFlags
 }
 
 /** Naming and base-URL choices shared by every importer. */
@@ -36,19 +39,32 @@ export function defaultServerUrl(requests: readonly RequestSpec[]): string | und
 
 /** `loads curl` and `loads-runner --curl`: a curl command (or several) as a TestCase module. */
 export function curlTestModule(command: string, options: ParseCurlOptions & ModuleNaming = {}): TestModule {
-  const requests = parseCurl(withCurlWord(command), options)
+  const { requests, runFlags } = parseCurlCommands(withCurlWord(command), options)
   const className = options.className ?? 'CurlTest'
   const methodName = options.methodName ?? 'test_curl'
   const serverUrl = options.serverUrl ?? defaultServerUrl(requests)
   const code = generateTestCase(requests, { className, methodName, source: 'a curl command', ...(serverUrl !== undefined ? { serverUrl } : {}) })
-  return { code, requests, className, methodName }
+  return { code, requests, className, methodName, runFlags }
+}
+
+/** How a HAR replay behaves beyond what it sends. */
+export interface HarReplayChoices {
+  /** Assert the recorded status of each request (default true). */
+  assertStatus?: boolean
+  /**
+   * Keep the cookie jar for the user's life instead of emptying it at the start of each run
+   * (default false: every run starts as the recording did).
+   */
+  keepCookies?: boolean
+  /** The file the recording was read from, named in the generated code's first line. */
+  source?: string
 }
 
 /**
  * `loads har`: a browser recording as a TestCase that replays it in order, asserting the status
  * the browser saw for each request (what held when it was recorded).
  */
-export function harTestModule(json: string, options: ParseHarOptions & ModuleNaming & { assertStatus?: boolean } = {}): TestModule {
+export function harTestModule(json: string, options: ParseHarOptions & ModuleNaming & HarReplayChoices = {}): TestModule {
   const requests = parseHar(json, options)
   const className = options.className ?? 'HarReplay'
   const methodName = options.methodName ?? 'test_replay'
@@ -56,7 +72,9 @@ export function harTestModule(json: string, options: ParseHarOptions & ModuleNam
   const code = generateTestCase(requests, {
     className,
     methodName,
-    source: 'a HAR recording',
+    source: options.source === undefined ? 'a HAR recording' : `the HAR recording ${options.source}`,
+    freshCookies: options.keepCookies !== true,
+    seedsFromData: true,
     ...(serverUrl !== undefined ? { serverUrl } : {}),
     ...(options.assertStatus !== false ? { assertStatus: requests.map((request) => request.status) } : {}),
   })

@@ -12,11 +12,16 @@ import {
   latencyStats,
   type Histogram,
 } from './histogram.js'
+import { GeneratorHealth } from './generator-health.js'
+import type { GeneratorSeries, GeneratorWarning } from './generator-types.js'
+import { NamedTotals } from './named-totals.js'
 import { Series, type SeriesOptions } from './series.js'
+import { NameSeriesStore, type NameSeriesOptions } from './name-series.js'
 import type {
   EncodedHistograms,
   EndpointSummary,
   LiveView,
+  NameSeries,
   RunSummary,
   SeriesPoint,
   Snapshot,
@@ -24,7 +29,7 @@ import type {
   WireHistogram,
 } from './types.js'
 
-export interface AggregatorOptions extends SeriesOptions {
+export interface AggregatorOptions extends SeriesOptions, NameSeriesOptions {
   /** When the run started (ms since epoch); defaults to the first snapshot's `startMs`. */
   startMs?: number
   /** Clock, ms since epoch: for `lastSeenMs`, `latest()` and an unfinished `summary()`. */
@@ -41,6 +46,8 @@ interface SourceState extends SourceTotals {
   /** Every seq below this one was received; `above` holds those received past a gap. */
   nextSeq: number
   above: Set<number>
+  /** The source's latest gauge of its oldest request in flight, ms (0: none). */
+  oldestInFlightMs: number
 }
 
 /** Out-of-order seqs remembered per source; past this, gaps are taken as lost for good. */
@@ -94,19 +101,27 @@ export class Aggregator {
   readonly #latency = createHistogram(true)
   readonly #errors: ErrorGroups
   readonly #counters = new Map<string, number>()
+  /** Checks, groups and test methods. */
+  readonly #named = new NamedTotals()
   readonly #sources = new Map<string, SourceState>()
   readonly #series: Series
+  /** Each name's latency per second (the page's latency chart, a name picked). */
+  readonly #nameSeries: NameSeriesStore
   /** Histogram deltas not added yet (see DeferredAdds): flushed before any histogram is read. */
   readonly #deferred = new DeferredAdds()
   readonly #addHistogram = (target: Histogram, encoded: WireHistogram): void => this.#deferred.add(target, encoded)
   readonly #tests = { run: 0, failures: 0, errors: 0 }
   #hits = 0
   #networkErrors = 0
+  #httpFailed = 0
   #bytesIn = 0
   #bytesOut = 0
   #dropped = 0
+  #strayBytesDrops = 0
   /** Open model only: the raw service times beside the corrected latency. */
   #service: Histogram | null = null
+  /** Each source's health as a generator (utilisation, event-loop delay), kept per source. */
+  readonly #generator = new GeneratorHealth()
   /** Recent (endMs, hits) pairs for the live rate. */
   #recent: { endMs: number; hits: number }[] = []
 
@@ -116,6 +131,12 @@ export class Aggregator {
     this.#rateWindowMs = opts.rateWindowMs ?? 2000
     this.#errors = new ErrorGroups(opts.maxErrorGroups ?? 1000)
     this.#series = new Series(opts)
+    this.#nameSeries = new NameSeriesStore(opts)
+  }
+
+  /** Distinct (method, name) endpoints so far: reports warn when there are many (report/many-names.ts). */
+  get endpointCount(): number {
+    return this.#endpoints.size
   }
 
   get startMs(): number | undefined {
@@ -134,6 +155,7 @@ export class Aggregator {
     this.#addHistogram(this.#latency, snap.latency)
     if (snap.service !== undefined) this.#addHistogram((this.#service ??= createHistogram(true)), snap.service)
     this.#dropped += snap.dropped ?? 0
+    this.#strayBytesDrops += snap.strayBytesDrops ?? 0
     let hits = 0
     let networkErrors = 0
     let httpErrors = 0
@@ -146,11 +168,13 @@ export class Aggregator {
     }
     this.#hits += hits
     this.#networkErrors += networkErrors
+    this.#httpFailed += httpErrors
     addTests(this.#tests, snap.tests)
     for (const g of snap.errors) this.#errors.addGroup(g)
     for (const [k, n] of Object.entries(snap.counters)) {
       this.#counters.set(k, (this.#counters.get(k) ?? 0) + n)
     }
+    if (snap.checks !== undefined || snap.groups !== undefined || snap.methods !== undefined || snap.scenarios !== undefined) this.#named.add(snap, this.#addHistogram)
 
     src.hits += hits
     src.networkErrors += networkErrors
@@ -160,10 +184,16 @@ export class Aggregator {
       src.lastSeq = snap.seq
       src.activeUsers = snap.activeUsers
       src.step = snap.step
+      src.oldestInFlightMs = snap.oldestInFlightMs ?? 0
     }
     src.final ||= snap.final
 
-    this.#series.add(Math.floor((snap.endMs - this.#startMs) / 1000), snap, snap.latency, { hits, errors: networkErrors, httpErrors })
+    const second = Math.floor((snap.endMs - this.#startMs) / 1000)
+    this.#series.add(second, snap, snap.latency, { hits, errors: networkErrors, httpErrors })
+    this.#nameSeries.add(second, snap.endpoints)
+    if (snap.generator !== undefined) {
+      this.#generator.add(snap.source, snap.seq, snap.generator, { startMs: snap.startMs, endMs: snap.endMs, runStartMs: this.#startMs, final: snap.final })
+    }
     this.#recent.push({ endMs: snap.endMs, hits })
     if (this.#recent.length > 4096) this.#pruneRecent(this.#endMs)
     return true
@@ -180,7 +210,9 @@ export class Aggregator {
     let activeUsers = 0
     let step = 0
     let finishedSources = 0
+    let oldestInFlightMs = 0
     for (const s of this.#sources.values()) {
+      if (!s.final) oldestInFlightMs = Math.max(oldestInFlightMs, s.oldestInFlightMs)
       activeUsers += s.final ? 0 : s.activeUsers
       step = Math.max(step, s.step)
       if (s.final) finishedSources++
@@ -196,6 +228,7 @@ export class Aggregator {
       sources: this.#sources.size,
       finishedSources,
       ...(this.#dropped > 0 ? { dropped: this.#dropped } : {}),
+      ...(oldestInFlightMs > 0 ? { oldestInFlightMs } : {}),
     }
   }
 
@@ -215,6 +248,8 @@ export class Aggregator {
         name: e.name,
         hits: e.hits,
         errors: e.errors,
+        httpFailed: e.httpFailed,
+        failed: e.errors + e.httpFailed,
         hitsPerSec: perSec(e.hits),
         bytesIn: e.bytesIn,
         bytesOut: e.bytesOut,
@@ -224,10 +259,12 @@ export class Aggregator {
         ttfb: latencyStats(e.ttfb),
         connects: e.connects,
         connectMeanMs: e.connects > 0 ? e.connectUs / e.connects / 1000 : 0,
+        ...(e.tlsHandshakes > 0 ? { tlsHandshakes: e.tlsHandshakes, tlsMeanMs: e.tlsUs / e.tlsHandshakes / 1000 } : {}),
         ...(e.service !== null ? { service: latencyStats(e.service) } : {}),
         ...(e.ws !== null ? { ws: { ...e.ws, closeCodes: { ...e.ws.closeCodes } } } : {}),
       }))
       .sort((a, b) => b.hits - a.hits || a.name.localeCompare(b.name) || a.method.localeCompare(b.method))
+    const generator = this.#generator.summary()
     return {
       startMs,
       endMs: end,
@@ -235,6 +272,8 @@ export class Aggregator {
       tests: { ...this.#tests },
       hits: this.#hits,
       networkErrors: this.#networkErrors,
+      httpFailed: this.#httpFailed,
+      failed: this.#networkErrors + this.#httpFailed,
       hitsPerSec: perSec(this.#hits),
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
@@ -242,8 +281,31 @@ export class Aggregator {
       endpoints,
       errors: this.#errors.list(),
       counters: Object.fromEntries(this.#counters),
+      ...this.#named.summary(),
       ...(this.#service !== null ? { dropped: this.#dropped, service: latencyStats(this.#service) } : this.#dropped > 0 ? { dropped: this.#dropped } : {}),
+      ...(generator !== undefined ? { generator } : {}),
+      ...(this.#strayBytesDrops > 0 ? { strayBytesDrops: this.#strayBytesDrops } : {}),
     }
+  }
+
+  /** The generator's per-second health on the series' time axis; undefined before any sample. */
+  generatorSeries(): GeneratorSeries | undefined {
+    return this.#generator.series()
+  }
+
+  /** Sources that stayed over a generator-health bound so far (see generator-health.ts). */
+  generatorWarnings(): GeneratorWarning[] {
+    return this.#generator.warnings()
+  }
+
+  /** Every (method, name)'s latency per second, by name. */
+  nameSeries(): NameSeries[] {
+    return this.#nameSeries.all()
+  }
+
+  /** One (method, name)'s latency per second, or undefined when it has no completed hit yet. */
+  nameSeriesOf(method: string, name: string): NameSeries | undefined {
+    return this.#nameSeries.of(method, name)
   }
 
   /** The per-second series, oldest first. */
@@ -279,6 +341,7 @@ export class Aggregator {
         ...(e.service !== null ? { service: encodeHistogram(e.service) } : {}),
       })),
       ...(this.#service !== null ? { service: encodeHistogram(this.#service) } : {}),
+      ...this.#named.encoded(),
     }
   }
 
@@ -298,7 +361,7 @@ export class Aggregator {
       s = {
         source, hits: 0, networkErrors: 0, tests: { run: 0, failures: 0, errors: 0 },
         lastSeq: -1, lastSeenMs: 0, activeUsers: 0, step: 0, final: false,
-        nextSeq: 0, above: new Set(),
+        nextSeq: 0, above: new Set(), oldestInFlightMs: 0,
       }
       this.#sources.set(source, s)
     }

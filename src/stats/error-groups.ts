@@ -4,8 +4,15 @@
  */
 import type { ErrorGroup } from './types.js'
 
-/** The kind (and message) of the group that collects whatever no longer fits. */
+/**
+ * The message of a group that collects whatever no longer fits: one such group per outcome and
+ * kind (`ECONNREFUSED`, `TypeError` â€¦), so the kinds survive; its count is how many errors were
+ * not kept apart. Past MAX_OVERFLOW_KINDS kinds, the kind is this too.
+ */
 export const OTHER_ERRORS = '(other errors)'
+
+/** Overflow groups kept with their own kind; beyond, one `(other errors)` kind per outcome. */
+export const MAX_OVERFLOW_KINDS = 50
 
 /** Longest message and stack kept, in characters; the rest is cut. */
 export const MAX_MESSAGE_CHARS = 500
@@ -15,8 +22,9 @@ const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}â
 
 export class ErrorGroups {
   readonly #groups = new Map<string, ErrorGroup>()
+  #overflowKinds = 0
 
-  /** @param maxGroups distinct groups kept; beyond it, counts go to one `(other errors)` group per outcome. */
+  /** @param maxGroups distinct groups kept; beyond it, counts go to an `(other errors)` group per outcome and kind. */
   constructor(readonly maxGroups = 100) {}
 
   get size(): number {
@@ -38,8 +46,13 @@ export class ErrorGroups {
       group.count += count
       return
     }
-    if (this.#groups.size >= this.maxGroups && kind !== OTHER_ERRORS) {
-      this.add(outcome, OTHER_ERRORS, OTHER_ERRORS, '', count, '')
+    const overflow = message === OTHER_ERRORS
+    if (overflow) {
+      // A new overflow group (here, or merged from a worker's): one per kind, a bounded few.
+      if (kind !== OTHER_ERRORS && this.#overflowKinds >= MAX_OVERFLOW_KINDS) return this.add(outcome, OTHER_ERRORS, OTHER_ERRORS, '', count, '')
+      if (kind !== OTHER_ERRORS) this.#overflowKinds++
+    } else if (this.#groups.size - this.#overflowKinds >= this.maxGroups) {
+      this.add(outcome, kind, OTHER_ERRORS, '', count, '')
       return
     }
     this.#groups.set(key, {
@@ -63,5 +76,6 @@ export class ErrorGroups {
 
   clear(): void {
     this.#groups.clear()
+    this.#overflowKinds = 0
   }
 }

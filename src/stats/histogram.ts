@@ -143,6 +143,31 @@ export function percentilesAndMean(h: Histogram, percentiles: readonly number[])
   return out
 }
 
+/**
+ * Calls `fn(lowestUs, highestUs, count)` for every bucket of `h` with a count, lowest first
+ * (`h` built by `createHistogram` or `decodeHistogram`). The metrics outputs turn HDR buckets
+ * into Prometheus/OTLP buckets with it: an HDR bucket is 0.1% wide at most, far finer than theirs.
+ */
+export function forEachBucket(h: Histogram, fn: (lowestUs: number, highestUs: number, count: number) => void): void {
+  const total = h.totalCount
+  if (total === 0) return
+  const j = h as JsHistogram
+  const raw = (j as unknown as { _counts?: unknown })._counts
+  const counts = raw instanceof Float64Array || raw instanceof Uint32Array ? raw : null
+  const length = j.countsArrayLength
+  const zeros = counts !== null ? counts[0]! : j.getCountAtIndex(0)
+  const first = zeros > 0 || j.minNonZeroValue > Number.MAX_SAFE_INTEGER - 1 ? 0 : j.countsArrayIndex(j.minNonZeroValue)
+  let seen = 0
+  for (let i = first; i < length && seen < total; i++) {
+    const c = counts !== null ? counts[i]! : j.getCountAtIndex(i)
+    if (c === 0) continue
+    seen += c
+    const size = i < UNIT_RANGE ? 1 : 2 ** ((i >> HALF_COUNT_MAGNITUDE) - 1)
+    const lowest = valueFromIndex(i)
+    fn(lowest, lowest + size - 1, c)
+  }
+}
+
 /** The gap between `x` and the next double, as hdr-histogram-js computes it. */
 function ulp(x: number): number {
   return Math.pow(2, Math.floor(Math.log2(x)) - 52)

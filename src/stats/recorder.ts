@@ -4,8 +4,11 @@
  * so memory depends on the number of endpoints, never on the number of hits.
  */
 import { ErrorGroups } from './error-groups.js'
-import type { HitSink, WsSink } from './hit-sink.js'
+import type { HitSink, StreamSink, WsSink } from './hit-sink.js'
 import { BucketCounts, clampUs, createHistogram, encodeHistogram, type Histogram } from './histogram.js'
+import { NamedRecords, type ScenarioRecord } from './named-records.js'
+import { InFlight } from './in-flight.js'
+import { redactSecrets } from '../util/redact-secrets.js'
 import type { EndpointSnapshot, Outcome, Snapshot } from './types.js'
 
 /** Where hits go once `maxEndpoints` distinct (method, name) pairs exist. */
@@ -16,7 +19,10 @@ export interface RecorderOptions {
   source: string
   /** Clock, ms since epoch. */
   now?: () => number
-  /** Distinct (method, name) pairs kept; beyond it, hits count under (method, `(other endpoints)`). */
+  /**
+   * Distinct (scenario, method, name) endpoints kept, all scenarios together; beyond it, hits count
+   * under (scenario, method, `(other endpoints)`).
+   */
   maxEndpoints?: number
   /** Distinct error groups per snapshot; beyond it, an `(other errors)` group. */
   maxErrorGroups?: number
@@ -27,10 +33,13 @@ export interface RecorderOptions {
 class Entry {
   hits = 0
   errors = 0
+  httpFailed = 0
   bytesIn = 0
   bytesOut = 0
   connects = 0
   connectUs = 0
+  tlsHandshakes = 0
+  tlsUs = 0
   readonly statuses = new Map<number, number>()
   readonly errorKinds = new Map<string, number>()
   readonly latency: Histogram = createHistogram()
@@ -45,19 +54,31 @@ class Entry {
   constructor(
     readonly method: string,
     readonly name: string,
+    /** The config-file scenario whose users made the hits; undefined outside scenarios. */
+    readonly scenario: string | undefined,
   ) {}
 }
 
-export class Recorder implements HitSink, WsSink {
+/** An endpoint table: method → name → entry. */
+type ByMethod = Map<string, Map<string, Entry>>
+
+export class Recorder implements HitSink, WsSink, StreamSink {
   readonly source: string
+  /** This worker's requests in flight: sessions count into it (see Session's `inFlight`). */
+  readonly inFlight = new InFlight()
   readonly #now: () => number
   readonly #maxEndpoints: number
   readonly #maxCounters: number
-  readonly #byMethod = new Map<string, Map<string, Entry>>()
+  /** Hits made outside any scenario. */
+  readonly #byMethod: ByMethod = new Map()
+  /** Hits of config-file scenarios' users: each scenario its own table (the cap counts them all). */
+  readonly #byScenario = new Map<string, ByMethod>()
   readonly #entries: Entry[] = []
   readonly #errors: ErrorGroups
   readonly #counters = new Map<string, number>()
   readonly #global: Histogram = createHistogram()
+  /** Checks, group blocks and test-method runs, by name. */
+  readonly #named = new NamedRecords()
   #tests = { run: 0, failures: 0, errors: 0 }
   #seq = 0
   #startMs: number
@@ -66,7 +87,9 @@ export class Recorder implements HitSink, WsSink {
   #lastEntry: Entry | null = null
   #lastName = ''
   #lastMethod = ''
+  #lastScenario: string | undefined = undefined
   #dropped = 0
+  #strayBytesDrops = 0
   /** Set once an open-model hit was recorded: snapshots then carry service-time histograms. */
   #globalService: Histogram | null = null
 
@@ -89,15 +112,19 @@ export class Recorder implements HitSink, WsSink {
     bytesIn: number,
     bytesOut: number,
     errorKind: string | null,
+    failed?: boolean,
+    scenario?: string,
+    tlsUs?: number,
   ): void {
     // Consecutive hits mostly share an endpoint: compare the strings (usually the same
     // references) before two map look-ups.
     let entry = this.#lastEntry
-    if (entry === null || name !== this.#lastName || method !== this.#lastMethod) {
-      entry = this.#entry(method, name)
+    if (entry === null || name !== this.#lastName || method !== this.#lastMethod || scenario !== this.#lastScenario) {
+      entry = this.#entry(method, name, scenario)
       this.#lastEntry = entry
       this.#lastName = name
       this.#lastMethod = method
+      this.#lastScenario = scenario
     }
     entry.hits++
     entry.bytesIn += bytesIn
@@ -106,6 +133,10 @@ export class Recorder implements HitSink, WsSink {
       entry.connects++
       entry.connectUs += connectUs
     }
+    if (tlsUs !== undefined && tlsUs > 0) {
+      entry.tlsHandshakes++
+      entry.tlsUs += tlsUs
+    }
     entry.latencyCounts.record(totalUs)
     if (errorKind !== null) {
       entry.errors++
@@ -113,6 +144,7 @@ export class Recorder implements HitSink, WsSink {
     } else {
       entry.statuses.set(status, (entry.statuses.get(status) ?? 0) + 1)
       entry.ttfbCounts.record(ttfbUs)
+      if (failed ?? status >= 400) entry.httpFailed++
     }
   }
 
@@ -132,15 +164,23 @@ export class Recorder implements HitSink, WsSink {
     bytesOut: number,
     errorKind: string | null,
     lagUs: number,
+    failed?: boolean,
+    scenario?: string,
+    tlsUs?: number,
   ): void {
-    this.recordHit(method, name, status, serviceUs + lagUs, ttfbUs, connectUs, bytesIn, bytesOut, errorKind)
-    const entry = this.#entry(method, name)
+    this.recordHit(method, name, status, serviceUs + lagUs, ttfbUs, connectUs, bytesIn, bytesOut, errorKind, failed, scenario, tlsUs)
+    const entry = this.#entry(method, name, scenario)
     ;(entry.service ??= createHistogram()).recordValue(clampUs(serviceUs))
     this.#globalService ??= createHistogram()
   }
 
-  recordWsMessage(name: string, direction: 'in' | 'out', bytes: number): void {
-    const entry = this.#entry('WS', name)
+  recordWsMessage(name: string, direction: 'in' | 'out', bytes: number, scenario?: string): void {
+    this.recordStreamMessage('WS', name, direction, bytes, scenario)
+  }
+
+  /** A message of a stream (gRPC) under (method, name): counted in the endpoint's `ws` counts, bytes added. */
+  recordStreamMessage(method: string, name: string, direction: 'in' | 'out', bytes: number, scenario?: string): void {
+    const entry = this.#entry(method, name, scenario)
     const ws = (entry.ws ??= { messagesIn: 0, messagesOut: 0, closeCodes: new Map() })
     if (direction === 'in') {
       ws.messagesIn++
@@ -151,10 +191,15 @@ export class Recorder implements HitSink, WsSink {
     }
   }
 
-  recordWsClose(name: string, code: number): void {
-    const entry = this.#entry('WS', name)
+  recordWsClose(name: string, code: number, scenario?: string): void {
+    const entry = this.#entry('WS', name, scenario)
     const ws = (entry.ws ??= { messagesIn: 0, messagesOut: 0, closeCodes: new Map() })
     ws.closeCodes.set(code, (ws.closeCodes.get(code) ?? 0) + 1)
+  }
+
+  /** A keep-alive connection was closed: the server sent bytes no request asked for. */
+  recordStrayBytes(): void {
+    this.#strayBytesDrops++
   }
 
   /** Open model: `n` scheduled starts could not happen (no free user before the step ended). */
@@ -162,38 +207,70 @@ export class Recorder implements HitSink, WsSink {
     this.#dropped += n
   }
 
-  #entry(method: string, name: string): Entry {
-    let byName = this.#byMethod.get(method)
+  #entry(method: string, name: string, scenario: string | undefined): Entry {
+    let byMethod = this.#byMethod
+    if (scenario !== undefined) {
+      const table = this.#byScenario.get(scenario)
+      if (table === undefined) this.#byScenario.set(scenario, (byMethod = new Map()))
+      else byMethod = table
+    }
+    let byName = byMethod.get(method)
     if (byName === undefined) {
       byName = new Map()
-      this.#byMethod.set(method, byName)
+      byMethod.set(method, byName)
     }
-    return byName.get(name) ?? this.#newEntry(byName, method, name)
+    return byName.get(name) ?? this.#newEntry(byName, method, name, scenario)
   }
 
-  #newEntry(byName: Map<string, Entry>, method: string, name: string): Entry {
+  #newEntry(byName: Map<string, Entry>, method: string, name: string, scenario: string | undefined): Entry {
     if (this.#entries.length >= this.#maxEndpoints && name !== OTHER_ENDPOINTS) {
       // Not stored under `name`: that would grow the map with every new URL.
-      return byName.get(OTHER_ENDPOINTS) ?? this.#newEntry(byName, method, OTHER_ENDPOINTS)
+      return byName.get(OTHER_ENDPOINTS) ?? this.#newEntry(byName, method, OTHER_ENDPOINTS, scenario)
     }
-    const entry = new Entry(method, name)
+    const entry = new Entry(method, name, scenario)
     byName.set(name, entry)
     this.#entries.push(entry)
     return entry
   }
 
-  /** One test run ended. `error` is required for failures and errors, ignored for passes. */
+  /**
+   * One test run ended. `error` is required for failures and errors, ignored for passes.
+   * `durationUs`, when given, is the run's wall time: it feeds the method's own figures.
+   */
   recordTest(
     outcome: Outcome,
     test: string,
     error?: { kind: string; message: string; stack: string },
+    durationUs?: number,
   ): void {
     this.#tests.run++
+    if (durationUs !== undefined) this.#named.method(test, outcome, durationUs)
     if (outcome === 'pass') return
     if (outcome === 'failure') this.#tests.failures++
     else this.#tests.errors++
     const e = error ?? { kind: 'Unknown', message: '', stack: '' }
-    this.#errors.add(outcome, e.kind, e.message, test, 1, e.stack)
+    // Secrets in URLs (a token in a query, user:password@) never reach an output.
+    this.#errors.add(outcome, e.kind, redactSecrets(e.message), test, 1, redactSecrets(e.stack))
+  }
+
+  /** `this.check(…)`: one evaluation of check `name`. */
+  recordCheck(name: string, pass: boolean): void {
+    this.#named.check(name, pass)
+  }
+
+  /** `this.group(name, …)`: a block ended after `durationUs`, as `outcome` (it threw or not). */
+  recordGroup(name: string, outcome: Outcome, durationUs: number): void {
+    this.#named.group(name, outcome, durationUs)
+  }
+
+  /** Scenario `name`'s figures, for its users to report their hits and runs to (see ScenarioRecord). */
+  scenario(name: string): ScenarioRecord {
+    return this.#named.scenario(name)
+  }
+
+  /** A request made inside group `group` (the innermost one open), by its endpoint. */
+  recordGroupRequest(group: string, method: string, name: string): void {
+    this.#named.groupRequest(group, method, name)
   }
 
   incrCounter(name: string, n = 1): void {
@@ -211,6 +288,15 @@ export class Recorder implements HitSink, WsSink {
   /** Virtual users now running (a gauge, sent as is). */
   setActiveUsers(n: number): void {
     this.#activeUsers = n
+  }
+
+  /**
+   * The run's clock starts now: the interval in progress is said to begin here, so the time spent
+   * loading (the test module, `--data` parsing, setUpClass) is not counted in the run's duration.
+   * Called once, when the first step starts; what was recorded before stays in the interval.
+   */
+  restartClock(): void {
+    if (this.#seq === 0) this.#startMs = this.#now()
   }
 
   /**
@@ -236,6 +322,7 @@ export class Recorder implements HitSink, WsSink {
         name: e.name,
         hits: e.hits,
         errors: e.errors,
+        httpFailed: e.httpFailed,
         bytesIn: e.bytesIn,
         bytesOut: e.bytesOut,
         statuses: Object.fromEntries(e.statuses),
@@ -245,6 +332,11 @@ export class Recorder implements HitSink, WsSink {
         connects: e.connects,
         connectUs: e.connectUs,
       })
+      if (e.scenario !== undefined) endpoints[endpoints.length - 1]!.scenario = e.scenario
+      if (e.tlsHandshakes > 0) {
+        endpoints[endpoints.length - 1]!.tlsHandshakes = e.tlsHandshakes
+        endpoints[endpoints.length - 1]!.tlsUs = e.tlsUs
+      }
       if (e.service !== null) {
         globalService?.add(e.service)
         endpoints[endpoints.length - 1]!.service = encodeHistogram(e.service)
@@ -254,7 +346,7 @@ export class Recorder implements HitSink, WsSink {
         endpoints[endpoints.length - 1]!.ws = { messagesIn: e.ws.messagesIn, messagesOut: e.ws.messagesOut, closeCodes: Object.fromEntries(e.ws.closeCodes) }
         e.ws = null
       }
-      e.hits = e.errors = e.bytesIn = e.bytesOut = e.connects = e.connectUs = 0
+      e.hits = e.errors = e.httpFailed = e.bytesIn = e.bytesOut = e.connects = e.connectUs = e.tlsHandshakes = e.tlsUs = 0
       // Zero the counts but keep the keys: the same statuses come back next second.
       for (const k of e.statuses.keys()) e.statuses.set(k, 0)
       for (const k of e.errorKinds.keys()) e.errorKinds.set(k, 0)
@@ -281,8 +373,13 @@ export class Recorder implements HitSink, WsSink {
       final,
     }
     if (globalService !== null) snap.service = encodeHistogram(globalService)
+    this.#named.moveInto(snap)
     if (this.#dropped > 0) snap.dropped = this.#dropped
+    const oldestInFlightMs = final ? 0 : Math.round(this.inFlight.oldestAgeMs(performance.now()))
+    if (oldestInFlightMs > 0) snap.oldestInFlightMs = oldestInFlightMs
     this.#dropped = 0
+    if (this.#strayBytesDrops > 0) snap.strayBytesDrops = this.#strayBytesDrops
+    this.#strayBytesDrops = 0
     this.#tests = { run: 0, failures: 0, errors: 0 }
     this.#errors.clear()
     this.#counters.clear()

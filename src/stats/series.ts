@@ -90,10 +90,12 @@ export class Series {
     for (const encoded of open.pending) addEncoded(h, encoded)
     open.pending = []
     const p = open.point
-    const [p50, p95, p99] = percentilesAndMean(h, SERIES_PERCENTILES)
-    p.p50 = p50! / 1000
-    p.p95 = p95! / 1000
-    p.p99 = p99! / 1000
+    if (h.totalCount > 0) {
+      const [p50, p95, p99] = percentilesAndMean(h, SERIES_PERCENTILES)
+      p.p50 = p50! / 1000
+      p.p95 = p95! / 1000
+      p.p99 = p99! / 1000
+    }
     let users = 0
     for (const u of open.users.values()) users += u.users
     p.activeUsers = users
@@ -119,7 +121,7 @@ export class Series {
   #insert(t: number): SeriesPoint {
     const point: SeriesPoint = {
       t, hits: 0, errors: 0, testsRun: 0, failures: 0, testErrors: 0, httpErrors: 0,
-      activeUsers: 0, step: 0, p50: 0, p95: 0, p99: 0,
+      activeUsers: 0, step: 0, p50: null, p95: null, p99: null,
     }
     this.#points.splice(this.#indexOf(t), 0, point)
     if (this.#points.length > this.#maxPoints) {

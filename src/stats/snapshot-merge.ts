@@ -7,6 +7,8 @@
  */
 import { addEncoded, createHistogram, encodeWire, type Histogram } from './histogram.js'
 import type { EndpointSnapshot, ErrorGroup, Snapshot } from './types.js'
+import { GeneratorMerge } from './generator-merge.js'
+import { NamedTotals } from './named-totals.js'
 import { addCounts, addEndpointInto, createEndpointTotals, type EndpointTotals } from './endpoint-totals.js'
 
 
@@ -15,6 +17,8 @@ interface Worker {
   activeUsers: number
   step: number
   final: boolean
+  /** The worker's latest gauge of its oldest request in flight, ms (0: none). */
+  oldestInFlightMs: number
 }
 
 export class SnapshotMerger {
@@ -37,6 +41,11 @@ export class SnapshotMerger {
   #errors: ErrorGroup[] = []
   #counters: Record<string, number> = {}
   #dropped: number | undefined
+  /** The workers' generator samples of the pending interval (busiest thread, delays added). */
+  readonly #generator = new GeneratorMerge()
+  #strayBytesDrops: number | undefined
+  /** Checks, groups and test methods of the pending interval. */
+  readonly #named = new NamedTotals()
 
   /**
    * @param source the merged snapshots' source (the agent id)
@@ -71,12 +80,13 @@ export class SnapshotMerger {
   add(snap: Snapshot): void {
     const w = this.#workers.get(snap.source)
     if (w === undefined) {
-      this.#workers.set(snap.source, { seq: snap.seq, activeUsers: snap.activeUsers, step: snap.step, final: snap.final })
+      this.#workers.set(snap.source, { seq: snap.seq, activeUsers: snap.activeUsers, step: snap.step, final: snap.final, oldestInFlightMs: snap.oldestInFlightMs ?? 0 })
     } else {
       if (snap.seq >= w.seq) {
         w.seq = snap.seq
         w.activeUsers = snap.activeUsers
         w.step = snap.step
+        w.oldestInFlightMs = snap.oldestInFlightMs ?? 0
       }
       w.final ||= snap.final
     }
@@ -89,12 +99,15 @@ export class SnapshotMerger {
       addEncoded((this.#service ??= createHistogram(true)), snap.service)
     }
     if (snap.dropped !== undefined) this.#dropped = (this.#dropped ?? 0) + snap.dropped
+    if (snap.generator !== undefined) this.#generator.add(snap.source, snap.generator)
+    if (snap.strayBytesDrops !== undefined) this.#strayBytesDrops = (this.#strayBytesDrops ?? 0) + snap.strayBytesDrops
     for (const e of snap.endpoints) this.#addEndpoint(e)
     this.#tests.run += snap.tests.run
     this.#tests.failures += snap.tests.failures
     this.#tests.errors += snap.tests.errors
     for (const g of snap.errors) this.#errors.push(g)
     addCounts(this.#counters, snap.counters)
+    if (snap.checks !== undefined || snap.groups !== undefined || snap.methods !== undefined || snap.scenarios !== undefined) this.#named.add(snap, addEncoded)
   }
 
   /**
@@ -105,8 +118,10 @@ export class SnapshotMerger {
     if (this.#sentFinal || (this.#pendingSources.size === 0 && !final)) return undefined
     let activeUsers = 0
     let step = 0
+    let oldestInFlightMs = 0
     for (const w of this.#workers.values()) {
       if (!w.final) activeUsers += w.activeUsers
+      if (!w.final) oldestInFlightMs = Math.max(oldestInFlightMs, w.oldestInFlightMs)
       step = Math.max(step, w.step)
     }
     const empty = this.#pendingSources.size === 0
@@ -114,15 +129,17 @@ export class SnapshotMerger {
     const endpoints: EndpointSnapshot[] = []
     for (const t of this.#touched) {
       endpoints.push({
-        method: t.method, name: t.name, hits: t.hits, errors: t.errors, bytesIn: t.bytesIn, bytesOut: t.bytesOut,
+        method: t.method, name: t.name, ...(t.scenario !== undefined ? { scenario: t.scenario } : {}), hits: t.hits, errors: t.errors, httpFailed: t.httpFailed, bytesIn: t.bytesIn, bytesOut: t.bytesOut,
         statuses: t.statuses, errorKinds: t.errorKinds,
         latency: encodeWire(t.latency), ttfb: encodeWire(t.ttfb),
         connects: t.connects, connectUs: t.connectUs,
+        ...(t.tlsHandshakes > 0 ? { tlsHandshakes: t.tlsHandshakes, tlsUs: t.tlsUs } : {}),
         ...(t.service !== null ? { service: encodeWire(t.service) } : {}),
         ...(t.ws !== null ? { ws: t.ws } : {}),
       })
       resetEndpoint(t)
     }
+    const generator = this.#generator.take()
     const snap: Snapshot = {
       v: 1,
       source: this.source,
@@ -137,9 +154,14 @@ export class SnapshotMerger {
       errors: this.#errors,
       counters: this.#counters,
       ...(this.#dropped !== undefined ? { dropped: this.#dropped } : {}),
+      ...(this.#strayBytesDrops !== undefined ? { strayBytesDrops: this.#strayBytesDrops } : {}),
+      ...(oldestInFlightMs > 0 && !final ? { oldestInFlightMs } : {}),
       ...(this.#hasService ? { service: this.#service !== null ? encodeWire(this.#service) : '' } : {}),
+      ...(generator !== undefined ? { generator } : {}),
+      ...this.#named.snapshotFields(),
       final,
     }
+    this.#named.clear()
     this.#touched.clear()
     this.#pendingSources.clear()
     this.#latency.reset()
@@ -152,15 +174,17 @@ export class SnapshotMerger {
     this.#errors = []
     this.#counters = {}
     this.#dropped = undefined
+    this.#strayBytesDrops = undefined
     if (final) this.#sentFinal = true
     return snap
   }
 
   #addEndpoint(e: EndpointSnapshot): void {
-    const key = `${e.method} ${e.name}`
+    // Scenarios stay apart: the runner's metrics outputs label each endpoint with its scenario.
+    const key = e.scenario === undefined ? `${e.method} ${e.name}` : `${e.method} ${e.name}\u0000${e.scenario}`
     let t = this.#endpoints.get(key)
     if (t === undefined) {
-      t = createEndpointTotals(e.method, e.name)
+      t = createEndpointTotals(e.method, e.name, e.scenario)
       this.#endpoints.set(key, t)
     }
     this.#touched.add(t)
@@ -170,7 +194,7 @@ export class SnapshotMerger {
 
 /** Empties an endpoint's sums for the next interval (the histograms keep their grown arrays). */
 function resetEndpoint(t: EndpointTotals): void {
-  t.hits = t.errors = t.bytesIn = t.bytesOut = t.connects = t.connectUs = 0
+  t.hits = t.errors = t.httpFailed = t.bytesIn = t.bytesOut = t.connects = t.connectUs = t.tlsHandshakes = t.tlsUs = 0
   t.statuses = {}
   t.errorKinds = {}
   t.latency.reset()

@@ -4,6 +4,8 @@
  * a binary form that decodes back to these types: cluster/snapshot-codec.ts).
  */
 
+import type { GeneratorSample, GeneratorSummary } from './generator-types.js'
+
 /** How a test run ended. An AssertionError is a failure; any other exception is an error. */
 export type Outcome = 'pass' | 'failure' | 'error'
 
@@ -15,16 +17,28 @@ export type Outcome = 'pass' | 'failure' | 'error'
 export type WireHistogram = string | Uint8Array
 
 /**
- * One endpoint's share of a snapshot, keyed by (method, name). `name` is the URL path or the
- * `name` option the test gave (e.g. `/items/{id}`); WebSocket endpoints use method `WS`.
+ * One endpoint's share of a snapshot, keyed by (scenario, method, name). `name` is the URL path or
+ * the `name` option the test gave (e.g. `/items/{id}`); WebSocket endpoints use method `WS`.
  */
 export interface EndpointSnapshot {
   method: string
   name: string
+  /**
+   * The config-file scenario whose users made these hits (absent outside scenarios). A snapshot
+   * may hold one endpoint per scenario for the same (method, name): the summary adds them up,
+   * metrics outputs label each with its scenario.
+   */
+  scenario?: string
   /** Requests that got a response or failed on the network, all counted. */
   hits: number
   /** Hits that failed on the network (no status) — HTTP error statuses are not errors here. */
   errors: number
+  /**
+   * Hits answered with a status the test did not expect: by default any status ≥ 400; with
+   * `expect: [404]` (per request or session) any other. A hit fails when `errors` or this counts
+   * it. Absent counts as 0.
+   */
+  httpFailed?: number
   bytesIn: number
   bytesOut: number
   /** Status code → count; network failures are counted under their error kind instead. */
@@ -35,21 +49,34 @@ export interface EndpointSnapshot {
   latency: WireHistogram
   /** Time to first byte, microseconds, compressed HDR. */
   ttfb: WireHistogram
-  /** Hits that opened a new connection, and the microseconds spent connecting (TCP + TLS). */
+  /**
+   * Hits that opened a new connection, and the microseconds spent connecting: TCP alone, up to
+   * the socket's connect (a failed connect's time lost included).
+   */
   connects: number
   connectUs: number
+  /**
+   * Of those, the ones that did a TLS handshake after TCP connected (https, wss), and its
+   * microseconds (to `secureConnect`, or to the handshake's failure). Absent when there was none:
+   * plain HTTP has no TLS time, which is not 0 ms.
+   */
+  tlsHandshakes?: number
+  tlsUs?: number
   /**
    * Open model only (`--rate`): the raw service time of each hit in microseconds (compressed
    * HDR), while `latency` counts from the run's intended start (coordinated omission corrected).
    */
   service?: WireHistogram
-  /** WebSocket endpoints (method `WS`) only: the traffic after the handshake. */
+  /** WebSocket endpoints (method `WS`): the traffic after the handshake; gRPC endpoints (`GRPC`): the messages of the calls. */
   ws?: WsCounts
 }
 
 /**
  * What a WebSocket endpoint carried once open. Its handshakes are the endpoint's hits (status
- * 101 = opened); `bytesIn`/`bytesOut` of the endpoint count message payloads.
+ * 101 = opened); `bytesIn`/`bytesOut` of the endpoint count message payloads. gRPC endpoints
+ * (method `GRPC`) carry the same counts: each call is a hit whose status is the gRPC status code,
+ * and messages each way (unary calls' included) are counted here with their serialized bytes;
+ * `closeCodes` stays empty.
  */
 export interface WsCounts {
   messagesIn: number
@@ -102,8 +129,70 @@ export interface Snapshot {
   dropped?: number
   /** Open model: every hit's raw service time, all endpoints together (compressed HDR). */
   service?: WireHistogram
+  /**
+   * The source's health as a load generator over the interval (gauges and a delay histogram,
+   * kept per source by the aggregator: see generator-types.ts). Absent from older producers.
+   */
+  generator?: GeneratorSample
+  /**
+   * Keep-alive connections closed because the server sent bytes no request asked for (absent
+   * when none were): each would otherwise have risked booking a response against the wrong request.
+   */
+  strayBytesDrops?: number
+  /** `this.check(…)`: check name → passes and failures in this interval. Absent when none ran. */
+  checks?: Record<string, CheckCounts>
+  /** `this.group(name, …)`: each group's timed blocks in this interval (nested: `outer::inner`). */
+  groups?: TimedSnapshot[]
+  /** Each test method's runs in this interval (`Class.method`), timed. */
+  methods?: TimedSnapshot[]
+  /** Config-file scenarios (`[scenario.NAME]`): each one's test runs and hits in this interval. Absent without scenarios. */
+  scenarios?: ScenarioSnapshot[]
+  /**
+   * A gauge, not a delta: how long (ms, to 100 ms) the source's oldest request still in flight at
+   * `endMs` had been going; absent when none was. Sources merge by taking the highest.
+   */
+  oldestInFlightMs?: number
   /** True on the last snapshot a source will send for the run. */
   final: boolean
+}
+
+/** One check name's evaluations: they never end a run, they are counted. */
+export interface CheckCounts {
+  passes: number
+  failures: number
+}
+
+/**
+ * A named, timed piece of work — a group block or a test method's run — in a snapshot. Keyed by
+ * `name`; merging adds the counts and the histograms.
+ */
+export interface TimedSnapshot {
+  /** `checkout`, `checkout::pay`, or `Class.method`. */
+  name: string
+  /** Blocks (or runs) that ended in the interval. */
+  runs: number
+  /** Of them, ended by an AssertionError (a failed assertion or `this.fail`). */
+  failures: number
+  /** Of them, ended by any other exception. */
+  errors: number
+  /** Each block's (run's) wall time in microseconds (compressed HDR). */
+  duration: WireHistogram
+  /** Groups only: requests made inside the block (innermost group), by `METHOD name`. */
+  requests?: Record<string, number>
+}
+
+/**
+ * One scenario's share of a snapshot: its users' test runs (`runs`, `failures`, `errors`,
+ * `duration`: each run's wall time, k6's `iteration_duration`) and their hits. Merging adds.
+ */
+export interface ScenarioSnapshot extends TimedSnapshot {
+  /** Hits made by the scenario's users; of them `failed` (network errors and unexpected statuses). */
+  hits: number
+  failed: number
+  /** Each hit's latency in microseconds (compressed HDR); open model: from the run's intended start. */
+  latency: WireHistogram
+  /** Open model: the scenario's scheduled starts that could not happen. */
+  dropped?: number
 }
 
 /** Latency figures in milliseconds (from HDR histograms recorded in microseconds). */
@@ -123,7 +212,12 @@ export interface EndpointSummary {
   method: string
   name: string
   hits: number
+  /** Hits that failed on the network. */
   errors: number
+  /** Hits answered with a status the test did not expect (≥ 400 unless it said otherwise). */
+  httpFailed: number
+  /** Failed hits: `errors` + `httpFailed`. The one "failed" of every output. */
+  failed: number
   hitsPerSec: number
   bytesIn: number
   bytesOut: number
@@ -132,8 +226,12 @@ export interface EndpointSummary {
   latency: LatencyStats
   ttfb: LatencyStats
   connects: number
-  /** Mean connect time of the hits that connected, ms. */
+  /** Mean connect time (TCP) of the hits that connected, ms. */
   connectMeanMs: number
+  /** TLS handshakes done by this endpoint's hits (https, wss); absent when none (plain HTTP). */
+  tlsHandshakes?: number
+  /** Their mean time, ms; absent with `tlsHandshakes`. */
+  tlsMeanMs?: number
   /** Open model: raw service time, beside `latency` measured from the intended start. */
   service?: LatencyStats
   /** WebSocket endpoints: messages and close codes. */
@@ -149,13 +247,35 @@ export interface SeriesPoint {
   testsRun: number
   failures: number
   testErrors: number
-  /** Hits answered with an HTTP status ≥ 400 (not network errors: those are `errors`). */
+  /**
+   * Hits answered with a status the test did not expect — any ≥ 400 unless it said otherwise
+   * (not network errors: those are `errors`). Failed hits = `errors` + `httpErrors`.
+   */
   httpErrors: number
   activeUsers: number
   step: number
-  p50: number
-  p95: number
-  p99: number
+  /**
+   * Latency percentiles (ms) of the hits that completed in this second; null when none did (a
+   * stall, a pause, a second before the first response): nothing was measured, which is not 0 ms.
+   */
+  p50: number | null
+  p95: number | null
+  p99: number | null
+}
+
+/**
+ * One (method, name)'s latency per second, columnar: `t[i]` is a second since the run started
+ * (as SeriesPoint.t) in which the name had completed hits, `p50[i]` … its percentiles in ms. A
+ * second without a point is one with nothing measured for that name. With many names only each
+ * name's newest seconds are kept (stats/name-series.ts).
+ */
+export interface NameSeries {
+  method: string
+  name: string
+  t: number[]
+  p50: number[]
+  p95: number[]
+  p99: number[]
 }
 
 /** What a finished (or interrupted) run amounts to: the input of every output. */
@@ -167,6 +287,10 @@ export interface RunSummary {
   hits: number
   /** Hits that failed on the network. */
   networkErrors: number
+  /** Hits answered with a status the test did not expect (≥ 400 unless it said otherwise). */
+  httpFailed: number
+  /** Failed hits: `networkErrors` + `httpFailed`. */
+  failed: number
   hitsPerSec: number
   bytesIn: number
   bytesOut: number
@@ -179,6 +303,47 @@ export interface RunSummary {
   dropped?: number
   /** Open model: raw service time of every hit; `latency` then counts from intended starts. */
   service?: LatencyStats
+  /** Whether Loads itself kept up: per worker / agent utilisation and event-loop delay, warnings. */
+  generator?: GeneratorSummary
+  /** Connections dropped: stray bytes from the server (see Snapshot.strayBytesDrops). Absent when none. */
+  strayBytesDrops?: number
+  /** `this.check(…)` results by name, sorted by name. Absent when no check ran. */
+  checks?: CheckSummary[]
+  /** `this.group(…)` blocks by name (nested `outer::inner`), sorted by name. Absent when none ran. */
+  groups?: TimedSummary[]
+  /** Each test method's runs (`Class.method`), in the order first seen. */
+  methods?: TimedSummary[]
+  /** Config-file scenarios that ran, sorted by name. Absent without scenarios. */
+  scenarios?: ScenarioSummary[]
+}
+
+/** A scenario over the run: its test runs (timed, as a test method's) and its hits. */
+export interface ScenarioSummary extends TimedSummary {
+  hits: number
+  /** Failed hits: network errors and statuses the test did not expect. */
+  failed: number
+  /** The hits' latency, ms. */
+  latency: LatencyStats
+  /** Open model: scheduled starts that could not happen. */
+  dropped?: number
+}
+
+export interface CheckSummary {
+  name: string
+  passes: number
+  failures: number
+}
+
+/** A group's blocks or a test method's runs over the run: counts and wall time (ms). */
+export interface TimedSummary {
+  name: string
+  runs: number
+  failures: number
+  errors: number
+  /** Wall time of each block or run, ms (merged HDR). */
+  duration: LatencyStats
+  /** Groups only: requests made inside the block (innermost group), by `METHOD name`. */
+  requests?: Record<string, number>
 }
 
 /** The live view of a run in progress, for a progress bar or a dashboard header. */
@@ -200,6 +365,16 @@ export interface LiveView {
   finishedSources: number
   /** Open model: starts dropped so far (absent when none were). */
   dropped?: number
+  /**
+   * Age (ms) of the oldest request in flight, the highest any unfinished source reported last;
+   * absent when none is in flight. A stall shows here while no hit completes.
+   */
+  oldestInFlightMs?: number
+  /** Set by the dashboard: the plan step the coordinator started last, and when (ms since epoch). */
+  planStep?: number
+  stepStartedMs?: number
+  /** Set by the dashboard: the run is paused by live control (docs/live-control.md). */
+  paused?: boolean
 }
 
 /** One source's (worker's or agent's) running totals, for per-agent lines. */
@@ -224,4 +399,9 @@ export interface EncodedHistograms {
   endpoints: { method: string; name: string; latency: string; ttfb: string; service?: string }[]
   /** Open model: the raw service times (see RunSummary.service). */
   service?: string
+  /** Each group's and each test method's durations, by name. */
+  groups?: { name: string; duration: string }[]
+  methods?: { name: string; duration: string }[]
+  /** Each scenario's run durations and hit latencies, by name. */
+  scenarios?: { name: string; duration: string; latency: string }[]
 }

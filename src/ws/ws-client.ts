@@ -4,16 +4,26 @@
  * method `WS` (status 101 when it opened); messages, their bytes and the close code are recorded
  * per URL name.
  */
+import { callSiteFor, withCallSite, type CallSite } from '../http/call-site.js'
 import { EventEmitter } from 'node:events'
+import { createRequire } from 'node:module'
 import net from 'node:net'
 import tls from 'node:tls'
-import WebSocket from 'ws'
+import type WebSocket from 'ws'
 import { networkErrorKind } from '../http/classify-network-error.js'
 import type { ConnectionOptions } from '../http/origin-connection.js'
 import { pinnedLookup } from '../http/resolve-map.js'
+import { splitConnectUs } from '../http/connect-timing.js'
 import type { HitSink, WsSink } from '../stats/hit-sink.js'
 import { WsError } from './ws-error.js'
 import { WsMessage } from './ws-message.js'
+
+/**
+ * The `ws` package, loaded (synchronously: it is CommonJS) by the first WebSocket a user opens:
+ * every runner and worker thread imports this module through the public API, few tests use it.
+ */
+let wsClass: typeof WebSocket | undefined
+const loadWs = (): typeof WebSocket => (wsClass ??= createRequire(import.meta.url)('ws') as typeof WebSocket)
 
 /** What `this.createWs(url, options)` accepts. */
 export interface WsOptions {
@@ -108,12 +118,19 @@ export class WsClient extends EventEmitter<WsEvents> {
    * (ECONNREFUSED, TIMEOUT, TLS …); either way the handshake was recorded as a hit.
    */
   connect(): Promise<this> {
-    this.#connecting ??= this.#open()
+    this.#connecting ??= this.#open(callSiteFor('WS', this.name, this.connect))
     return this.#connecting
   }
 
-  /** Sends a text (string) or binary (Buffer, typed array) message; resolves once written. */
+  /**
+   * Sends a text (string) or binary (Buffer, typed array) message; resolves once written. A
+   * failure (CLOSED, a network kind) has its stack at the test's line that awaited it.
+   */
   send(data: string | Buffer | ArrayBuffer | ArrayBufferView): Promise<void> {
+    return atAwaiter(this.#send(data))
+  }
+
+  #send(data: string | Buffer | ArrayBuffer | ArrayBufferView): Promise<void> {
     const socket = this.#socket
     if (socket === undefined || !this.isOpen) return Promise.reject(this.#notOpen('send'))
     const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
@@ -136,7 +153,8 @@ export class WsClient extends EventEmitter<WsEvents> {
 
   /**
    * The next message; or, with a predicate, the next message it accepts (messages before it are
-   * skipped). Rejects with kind TIMEOUT after `timeoutMs`, or CLOSED when the connection ends first.
+   * skipped). Rejects with kind TIMEOUT after `timeoutMs`, or CLOSED when the connection ends first
+   * (closed by either side, or dropped: code 1006) — its stack at the test's line that awaited it.
    */
   receive(options?: { timeoutMs?: number }): Promise<WsMessage>
   receive(predicate: (message: WsMessage) => boolean, options?: { timeoutMs?: number }): Promise<WsMessage>
@@ -146,6 +164,10 @@ export class WsClient extends EventEmitter<WsEvents> {
   ): Promise<WsMessage> {
     const predicate = typeof predicateOrOptions === 'function' ? predicateOrOptions : undefined
     const options = typeof predicateOrOptions === 'function' ? maybeOptions : predicateOrOptions
+    return atAwaiter(this.#receive(predicate, options))
+  }
+
+  #receive(predicate: ((message: WsMessage) => boolean) | undefined, options: { timeoutMs?: number } | undefined): Promise<WsMessage> {
     while (this.#unread.length > 0) {
       const message = this.#unread.shift()!
       if (predicate === undefined || predicate(message)) return Promise.resolve(message)
@@ -176,7 +198,7 @@ export class WsClient extends EventEmitter<WsEvents> {
     }
     this.#closing ??= new Promise<WsClose>((resolve) => {
       socket.once('close', () => resolve(this.#closed ?? { code, reason }))
-      if (socket.readyState === WebSocket.CONNECTING) {
+      if (socket.readyState === socket.CONNECTING) {
         this.#aborted = true
         socket.terminate()
       } else {
@@ -193,7 +215,8 @@ export class WsClient extends EventEmitter<WsEvents> {
     this.#socket.terminate()
   }
 
-  #open(): Promise<this> {
+  /** @param site where the test asked to connect: a failed handshake's stack points there. */
+  #open(site: CallSite | undefined): Promise<this> {
     const ctx = this.#context
     const conn = ctx.connection
     const url = new URL(this.url)
@@ -202,7 +225,12 @@ export class WsClient extends EventEmitter<WsEvents> {
     const lookup = pinnedLookup(conn.resolve, url.hostname, port)
     const startMs = performance.now()
     let connectUs = 0
+    let tlsUs = 0
     let connectStart = 0
+    let tcpDone = 0
+    const timeConnect = (): void => {
+      ;[connectUs, tlsUs] = splitConnectUs(connectStart, tcpDone, performance.now())
+    }
     const createConnection = (options: tls.ConnectionOptions & net.NetConnectOpts): net.Socket => {
       connectStart = performance.now()
       let socket: net.Socket
@@ -213,7 +241,8 @@ export class WsClient extends EventEmitter<WsEvents> {
       } else {
         socket = net.connect(options)
       }
-      socket.once(secure ? 'secureConnect' : 'connect', () => (connectUs = Math.max(1, Math.round((performance.now() - connectStart) * 1000))))
+      if (secure) socket.once('connect', () => (tcpDone = performance.now()))
+      socket.once(secure ? 'secureConnect' : 'connect', timeConnect)
       return socket
     }
     // closeTimeout (ws ≥ 8.18) bounds the closing handshake; @types/ws does not know it yet.
@@ -229,7 +258,7 @@ export class WsClient extends EventEmitter<WsEvents> {
       ...(lookup !== undefined ? { lookup: lookup as unknown as net.LookupFunction } : {}),
       createConnection: createConnection as never,
     }
-    const socket = new WebSocket(this.url, this.#options.protocols ?? [], options)
+    const socket = new (loadWs())(this.url, this.#options.protocols ?? [], options)
     this.#socket = socket
     const elapsedUs = (): number => Math.max(1, Math.round((performance.now() - startMs) * 1000))
     return new Promise<this>((resolve, reject) => {
@@ -245,7 +274,7 @@ export class WsClient extends EventEmitter<WsEvents> {
         settled = true
         this.#opened = true
         const us = elapsedUs()
-        ctx.sink.recordHit('WS', this.name, 101, us, us, connectUs, 0, 0, null)
+        ctx.sink.recordHit('WS', this.name, 101, us, us, connectUs, 0, 0, null, false, undefined, tlsUs)
         this.#listen(socket)
         resolve(this)
         this.emit('open')
@@ -258,18 +287,18 @@ export class WsClient extends EventEmitter<WsEvents> {
         const us = elapsedUs()
         let error: WsError
         if (status !== 0) {
-          ctx.sink.recordHit('WS', this.name, status, us, us, connectUs, 0, 0, null)
+          ctx.sink.recordHit('WS', this.name, status, us, us, connectUs, 0, 0, null, undefined, undefined, tlsUs)
           error = new WsError('HANDSHAKE', this.url, `the server answered ${status} instead of switching protocols (101)`, { status })
         } else {
           // As for HTTP: the time lost trying to connect belongs to the failed handshake.
-          if (connectUs === 0 && connectStart > 0) connectUs = Math.max(1, Math.round((performance.now() - connectStart) * 1000))
+          if (connectUs === 0 && connectStart > 0) timeConnect()
           const kind = this.#aborted ? 'ABORTED' : /handshake has timed out/i.test(err.message) ? 'TIMEOUT' : handshakeKind(err)
-          ctx.sink.recordHit('WS', this.name, 0, us, 0, connectUs, 0, 0, kind)
+          ctx.sink.recordHit('WS', this.name, 0, us, 0, connectUs, 0, 0, kind, undefined, undefined, tlsUs)
           error = new WsError(kind, this.url, `could not open: ${err.message}`, { cause: err })
         }
         settled = true
         this.#closed = { code: 1006, reason: '' }
-        reject(error)
+        reject(withCallSite(error, site))
         if (this.listenerCount('error') > 0) this.emit('error', error)
         // As a browser's WebSocket does; no close code is recorded for a connection never opened.
         this.emit('close', 1006, '')
@@ -321,6 +350,23 @@ export class WsClient extends EventEmitter<WsEvents> {
       return new WsError('CLOSED', this.url, `cannot ${what}: the connection closed (code ${this.#closed.code}${this.#closed.reason ? `, ${this.#closed.reason}` : ''})`)
     }
     return new WsError('NOT_OPEN', this.url, `cannot ${what} before connect() has resolved`)
+  }
+}
+
+/**
+ * `work`, awaited here so that its failure gets the frames of the test that awaits this call:
+ * a timer or a socket event raises it, with no user frame on its stack, but once this async
+ * function resumes, V8's async stack traces know who awaits it (`at async Chat.test_chat
+ * (chat.ts:12:7)`). Free until something fails — no stack is captured per call (cf. the HTTP
+ * path's once-per-name call sites, call-site.ts) — and exact per line. A test that does not
+ * await (`.then`) gets no user frame.
+ */
+async function atAwaiter<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work
+  } catch (err) {
+    if (err instanceof WsError) Error.captureStackTrace(err, atAwaiter)
+    throw err
   }
 }
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -29,7 +29,7 @@ const TOOLS = ['wrk (C, 1 thread)', 'autocannon', 'Loads TestCase (1 worker)', '
 
 describe('bench smoke', () => {
   it('runs every tool against pinned nginx and writes a well-formed table and results file', { timeout: 240_000 }, async () => {
-    const { code, stdout, stderr } = await runSmoke()
+    const { code, stdout, stderr } = await runSmoke('bench/run.mjs', ['--scene', 'http'])
     expect(code, stderr).toBe(0)
     const lines = stdout.trim().split('\n')
     const header = lines.findIndex((l) => l.startsWith('| tool |'))
@@ -66,6 +66,37 @@ describe('bench smoke', () => {
     }
   })
 
+  it('TLS and HTTP/2 (npm run bench -- --scene tls): every tool against nginx over TLS, Loads\' hits equal what nginx counted, ratios per round', { timeout: 240_000 }, async () => {
+    const { code, stdout, stderr } = await runSmoke('bench/run.mjs', ['--scene', 'tls'])
+    expect(code, stderr).toBe(0)
+    const rows = stdout.trim().split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| tool') && !l.startsWith('| ---'))
+    expect(rows.map((r) => r.split('|')[1]!.trim())).toEqual(['wrk, HTTPS/1.1', 'autocannon, HTTPS/1.1', 'Loads TestCase, HTTPS/1.1', 'h2load, HTTP/2 (-m 1)', 'Loads TestCase, --http2'])
+    for (const label of ['Loads TestCase, HTTPS/1.1', 'Loads TestCase, --http2']) {
+      const cells = rows.find((r) => r.startsWith(`| ${label} `))!.split('|').map((c) => c.trim())
+      expect(Number(cells[2])).toBeGreaterThan(0)
+      const [own, counted] = cells[7]!.split(' / ').map(Number)
+      expect(own).toBe(counted)
+    }
+    expect(stdout).toMatch(/Loads HTTPS\/1\.1 ÷ wrk in each round \(run back to back\): \d+\.\d\d; median/)
+    expect(stdout).toMatch(/Loads --http2 ÷ h2load in each round \(run back to back\): \d+\.\d\d; median/)
+    const file = readdirSync(out).find((f) => f.startsWith('tls-h2-') && f.endsWith('-smoke.json'))!
+    const result = JSON.parse(readFileSync(join(out, file), 'utf8')) as { runs: Array<{ tool: string; loadAverage: string }> }
+    expect(result.runs.map((r) => r.tool).sort()).toEqual(['autocannon', 'h2load', 'loads-h2', 'loads-https', 'wrk'])
+    expect(result.runs.every((r) => /^[\d.]+ [\d.]+ [\d.]+$/.test(r.loadAverage))).toBe(true)
+  })
+
+  it('gRPC (npm run bench -- --scene grpc): Loads and the bare grpc-js loop against one server, hits equal its count, ratio per round', { timeout: 120_000 }, async () => {
+    const { code, stdout, stderr } = await runSmoke('bench/run.mjs', ['--scene', 'grpc'])
+    expect(code, stderr).toBe(0)
+    const rows = stdout.trim().split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| tool') && !l.startsWith('| ---'))
+    expect(rows.map((r) => r.split('|')[1]!.trim())).toEqual(['Loads TestCase, gRPC unary (1 worker)', 'bare @grpc/grpc-js loop'])
+    const loads = rows[0]!.split('|').map((c) => c.trim())
+    expect(Number(loads[2])).toBeGreaterThan(0)
+    const [own, counted] = loads[7]!.split(' / ').map(Number)
+    expect(own).toBe(counted)
+    expect(stdout).toMatch(/Loads ÷ bare grpc-js loop in each round \(run back to back\): \d+\.\d\d; median/)
+  })
+
   it('soak: samples the RSS of a short run and reports it in one table row', { timeout: 120_000 }, async () => {
     const { code, stdout, stderr } = await runSmoke('bench/soak.mjs')
     expect(code, stderr).toBe(0)
@@ -99,6 +130,17 @@ describe('bench smoke', () => {
     }
   })
 
+  it('generator probe: measures its own cost directly and A/B, and says the machine load beside it', { timeout: 120_000 }, async () => {
+    const { code, stdout, stderr } = await runSmoke('bench/generator-probe.mjs')
+    expect(code, stderr).toBe(0)
+    expect(stdout).toMatch(/^uptime before: .*load average/m)
+    expect(stdout).toMatch(/^direct: sample\(\) [\d.]+ µs × 1\/s \+ tick \d+ ns × 100\/s = [\d.]+% of a thread$/m)
+    const file = readdirSync(out).find((f) => f.startsWith('generator-probe-') && f.endsWith('-smoke.json'))!
+    const result = JSON.parse(readFileSync(join(out, file), 'utf8')) as { ab: { pairs: { on: number; off: number }[] } }
+    expect(result.ab.pairs).toHaveLength(2)
+    for (const p of result.ab.pairs) expect(Math.min(p.on, p.off)).toBeGreaterThan(0)
+  })
+
   it('memory: every user held its own connection open at once, and every run ended well', { timeout: 120_000 }, async () => {
     const { code, stderr } = await runSmoke('bench/memory.mjs')
     expect(code, stderr).toBe(0)
@@ -107,8 +149,9 @@ describe('bench smoke', () => {
     expect(results).toHaveLength(1)
     const [r] = results as [Record<string, any>]
     expect(r).toMatchObject({ users: 1000, processes: 1, workers: 1, failedRuns: 0, exitCodes: [0] })
-    // nginx's active connections: the 1,000 users' plus the one reading its stub_status.
-    expect(r.peakOpenConnections).toBe(1001)
+    // nginx's active connections, the stub_status reader's own left out: the 1,000 users' only
+    // (the readiness probe closes its socket, so nothing else is open).
+    expect(r.peakOpenConnections).toBe(1000)
     expect(r.hits).toBeGreaterThan(0)
     expect(r.peakRssMB).toBeGreaterThan(0)
   })
@@ -126,6 +169,29 @@ describe('bench smoke', () => {
       expect(r.hits).toBeGreaterThan(0)
       expect(r.hits).toBe(r.serverRequests)
     }
+  })
+
+  it('A/B (bench/ab.mjs): an old commit built in a temporary worktree against this checkout, in alternating pairs beside wrk; the worktree is gone afterwards', { timeout: 240_000 }, async () => {
+    const worktrees = () => execFileSync('git', ['-C', root, 'worktree', 'list', '--porcelain'], { encoding: 'utf8' })
+    // HEAD built afresh is the old side; this checkout's dist/ (built for the e2e tests) the new.
+    const { code, stdout, stderr } = await runSmoke('bench/ab.mjs', ['--old', 'HEAD', '--no-build'])
+    expect(code, stderr).toBe(0)
+    const rows = stdout.trim().split('\n').filter((l) => /^\| \d+ \|/.test(l))
+    expect(rows.map((r) => r.split('|')[2]!.trim())).toEqual(['old', 'new'])
+    for (const row of rows) {
+      const cells = row.split('|').map((c) => c.trim())
+      expect(Number(cells[3])).toBeGreaterThan(0) // wrk req/s
+      expect(Number(cells[4])).toBeGreaterThan(0) // Loads req/s
+      const [own, counted] = cells[9]!.split(' / ').map(Number)
+      expect(own).toBe(counted)
+    }
+    expect(stdout).toMatch(/^new ÷ old, median over 1 pair\(s\): req\/s [\d.]+, Loads ÷ wrk [\d.]+, CPU-s per 100k requests [\d.]+/m)
+    expect(stdout).toMatch(/load average [\d.]+ [\d.]+ [\d.]+ at the start/)
+    expect(worktrees()).not.toContain('loads-ab-')
+    const file = readdirSync(out).find((f) => f.startsWith('ab-') && f.endsWith('-smoke.json'))!
+    const result = JSON.parse(readFileSync(join(out, file), 'utf8')) as { runs: unknown[]; old: { commit: string }; new: { commit: string } }
+    expect(result.runs).toHaveLength(2)
+    expect(result.old.commit).toBe(result.new.commit)
   })
 
   it('cluster merge: the runner merges every hit the simulated agents published', { timeout: 120_000 }, async () => {

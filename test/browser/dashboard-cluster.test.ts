@@ -11,6 +11,7 @@ import type { Browser } from 'playwright-core'
 import { clusterEnv, idle, reportedHits, startAgents, waitForAgents, type AgentProcess } from '../helpers/agents.js'
 import { canvasSizes, launchChromium, tableRows, watchedPage } from '../helpers/browser.js'
 import { LOADS_RUNNER, runBin, tempProject } from '../helpers/cli.js'
+import { ctlInProcess, within } from '../helpers/live-runs.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
 import type { RunResult } from '../../src/report/result.js'
@@ -82,7 +83,7 @@ describe('the dashboard of a cluster run', () => {
       const hits = async (): Promise<number> => Number((await page.textContent('[data-kpi="hits"] .kpi-value'))!.replaceAll(',', ''))
       const first = await hits()
       await page.waitForFunction((n) => Number(document.querySelector('[data-kpi="hits"] .kpi-value')?.textContent?.replaceAll(',', '')) > n, first, { timeout: 10_000 })
-      await page.waitForFunction(() => document.querySelectorAll('[data-chart] canvas').length === 4)
+      await page.waitForFunction(() => document.querySelectorAll('[data-chart] canvas').length === 6)
       for (const c of await canvasSizes(page)) expect(c.width * c.height, c.chart).toBeGreaterThan(0)
 
       await page.click('button.stop')
@@ -144,4 +145,84 @@ describe('the dashboard of a cluster run', () => {
       if (pid !== 0 && !exited) process.kill(pid, 'SIGKILL')
     }
   }, 120_000)
+
+  it("an --attach session's page shows the changes others make as they happen, and makes its own", async () => {
+    const submitted = await runBin(LOADS_RUNNER, ['site.ts:Site.test_hit', '-u', '1', '-d', '2m', '--agents', '2', '--server-url', target.url, '--detach'], { cwd, env, timeoutMs: 60_000 })
+    const id = /^run (\S+) submitted to 2 agents/m.exec(submitted.stdout)?.[1]
+    expect(id, submitted.stdout + submitted.stderr).toBeDefined()
+    let attachUrl: (url: string) => void = () => {}
+    const seen = new Promise<string>((resolve) => (attachUrl = resolve))
+    let pid = 0
+    const follow = runBin(LOADS_RUNNER, ['--attach', id!, '--dashboard', '0', '--output', 'json:attach-live.json'], {
+      cwd,
+      env,
+      timeoutMs: 150_000,
+      onSpawn: (p) => (pid = p),
+      onStdout: (text) => {
+        const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
+        if (m) attachUrl(m[1]!)
+      },
+    })
+    const ctl = (...args: string[]): ReturnType<typeof ctlInProcess> => ctlInProcess(cwd, env, ...args)
+    try {
+      const { page, watch } = await watchedPage(browser, { width: 1366, height: 900 })
+      await page.goto(await seen)
+      await page.waitForSelector('.control-pause', { state: 'visible', timeout: 60_000 })
+
+      // Paused from elsewhere (loads ctl): the attach session's page says so as it happens.
+      expect((await ctl('pause', '--run', id!)).code).toBe(0)
+      await page.waitForFunction(() => document.querySelector('.control-pause')?.textContent === 'Resume', undefined, { timeout: 15_000 })
+      expect(await page.textContent('.step')).toMatch(/^Plan: 1 user for 2m, paused at \d\d:\d\d by the CLI$/)
+      expect(await page.textContent('[data-changes] li')).toMatch(/^paused at \d\d:\d\d by the CLI$/)
+      await settledCount()
+      const quiet = target.count
+      await new Promise((r) => setTimeout(r, 1000))
+      expect(target.count).toBe(quiet)
+
+      // Resumed and scaled from the attach session's page: recorded as made by an --attach session.
+      await page.click('.control-pause')
+      await page.waitForFunction(() => document.querySelector('.control-pause')?.textContent === 'Pause', undefined, { timeout: 15_000 })
+      await page.waitForFunction((n) => Number(document.querySelector('[data-kpi="hits"] .kpi-value')?.textContent?.replaceAll(',', '')) > n, 0, { timeout: 15_000 })
+      const connectionsBefore = target.connections
+      await page.fill('#control-value', '4')
+      await page.click('.control-apply')
+      await page.waitForFunction(() => document.querySelectorAll('[data-changes] li').length === 3, undefined, { timeout: 15_000 })
+      expect(await page.textContent('.step')).toMatch(/^Plan: 1 user for 2m, changed at \d\d:\d\d to 4 users by an --attach session$/)
+      const status = await ctl('status', '--run', id!)
+      expect(status.stdout).toBe(`run ${id}: running, on 2 agents; changes: paused by cli, resumed by attach, 4 users by attach\n`)
+      // 4 users in all: one more on each agent, each on a connection of its own.
+      await within(15_000, '2 more users connected', () => target.connections === connectionsBefore + 2)
+
+      expect((await ctl('stop', '--run', id!)).code).toBe(0)
+      const a = await follow
+      expect(a.code).toBe(130)
+      const result = JSON.parse(readFileSync(path.join(cwd, 'attach-live.json'), 'utf8')) as RunResult
+      expect(result.changes?.map((c) => [c.action, c.by])).toEqual([
+        ['pause', 'cli'],
+        ['resume', 'attach'],
+        ['scale', 'attach'],
+        ['stop', 'cli'],
+      ])
+      expect(watch.errors).toEqual([])
+      await page.close()
+    } finally {
+      await ctl('stop', '--run', id!)
+      if (pid !== 0) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          // gone
+        }
+      }
+      await waitForAgents(nats, idle(agents), 30_000).catch(() => {})
+    }
+
+    /** Waits until the server has counted no new request for 500 ms (requests in flight at the pause land first). */
+    async function settledCount(): Promise<void> {
+      for (let last = -1; last !== target.count; ) {
+        last = target.count
+        await new Promise((r) => setTimeout(r, 500))
+      }
+    }
+  }, 180_000)
 })

@@ -100,7 +100,7 @@ describe('the live dashboard during a real run', () => {
       ['worker-1', 'running'],
     ])
     // Charts are drawn once a second has passed.
-    await page.waitForFunction(() => document.querySelectorAll('[data-chart] canvas').length === 4)
+    await page.waitForFunction(() => document.querySelectorAll('[data-chart] canvas').length === 6)
     for (const c of await canvasSizes(page)) expect(c.width * c.height, c.chart).toBeGreaterThan(0)
 
     // The JSON API, as curl sees it.

@@ -53,7 +53,7 @@ describe('the static report, opened from file://', () => {
     await page.waitForSelector('#endpoints tbody tr')
 
     const canvases = await canvasSizes(page)
-    expect(canvases.map((c) => c.chart)).toEqual(['Hits per second', 'Latency', 'Errors per second', 'Active users'])
+    expect(canvases.map((c) => c.chart)).toEqual(['Hits per second', 'Latency', 'Errors per second', 'Active users', 'Generator: event-loop utilisation', 'Generator: event-loop delay p99'])
     for (const c of canvases) {
       expect(c.width, c.chart).toBeGreaterThan(200)
       expect(c.height, c.chart).toBeGreaterThan(100)
@@ -63,7 +63,7 @@ describe('the static report, opened from file://', () => {
       ['GET', '/', '200'],
       ['GET', '/items/{id}', '200'],
     ])
-    expect(rows.map((row) => row[9])).toEqual(['200×200', '200×200'])
+    expect(rows.map((row) => row.at(-1))).toEqual(['200×200', '200×200'])
     expect(await page.textContent('[data-kpi="hits"] .kpi-value')).toBe('400')
     expect(await page.textContent('[data-kpi="tests"] .kpi-value')).toBe('200')
     expect(await page.textContent('.badge')).toBe('finished · exit 0')
@@ -81,7 +81,7 @@ describe('the static report, opened from file://', () => {
     await again.page.goto(pathToFileURL(path.join(dir, 'out/later.html')).href)
     await again.page.waitForSelector('#endpoints tbody tr')
     expect((await tableRows(again.page, 'endpoints')).map((row) => row.slice(0, 3))).toEqual(rows.map((row) => row.slice(0, 3)))
-    expect((await canvasSizes(again.page)).filter((c) => c.width > 0 && c.height > 0)).toHaveLength(4)
+    expect((await canvasSizes(again.page)).filter((c) => c.width > 0 && c.height > 0)).toHaveLength(6)
     await again.page.close()
   })
 

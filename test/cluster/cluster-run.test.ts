@@ -84,6 +84,18 @@ describe('a run on five agents', () => {
   })
 })
 
+describe('HTTP client options on agents', () => {
+  it('--max-body reaches every agent: a 9-byte body over an 8-byte limit fails each hit as BODY_TOO_LARGE', async () => {
+    const before = target.countByPath.get('/') ?? 0
+    const r = await runner(['site.ts:Site.test_hit', '-u', '1', '-c', '3', '--agents', '2', '--server-url', target.url, '--max-body', '8'])
+    expect(r.code).toBe(1)
+    expect((target.countByPath.get('/') ?? 0) - before).toBe(6)
+    expect(reportedHits(r.stdout)).toBe(6)
+    expect(testResult(r.stdout)).toEqual({ run: 6, errors: 6, failures: 0 })
+    expect(r.stdout).toMatch(/GET +\/ +6 .* BODY_TOO_LARGE×6/)
+  })
+})
+
 describe('cluster commands', () => {
   it('--ping-broker lists every agent with its host and state, and the stored runs', async () => {
     const r = await runner(['--ping-broker'])
@@ -136,12 +148,32 @@ describe('cluster commands', () => {
     expect(reportedHits(a.stdout)).toBeGreaterThan(0)
   })
 
+  it('a run purged under its runner is interrupted: the runner exits 130 as --attach does, its hits what the server counted', async () => {
+    const before = target.count
+    let purged = false
+    // Long enough that the purge (a process of its own, slow to start on a busy machine) comes first.
+    const r = await runner(['site.ts:Site.test_hit', '-u', '2', '-d', '120s', '--agents', '2', '--server-url', target.url], {
+      timeoutMs: 180_000,
+      onStdout: () => {
+        if (purged || target.count - before < 50) return
+        purged = true
+        void runner(['--purge-broker'])
+      },
+    })
+    expect(purged).toBe(true)
+    expect(r.code, r.stderr).toBe(130)
+    expect(r.stdout).toContain('(2 purged)')
+    expect(reportedHits(r.stdout)).toBe(target.count - before)
+    await waitForAgents(nats, idle(agents), 10_000)
+  }, 200_000)
+
   it('Ctrl-C on a terminal asks: stop or detach; detached, the run goes on and --attach follows it to the end', async () => {
     const socket = `loads-test-${process.pid}`
     const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' })
     const screen = () => tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', 'run')
+    // A loaded machine takes more than 15 s to start a cluster run: wait by the clock, not by polls.
     const until = async (re: RegExp, what: string) => {
-      for (let i = 0; i < 150; i++) {
+      for (const deadline = Date.now() + 40_000; Date.now() < deadline; ) {
         if (re.test(screen())) return
         await new Promise((r) => setTimeout(r, 100))
       }
@@ -173,7 +205,7 @@ describe('cluster commands', () => {
         // Already gone with its last session.
       }
     }
-  })
+  }, 150_000)
 
   it('Ctrl-C (not on a terminal) stops the cluster run: the summary follows, the agents are idle again', async () => {
     let pid = 0
@@ -181,7 +213,7 @@ describe('cluster commands', () => {
     const r = await runner(['site.ts:Site.test_hit', '-u', '4', '-d', '30s', '--agents', '2', '--server-url', target.url], {
       onSpawn: (p) => (pid = p),
       onStdout: (out) => {
-        if (!signalled && /progress:/.test(out)) {
+        if (!signalled && /progress: \d+%/.test(out)) {
           signalled = true
           process.kill(pid, 'SIGINT')
         }

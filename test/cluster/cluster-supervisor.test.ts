@@ -3,8 +3,7 @@
  * generated credentials as the only way in.
  */
 import { readFileSync, statSync } from 'node:fs'
-import { mkdtempSync } from 'node:fs'
-import os from 'node:os'
+import { testTemp } from '../helpers/temp.js'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LOADS_CLUSTER, reportedHits } from '../helpers/agents.js'
@@ -13,7 +12,7 @@ import { startCountingServer } from '../helpers/counting-server.js'
 import { freePort } from '../helpers/nats-server.js'
 import { isAlive, readState } from '../../src/cluster/supervisor.js'
 
-const dir = mkdtempSync(path.join(os.tmpdir(), 'loads-cluster-'))
+const dir = testTemp('loads-cluster-')
 const env = { LOADS_CLUSTER_DIR: dir }
 
 afterAll(async () => {
@@ -86,5 +85,5 @@ describe('loads-cluster', () => {
     const after = await runBin(LOADS_CLUSTER, ['status'], { cwd: dir, env })
     expect(after.code).toBe(1)
     expect(after.stdout).toContain('no cluster running')
-  })
+  }, 240_000)
 })

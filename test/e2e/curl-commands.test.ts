@@ -1,11 +1,12 @@
 import { execFile, execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseCurl } from '../../src/shell/curl/parse.js'
+import { curlTestModule } from '../../src/shell/test-module.js'
 import { LOADS, LOADS_RUNNER, ROOT, runBin, testResult } from '../helpers/cli.js'
 import { makeSelfSignedCert, startServer, type CountingServer, type Handler, type ReceivedRequest, type TlsFixture } from '../helpers/http-servers.js'
 import { tally } from '../helpers/request-fingerprint.js'
@@ -174,3 +175,97 @@ describe('loads curl: the generated test sends what curl sends', { timeout: 120_
   )
 
 })
+
+/** One entry of test/fixtures/curl/corpus.sh. */
+interface CorpusEntry {
+  id: string
+  title: string
+  command: string
+}
+
+function readCorpus(): CorpusEntry[] {
+  const text = readFileSync(path.join(ROOT, 'test', 'fixtures', 'curl', 'corpus.sh'), 'utf8')
+  return text
+    .split(/^### /m)
+    .slice(1)
+    .map((chunk) => {
+      const newline = chunk.indexOf('\n')
+      const [id, title] = chunk.slice(0, newline).split(/: (.*)/s) as [string, string]
+      return { id, title, command: chunk.slice(newline + 1).trim() }
+    })
+}
+
+/**
+ * The measurement the issue asks for, on a corpus of commands of the kinds browsers and API docs
+ * write: how many convert, and how many of those make the server receive exactly what curl makes
+ * it receive. Every converted command's module (what `loads curl -o` writes) runs in one
+ * loads-runner process, one user per command (classes of equal weight split the users exactly),
+ * each command against a server of its own so the requests are told apart.
+ */
+describe('the curl corpus: share converted, share sending what curl sends', { timeout: 420_000 }, () => {
+  const TOKEN = 'tok-0123456789'
+  let dir: string
+  let tls: TlsFixture
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'loads-curl-corpus-'))
+    cpSync(path.join(ROOT, 'test', 'fixtures', 'curl'), dir, { recursive: true })
+    tls = makeSelfSignedCert()
+  })
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  it.skipIf(!CURL)('converts 54 of 64 commands (the 10 refused are the ones meant to be), and all 54 send what /usr/bin/curl sends', async () => {
+    const corpus = readCorpus()
+    const servers: CountingServer[] = []
+    try {
+      const converted: { entry: CorpusEntry; server: CountingServer; className: string; command: string; fromCurl: ReceivedRequest[] }[] = []
+      const refused: string[] = []
+      mkdirSync(path.join(dir, 'corpus'))
+      for (const entry of corpus) {
+        const server = await startServer(handler, entry.command.includes('{{TLS}}') ? tls : undefined)
+        servers.push(server)
+        const command = entry.command
+          .replaceAll('{{URL}}', server.origin)
+          .replaceAll('{{TLS}}', server.origin)
+          .replaceAll('{{USERINFO}}', server.origin.replace('://', '://ali%20ce:pa%3Ass@'))
+        const className = `C_${entry.id.replaceAll('-', '_')}`
+        let code: string
+        try {
+          code = curlTestModule(command, { cwd: dir, env: { LOADS_TOKEN: TOKEN }, className }).code
+        } catch {
+          refused.push(entry.id)
+          continue
+        }
+        writeFileSync(path.join(dir, 'corpus', `${className}.ts`), code)
+        converted.push({ entry, server, className, command, fromCurl: [] })
+      }
+      // One bash for every command, each in a subshell of its own (its variables stay there);
+      // each command has its own server, so what curl sent is told apart by server.
+      const script = converted.map(({ command }) => `(\n${command}\n) >/dev/null 2>&1 </dev/null`).join('\n')
+      writeFileSync(path.join(dir, 'curl-all.sh'), `${script}\n`)
+      await run('bash', ['curl-all.sh'], { cwd: dir, timeout: 120_000, env: { ...process.env, LOADS_TOKEN: TOKEN } })
+      for (const c of converted) c.fromCurl = c.server.requests.splice(0)
+      const index = converted.map(({ className }) => `export { ${className} } from './${className}'`).join('\n')
+      writeFileSync(path.join(dir, 'corpus', 'index.ts'), `${index}\n`)
+
+      const addresses = converted.map(({ className }) => `corpus/index.ts:${className}`)
+      const result = await runBin(LOADS_RUNNER, [...addresses, '-u', String(converted.length), '-c', '1'], { cwd: dir, timeoutMs: 240_000 })
+      expect(result.code, result.stdout + result.stderr).toBe(0)
+      expect(testResult(result.stdout)).toEqual({ run: converted.length, errors: 0, failures: 0 })
+
+      const matching = converted.filter(({ server, fromCurl }) => fromCurl.length > 0 && JSON.stringify(tally(server.requests)) === JSON.stringify(tally(fromCurl)))
+      const differing = converted.filter((c) => !matching.includes(c))
+      for (const { entry, server, fromCurl } of differing) {
+        // Said in full: which entry, and the two sides.
+        console.log(`${entry.id}:\nloads ${JSON.stringify(tally(server.requests))}\ncurl  ${JSON.stringify(tally(fromCurl))}`)
+      }
+      const share = (n: number, of: number): string => `${n} of ${of} (${Math.round((100 * n) / of)}%)`
+      console.log(`curl corpus: ${share(converted.length, corpus.length)} converted; ${share(matching.length, converted.length)} send what curl sends`)
+      expect(refused).toEqual(corpus.filter((entry) => entry.id.startsWith('refused-')).map((entry) => entry.id))
+      expect(differing.map(({ entry }) => entry.id)).toEqual([])
+      expect([corpus.length, converted.length, matching.length]).toEqual([64, 54, 54])
+    } finally {
+      await Promise.all(servers.map((server) => server.close()))
+    }
+  })
+})
+

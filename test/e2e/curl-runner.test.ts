@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -70,6 +70,19 @@ describe('loads-runner --curl: load-test a curl command, no file', () => {
     expect(https.requests.length).toBe(0)
   })
 
+  it("maps curl's --resolve (like --http2, --cert, --key, --cacert) onto the runner's own flag, and loads curl prints it", async () => {
+    const port = new URL(http.origin).port
+    const command = `curl --resolve shop.test:${port}:127.0.0.1 http://shop.test:${port}/resolved`
+    const r = await runBin(LOADS_RUNNER, ['--curl', command, '-c', '2'], { cwd: dir })
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    expect(http.requests.map((req) => `${req.url} ${req.headers.host}`)).toEqual([`/resolved shop.test:${port}`, `/resolved shop.test:${port}`])
+    http.requests.length = 0
+    const written = await runBin(LOADS, ['curl', command, '-o', 'resolved.ts'], { cwd: dir })
+    expect(written.stdout).toBe(`wrote resolved.ts (1 request); run it with:\n  loads-runner resolved.ts -u 10 -c 100 --resolve shop.test:${port}:127.0.0.1\n`)
+    expect(readFileSync(path.join(dir, 'resolved.ts'), 'utf8')).toContain(`// --resolve shop.test:${port}:127.0.0.1: run with loads-runner --resolve`)
+    expect(http.requests.length).toBe(0)
+  })
+
   it('--server-url points the curl command elsewhere, cookies included', async () => {
     const r = await runBin(LOADS_RUNNER, ['--curl', "curl -b 'k=v' http://service.invalid:8080/moved", '--server-url', http.origin, '-c', '2'], { cwd: dir })
     expect(r.code, r.stdout + r.stderr).toBe(0)
@@ -90,7 +103,8 @@ describe('bad curl input: a clear message, exit 2, nothing written, nothing sent
   const cases = (url: string) => [
     { name: 'an unbalanced quote', command: `curl '${url}/x -H 'A: b'`, message: /error: unbalanced single quote opened at line 1, column \d+/ },
     { name: 'an unsupported option, named', command: `curl --proxy http://127.0.0.1:3128 ${url}/x`, message: /error: curl option --proxy is not supported/ },
-    { name: 'a client certificate, named', command: `curl --cert me.pem ${url}/x`, message: /--cert/ },
+    { name: 'a client key password, named', command: `curl --cert me.pem:s3cret ${url}/x`, message: /error: curl option --cert is not supported: a key password/ },
+    { name: 'a header that would fail every run', command: `curl -H 'Expect: 100-continue' -d a=1 ${url}/x`, message: /Expect: 100-continue handshake/ },
     { name: 'text that is not curl', command: `wget ${url}/x`, message: /error: not a curl command/ },
     { name: 'a missing @file', command: `curl -d @nowhere.json ${url}/x`, message: /nowhere\.json/ },
   ]

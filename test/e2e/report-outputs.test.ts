@@ -54,6 +54,7 @@ describe('run outputs and thresholds, end to end', () => {
       '--output json:out/r.json: wrote out/r.json',
       '--output csv:out/r.csv: wrote out/r.csv',
       '--output csv:out/r.csv: wrote out/r.series.csv',
+      '--output csv:out/r.csv: wrote out/r.details.csv',
       '--output junit:out/r.xml: wrote out/r.xml',
     ])
     const json = JSON.parse(readFileSync(path.join(dir, 'out/r.json'), 'utf8')) as RunResult
@@ -63,11 +64,13 @@ describe('run outputs and thresholds, end to end', () => {
     expect(json.run.plan).toEqual({ steps: [{ users: 5, hits: 20 }] })
     expect(json.histograms.endpoints).toHaveLength(1)
     const csv = readFileSync(path.join(dir, 'out/r.csv'), 'utf8').split('\r\n')
-    expect(csv[1]).toMatch(/^GET,\/flaky,100,0,/)
+    expect(csv[1]).toMatch(/^GET,\/flaky,100,10,0,10,/)
     expect(readFileSync(path.join(dir, 'out/r.series.csv'), 'utf8')).toMatch(/^t_s,time_ms,hits,/)
+    expect(readFileSync(path.join(dir, 'out/r.details.csv'), 'utf8').split('\r\n')[1]).toMatch(/^method,TestApi\.test_flaky,100,/)
     const xml = readFileSync(path.join(dir, 'out/r.xml'), 'utf8')
     expect(xml).toContain('<testcase classname="TestApi" name="test_flaky"')
-    expect(xml).toContain('<testsuites name="loads" tests="1" failures="0" errors="0"')
+    expect(xml).toMatch(/<testsuite name="loads: example.TestApi.test_flaky" package="loads" id="0" [^>]* tests="1" failures="0" errors="0"/)
+    expect(xml).toContain('<property name="TestApi.test_flaky.runs" value="100"/>')
     expect(existsSync(path.join(dir, 'null'))).toBe(false)
   })
 
@@ -156,8 +159,9 @@ describe('loads report, end to end', () => {
   it('compares two runs: deltas per URL, the slower one flagged, --fail-on-regression exits 4', async () => {
     const r = await runBin(LOADS, ['report', 'fast.json', 'slow.json', '--fail-on-regression'], { cwd: dir })
     expect(r.code).toBe(4)
-    const lines = r.stdout.split('\n')
-    expect(lines.slice(0, 2)).toEqual(['base:    fast.json', 'current: slow.json'])
+    expect(r.stdout.split('\n').slice(0, 2)).toEqual(['base:    fast.json', 'current: slow.json'])
+    // Below the two runs side by side (test/e2e/compare.test.ts), the per-URL table.
+    const lines = r.stdout.split('\n').slice(r.stdout.split('\n').findIndex((l) => l.startsWith('METHOD')) - 3)
     expect(lines[3]).toMatch(/^METHOD +NAME +HITS\/S +P50 ms +P95 ms +P99 ms +FAILED +FLAGS$/)
     // 40 ms more per request: the median rises, overall and for the URL (the rate falls too,
     // unless the machine is so busy that the fast run was slow as well).

@@ -133,6 +133,7 @@ describe('bad input gets a clear message, its exit code, and no stack trace of o
     [['-c', '5', '-d', '10s'], '-c/--hits and -d/--duration cannot be used together'],
     [['-d', 'soon'], "-d/--duration expects a duration like 30, 30s, 500ms, 2m or 1m30s: got 'soon'"],
     [['--workers', '0'], "--workers expects a whole number ≥ 1: got '0'"],
+    [['--workers', '999'], '--workers 999 is more than 4 per core'],
     [['--server-url', 'ftp://x'], '--server-url expects an http:// or https:// URL'],
     [['--nope'], "unknown option '--nope'"],
   ])('%j is a usage error (exit 2)', async (args, message) => {
@@ -170,6 +171,8 @@ describe('bad input gets a clear message, its exit code, and no stack trace of o
     expect(testResult(r.stdout)).toEqual({ run: 12, errors: 12, failures: 0 })
     expect(r.stdout).toMatch(/^Hits: 12 /m)
     expect(r.stdout).toContain('ECONNREFUSED')
+    // Raised from a socket callback, yet the traceback points at the test's line (the call site).
+    expect(r.stdout).toContain(`${dir}/network.ts:5:`)
   })
 
   it('a target that never answers: each request times out (--timeout), counted as TIMEOUT', async () => {
@@ -182,6 +185,7 @@ describe('bad input gets a clear message, its exit code, and no stack trace of o
       expect(r.code).toBe(1)
       expect(testResult(r.stdout)).toEqual({ run: 4, errors: 4, failures: 0 })
       expect(r.stdout).toContain('TIMEOUT')
+      expect(r.stdout).toContain(`${dir}/network.ts:5:`)
     } finally {
       for (const socket of sockets) socket.destroy()
       await closeNet(silent)

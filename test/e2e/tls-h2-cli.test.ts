@@ -91,4 +91,15 @@ describe('--http2, --cacert, --cert/--key and --resolve from the command line', 
     expect(b.code).toBe(2)
     expect(b.stderr).toContain('--cacert secure.ts is not a PEM file')
   }, 60_000)
+
+  it("loads-runner --curl carries curl's --http2, --cacert, --cert, --key and --resolve onto the run", async () => {
+    const before = { sessions: seen.sessions, streams: seen.streams }
+    const command = `curl --http2 --cacert ca.pem --cert client.pem --key client.key --resolve loads.test:${port}:127.0.0.1 https://loads.test:${port}/secure`
+    const r = await runBin(LOADS_RUNNER, ['--curl', command, '-u', '1', '-c', '2', '-q'], { cwd: dir })
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    expect(testResult(r.stdout)).toEqual({ run: 2, errors: 0, failures: 0 })
+    // HTTP/2 (the server speaks nothing else), one session, the client certificate presented.
+    expect([seen.sessions - before.sessions, seen.streams - before.streams]).toEqual([1, 2])
+    expect(seen.clients).toEqual(new Set(['loads-virtual-user']))
+  }, 60_000)
 })

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { discoverAgents } from '../../src/cluster/discover.js'
 import { connectBroker } from '../../src/cluster/nats-connection.js'
-import type { AgentInfo } from '../../src/cluster/protocol.js'
+import { safeToken, type AgentInfo } from '../../src/cluster/protocol.js'
 import { ROOT } from './cli.js'
+import { removeKilledRunFolders, testTemp } from './temp.js'
 import type { NatsServer } from './nats-server.js'
 
 export const LOADS_AGENT = path.join(ROOT, 'bin', 'loads-agent.js')
@@ -13,7 +14,7 @@ export const LOADS_CLUSTER = path.join(ROOT, 'bin', 'loads-cluster.js')
 
 /** The environment of every cluster process of a test: the broker's, and no ~/.loads credentials. */
 export function clusterEnv(server: Pick<NatsServer, 'env'>, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { LOADS_CLUSTER_DIR: mkdtempSync(path.join(os.tmpdir(), 'loads-nocluster-')), ...server.env, ...extra }
+  return { LOADS_CLUSTER_DIR: testTemp('loads-nocluster-'), ...server.env, ...extra }
 }
 
 /** A real `loads-agent` process. */
@@ -35,6 +36,10 @@ export function startAgent(env: NodeJS.ProcessEnv, args: string[] = [], netns?: 
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()))
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  // An agent removes its bundle folder when it stops; one a test ends with SIGKILL cannot.
+  // Only then is it removed here, so the suite's temp check still sees an agent that stopped well
+  // and left its folder.
+  if (!netns) exited.then(({ signal }) => signal === 'SIGKILL' && rmSync(agentFolder(env, child.pid!), { recursive: true, force: true }))
   return {
     child,
     pid: child.pid!,
@@ -49,6 +54,13 @@ export function startAgent(env: NodeJS.ProcessEnv, args: string[] = [], netns?: 
   }
 }
 
+/** The folder an agent with this pid keeps its bundles in (src/cluster/agent.ts). */
+export function agentFolder(env: NodeJS.ProcessEnv, pid: number): string {
+  const tmp = env['TMPDIR'] ?? process.env['TMPDIR'] ?? os.tmpdir()
+  const uid = typeof process.getuid === 'function' ? process.getuid() : os.userInfo().username
+  return path.join(tmp, `loads-${uid}`, `agent-${safeToken(`${os.hostname()}-${pid}`)}`)
+}
+
 export function startAgents(n: number, env: NodeJS.ProcessEnv, args: string[] = []): AgentProcess[] {
   return Array.from({ length: n }, () => startAgent(env, args))
 }
@@ -57,7 +69,8 @@ export function startAgents(n: number, env: NodeJS.ProcessEnv, args: string[] = 
 export async function waitForAgents(
   server: Pick<NatsServer, 'url' | 'env'>,
   ready: (agents: AgentInfo[]) => boolean,
-  timeoutMs = 20_000,
+  // Agents take 20 s and more to start on a loaded machine (load 20+ on 2 cores).
+  timeoutMs = 60_000,
 ): Promise<AgentInfo[]> {
   const nc = await connectBroker(
     {
@@ -139,6 +152,7 @@ export function spawnTimed(bin: string, args: string[], opts: { cwd: string; env
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
+      removeKilledRunFolders(opts.env, child.pid, signal)
       resolve({ code, signal })
     }),
   )

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process'
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterAll, onTestFinished } from 'vitest'
+import { removeKilledRunFolders } from './temp.js'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const LOADS_RUNNER = path.join(ROOT, 'bin', 'loads-runner.js')
@@ -39,14 +41,20 @@ export function runBin(
     child.on('error', reject)
     child.on('close', (code, signal) => {
       clearTimeout(timer)
+      removeKilledRunFolders(options.env, child.pid, signal)
       resolve({ code, signal, stdout, stderr })
     })
   })
 }
 
-/** A fresh folder with the given files (no node_modules: the runner must resolve 'loads-runner' itself). */
+/**
+ * A fresh folder with the given files (no node_modules: the runner must resolve 'loads-runner'
+ * itself), removed when the test that made it finishes — or, made while a file's tests are being
+ * collected or in a beforeAll, when the file's tests are done.
+ */
 export function tempProject(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'loads-test-'))
+  removeWhenDone(dir)
   for (const [name, content] of Object.entries(files)) {
     const file = path.join(dir, name)
     mkdirSync(path.dirname(file), { recursive: true })
@@ -59,4 +67,25 @@ export function tempProject(files: Record<string, string>): string {
 export function testResult(stdout: string): { run: number; errors: number; failures: number } | undefined {
   const m = /<TestResult run=(\d+) errors=(\d+) failures=(\d+)>/.exec(stdout)
   return m ? { run: Number(m[1]), errors: Number(m[2]), failures: Number(m[3]) } : undefined
+}
+
+/** Folders made by this test file's helpers, removed after its last test. */
+const made = new Set<string>()
+// This module is imported while a test file is collected: the hook belongs to that file.
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true })
+  made.clear()
+})
+
+/** Removes `dir` after the current test, or (made in a hook or while collecting) after the file's tests. */
+export function removeWhenDone(dir: string): void {
+  made.add(dir)
+  try {
+    onTestFinished(() => {
+      rmSync(dir, { recursive: true, force: true })
+      made.delete(dir)
+    })
+  } catch {
+    // Not inside a test: the file's afterAll above removes it.
+  }
 }

@@ -113,6 +113,12 @@ export interface RecordedHit {
 /** A HitSink that keeps every hit, for assertions. */
 export class RecordingSink implements HitSink {
   readonly hits: RecordedHit[] = []
+  /** Connections dropped because the server sent bytes no request asked for. */
+  strayBytes = 0
+
+  recordStrayBytes(): void {
+    this.strayBytes++
+  }
 
   recordHit(
     method: string,

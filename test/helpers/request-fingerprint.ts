@@ -6,6 +6,8 @@ import type { ReceivedRequest } from './http-servers.js'
  * folded away, each for a stated reason:
  * - `user-agent` when it is the client's default (curl/x.y vs loads-runner/x.y), not the command's;
  * - `connection`: undici says keep-alive, curl leaves it implicit (HTTP/1.1 default, same meaning);
+ * - `expect: 100-continue`, which curl adds to every -T upload: a handshake before the same body
+ *   (the server answers 100 and curl sends it); loads never asks for it;
  * - `accept-encoding`: compared as the set of gzip/deflate/br asked for (curl adds zstd, which
  *   Node.js 20 cannot decode, and orders them its own way);
  * - a multipart boundary is random in curl: it becomes BOUNDARY, and content-length is checked
@@ -27,6 +29,7 @@ export function fingerprint(request: ReceivedRequest, ignore: readonly string[] 
   }
   if (/^(?:curl|loads-runner)\//.test(headers['user-agent'] ?? '')) delete headers['user-agent']
   delete headers['connection']
+  if (headers['expect']?.toLowerCase() === '100-continue') delete headers['expect']
   for (const name of ignore) delete headers[name]
   if (headers['accept-encoding'] !== undefined) {
     headers['accept-encoding'] = headers['accept-encoding']

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { LoadsError, NetworkError } from '../../src/http/errors.js'
 import { Session } from '../../src/http/session.js'
 import { RecordingSink, startRawServer } from '../helpers/http-servers.js'
+import { wireFixture } from '../helpers/wire-servers.js'
 
 /**
  * The http:// transport byte by byte: a raw TCP server writes exactly the responses under test
@@ -10,6 +11,8 @@ import { RecordingSink, startRawServer } from '../helpers/http-servers.js'
  */
 
 const cleanups: Array<() => Promise<void>> = []
+/** https:// origins: the same raw server behind TLS (a test CA's certificate). */
+const wire = wireFixture()
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
@@ -25,9 +28,9 @@ interface Scripted {
  * A server that answers request number n (counted over all connections) with `answer(n, socket)`;
  * the answer writes raw bytes and may close the socket.
  */
-async function scripted(answer: (n: number, socket: Socket) => void | Promise<void>): Promise<Scripted> {
+async function scripted(answer: (n: number, socket: Socket) => void | Promise<void>, secure = false): Promise<Scripted> {
   const state: Scripted = { origin: '', heads: [], connections: 0 }
-  const raw = await startRawServer((socket) => {
+  const onSocket = (socket: Socket): void => {
     state.connections++
     let pending = ''
     socket.setEncoding('latin1')
@@ -42,15 +45,21 @@ async function scripted(answer: (n: number, socket: Socket) => void | Promise<vo
         void answer(state.heads.length - 1, socket)
       }
     })
-  })
-  cleanups.push(() => raw.close())
-  state.origin = `http://127.0.0.1:${raw.port}`
+  }
+  if (secure) {
+    state.origin = await wire.rawOrigin(true, onSocket)
+  } else {
+    const raw = await startRawServer(onSocket)
+    cleanups.push(() => raw.close())
+    state.origin = `http://127.0.0.1:${raw.port}`
+  }
   return state
 }
 
 function session(origin: string) {
   const sink = new RecordingSink()
-  const s = new Session({ sink, baseUrl: origin, timeoutMs: 2000 })
+  // https:// trusts the test CA, and allows for a TLS handshake on a loaded machine.
+  const s = origin.startsWith('https:') ? new Session({ sink, baseUrl: origin, timeoutMs: 10_000, ca: wire.ca().cert }) : new Session({ sink, baseUrl: origin, timeoutMs: 2000 })
   cleanups.push(() => s.close())
   return { s, sink }
 }
@@ -84,37 +93,6 @@ describe('H1Connection (http:// transport)', () => {
     await s.post('/b')
     expect(srv.heads[0]).toMatch(/content-type: application\/json\r\ncontent-length: 7\r\n\r\n$/)
     expect(srv.heads[1]).toMatch(/connection: keep-alive\r\n(.*\r\n)*content-length: 0\r\n\r\n$/)
-  })
-
-  it('reads a head and body that arrive a few bytes at a time', async () => {
-    const body = 'x'.repeat(300)
-    const srv = await scripted((_n, socket) => dribble(socket, `HTTP/1.1 201 Created\r\nX-One: 1\r\nx-two:  spaced  \r\nContent-Length: ${body.length}\r\n\r\n${body}`, 7))
-    const { s, sink } = session(srv.origin)
-    const res = await s.get('/')
-    expect([res.status, res.reason, res.text]).toEqual([201, 'Created', body])
-    expect(res.headers).toMatchObject({ 'x-one': '1', 'x-two': 'spaced', 'content-length': '300' })
-    expect(sink.hits[0]!.bytesIn).toBe(300)
-  })
-
-  it('decodes chunked bodies with extensions and trailers, split at every awkward place', async () => {
-    const chunked = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n1A\r\n' + 'abcdefghijklmnopqrstuvwxyz' + '\r\n0\r\nx-trailer: t\r\n\r\n'
-    const srv = await scripted((n, socket) => (n === 0 ? dribble(socket, chunked, 3) : socket.write(chunked)))
-    const { s } = session(srv.origin)
-    expect((await s.get('/')).text).toBe('helloabcdefghijklmnopqrstuvwxyz')
-    expect((await s.get('/')).text).toBe('helloabcdefghijklmnopqrstuvwxyz')
-    expect(srv.connections).toBe(1)
-  })
-
-  it('reads a body without length until the server closes, then reconnects', async () => {
-    const srv = await scripted((_n, socket) => {
-      socket.write('HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil ')
-      setTimeout(() => socket.end('close'), 20)
-    })
-    const { s, sink } = session(srv.origin)
-    expect((await s.get('/')).text).toBe('until close')
-    expect((await s.get('/')).text).toBe('until close')
-    expect(srv.connections).toBe(2)
-    expect(sink.hits.every((h) => h.connectUs > 0)).toBe(true)
   })
 
   it('skips 100 Continue and 103 Early Hints before the response', async () => {
@@ -188,4 +166,44 @@ describe('H1Connection (http:// transport)', () => {
     await s.get('/')
     expect(srv.heads.map((h) => h.includes('x-token: abc'))).toEqual([false, true, false])
   })
+})
+
+/**
+ * Reads as the bytes come, over plain TCP and over TLS alike: both sockets hand their bytes to
+ * one `onread` callback (over TLS, each dribbled piece is a TLS record of its own).
+ */
+describe.each([
+  ['http://', false],
+  ['https://', true],
+])('H1Connection reads over %s', (_label, secure) => {
+    it('reads a head and body that arrive a few bytes at a time', async () => {
+      const body = 'x'.repeat(300)
+      const srv = await scripted((_n, socket) => dribble(socket, `HTTP/1.1 201 Created\r\nX-One: 1\r\nx-two:  spaced  \r\nContent-Length: ${body.length}\r\n\r\n${body}`, 7), secure)
+      const { s, sink } = session(srv.origin)
+      const res = await s.get('/')
+      expect([res.status, res.reason, res.text]).toEqual([201, 'Created', body])
+      expect(res.headers).toMatchObject({ 'x-one': '1', 'x-two': 'spaced', 'content-length': '300' })
+      expect(sink.hits[0]!.bytesIn).toBe(300)
+    })
+
+    it('decodes chunked bodies with extensions and trailers, split at every awkward place', async () => {
+      const chunked = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n1A\r\n' + 'abcdefghijklmnopqrstuvwxyz' + '\r\n0\r\nx-trailer: t\r\n\r\n'
+      const srv = await scripted((n, socket) => (n === 0 ? dribble(socket, chunked, 3) : socket.write(chunked)), secure)
+      const { s } = session(srv.origin)
+      expect((await s.get('/')).text).toBe('helloabcdefghijklmnopqrstuvwxyz')
+      expect((await s.get('/')).text).toBe('helloabcdefghijklmnopqrstuvwxyz')
+      expect(srv.connections).toBe(1)
+    })
+
+    it('reads a body without length until the server closes, then reconnects', async () => {
+      const srv = await scripted((_n, socket) => {
+        socket.write('HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nuntil ')
+        setTimeout(() => socket.end('close'), 20)
+      }, secure)
+      const { s, sink } = session(srv.origin)
+      expect((await s.get('/')).text).toBe('until close')
+      expect((await s.get('/')).text).toBe('until close')
+      expect(srv.connections).toBe(2)
+      expect(sink.hits.every((h) => h.connectUs > 0)).toBe(true)
+    })
 })

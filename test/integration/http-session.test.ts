@@ -52,7 +52,7 @@ describe('Session verbs and request encoding', () => {
     await s.delete('/v')
     const head = await s.head('/v')
     await s.options('/v')
-    const custom = await s.request('purge', '/v')
+    const custom = await s.request('PURGE', '/v')
     expect(srv.requests.map((r) => r.method)).toEqual(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PURGE'])
     expect(sink.hits.map((h) => h.method)).toEqual(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'PURGE'])
     expect(sink.hits.length).toBe(srv.requests.length)
@@ -358,16 +358,16 @@ describe('connections', () => {
 
   it("times each response when it is read, not after other users' code has run", async () => {
     // The server answers both requests in one tick, so both responses are waiting to be read
-    // when the loop next polls. The code after each `await` blocks the thread for 200 ms: had
+    // when the loop next polls. The code after each `await` blocks the thread for 400 ms: had
     // the first response's code run before the second response was read, the second hit would
-    // have been recorded at least 200 ms late.
+    // have been recorded at least 400 ms late (the bound: a loaded machine's delays stay below it).
     const waiting: Array<() => void> = []
     const srv = await server((_req, res) => {
       waiting.push(() => res.end('ok'))
       if (waiting.length === 2) for (const answer of waiting.splice(0)) answer()
     })
     const users = [session(srv.origin), session(srv.origin)]
-    const blockMs = 200
+    const blockMs = 400
     await Promise.all(
       users.map(async ({ s }) => {
         await s.get('/together')
@@ -380,12 +380,13 @@ describe('connections', () => {
     expect(srv.requests.length).toBe(2)
     const latencies = users.map(({ sink }) => sink.hits.map((h) => h.totalUs)).flat()
     expect(latencies.length).toBe(2)
-    for (const us of latencies) expect(us).toBeLessThan((blockMs / 2) * 1000)
+    for (const us of latencies) expect(us).toBeLessThan(blockMs * 1000)
   })
 
   it("times a response when it is read, not after another user's code handling a failure", async () => {
     // The failure comes first (the server resets one connection, then answers the other in the
-    // same tick), and the code catching it holds the thread for 200 ms.
+    // same tick), and the code catching it holds the thread for 400 ms: timed after it, the hit
+    // would be at least 400 ms long.
     const waiting = new Map<string, ServerResponse>()
     const srv = await server((req, res) => {
       waiting.set(req.url, res)
@@ -395,7 +396,7 @@ describe('connections', () => {
     })
     const failing = session(srv.origin)
     const answered = session(srv.origin)
-    const blockMs = 200
+    const blockMs = 400
     const hold = () => {
       const until = performance.now() + blockMs
       while (performance.now() < until) {
@@ -406,7 +407,7 @@ describe('connections', () => {
     expect(srv.requests.length).toBe(2)
     expect(failing.sink.hits.map((h) => h.errorKind)).toEqual(['ECONNRESET'])
     expect(answered.sink.hits.map((h) => h.status)).toEqual([200])
-    expect(answered.sink.hits[0]!.totalUs).toBeLessThan((blockMs / 2) * 1000)
+    expect(answered.sink.hits[0]!.totalUs).toBeLessThan(blockMs * 1000)
   })
 
   it('reconnects after close(), measuring the new connect', async () => {
@@ -441,7 +442,9 @@ describe('network failures are recorded hits and NetworkErrors', () => {
     expect(err.kind).toBe('TIMEOUT')
     expect(err.message).toContain('timed out after 200 ms')
     expect(took).toBeGreaterThanOrEqual(190)
-    expect(took).toBeLessThan(400)
+    // Late only by a loaded machine's delays (timeout-precision.test.ts holds the ±50 ms); far
+    // below the default timeout it replaces.
+    expect(took).toBeLessThan(2000)
     expect(sink.hits).toMatchObject([{ status: 0, errorKind: 'TIMEOUT' }])
     expect(sink.hits[0]!.totalUs).toBeGreaterThanOrEqual(190_000)
   })

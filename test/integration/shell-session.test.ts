@@ -21,7 +21,7 @@ describe('ShellSession writes down each request as it would be replayed', () => 
     await session.post('/items', { json: { name: 'n' } })
     await session.put('/form', { data: { a: '1', b: '2' }, auth: ['u', 'p'] })
     await session.patch('/raw', { body: 'text', headers: { 'Content-Type': 'text/plain' }, timeout: 500, name: '/raw/{id}' })
-    await session.request('purge', '/gone')
+    await session.request('PURGE', '/gone')
     await session.head('/')
     const refused = `http://127.0.0.1:${await closedPort()}/down`
     await expect(session.get(refused)).rejects.toBeInstanceOf(NetworkError)

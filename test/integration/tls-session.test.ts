@@ -3,6 +3,7 @@ import { createServer as createHttpsServer, type ServerOptions } from 'node:http
 import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ConnectionShare } from '../../src/http/connection-share.js'
 import { NetworkError } from '../../src/http/errors.js'
 import { parseResolve, pinnedLookup } from '../../src/http/resolve-map.js'
 import { Session } from '../../src/http/session.js'
@@ -111,4 +112,59 @@ describe('TLS options: a private CA, client certificates, --insecure and --resol
     expect(() => parseResolve(['loads.test:80:not-an-ip'])).toThrow(/host:port:address/)
     expect(parseResolve(['h:443:[::1]'])).toEqual({ 'h:443': '::1' })
   })
+})
+
+describe('TLS session resumption on reconnects', () => {
+  let ca: TestCa
+  beforeAll(() => {
+    ca = makeTestCa()
+  })
+  afterAll(() => ca.dispose())
+
+  /** An HTTPS server that closes every connection after its response and counts full and resumed handshakes. */
+  async function closingServer(maxVersion: 'TLSv1.2' | 'TLSv1.3'): Promise<{ port: number; requests: number; full: number; resumed: number; close(): Promise<void> }> {
+    const leaf = ca.issue('127.0.0.1', { ips: ['127.0.0.1'] })
+    const counts = { requests: 0, full: 0, resumed: 0 }
+    const server = createHttpsServer({ key: leaf.key, cert: leaf.cert, maxVersion }, (_req, res) => {
+      counts.requests++
+      res.setHeader('connection', 'close')
+      res.end('ok')
+    })
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.isSessionReused()) counts.resumed++
+      else counts.full++
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return Object.assign(counts, {
+      port: (server.address() as AddressInfo).port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections()
+          server.close(() => resolve())
+        }),
+    })
+  }
+
+  for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+    it(`${version}: each reconnect resumes the session, and a second user of the worker resumes on its first connect`, async () => {
+      const server = await closingServer(version)
+      try {
+        const sink = new RecordingSink()
+        const share = new ConnectionShare()
+        const first = new Session({ sink, ca: ca.cert, share })
+        for (let i = 0; i < 4; i++) expect((await first.get(`https://127.0.0.1:${server.port}/`)).status).toBe(200)
+        const second = new Session({ sink, ca: ca.cert, share })
+        expect((await second.get(`https://127.0.0.1:${server.port}/`)).status).toBe(200)
+        await Promise.all([first.close(), second.close()])
+        expect(sink.hits).toHaveLength(5)
+        expect(server.requests).toBe(5)
+        // One full handshake; the four connections after it resume the session it gave.
+        expect({ full: server.full, resumed: server.resumed }).toEqual({ full: 1, resumed: 4 })
+        // Every hit opened a connection of its own, and says how long that took.
+        expect(sink.hits.filter((h) => h.connectUs > 0)).toHaveLength(5)
+      } finally {
+        await server.close()
+      }
+    })
+  }
 })

@@ -89,7 +89,10 @@ describe('WsClient against a real echo server', () => {
     await expect(rejected.connect()).rejects.toMatchObject({ kind: 'HANDSHAKE', status: 403 })
     const port = await closedPort()
     const refused = new WsClient(`ws://127.0.0.1:${port}/x`, {}, context(recorder))
-    await expect(refused.connect()).rejects.toMatchObject({ kind: 'ECONNREFUSED' })
+    const err = await refused.connect().catch((e: unknown) => e as Error)
+    expect(err).toMatchObject({ kind: 'ECONNREFUSED' })
+    // Raised by the socket, yet its stack points at the line that asked to connect.
+    expect(err.stack).toContain('ws-client.test.ts:92:')
     const endpoints = summaryOf(recorder).endpoints
     expect(endpoints.find((e) => e.name === '/reject')).toMatchObject({ hits: 1, errors: 0, statuses: { '403': 1 } })
     expect(endpoints.find((e) => e.name === '/x')).toMatchObject({ hits: 1, errors: 1, errorKinds: { ECONNREFUSED: 1 } })

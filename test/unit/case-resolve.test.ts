@@ -25,6 +25,12 @@ describe('resolving test addresses', () => {
     ['tests/api.ts:Api', 'tests/api.ts', 'Api', undefined],
     ['tests/api.ts', 'tests/api.ts', undefined, undefined],
     ['./example.ts', 'example.ts', undefined, undefined],
+    // A path without its extension is resolved as a dotted module is.
+    ['tests/api:Api.test_get', 'tests/api.ts', 'Api', 'test_get'],
+    ['tests/api:Api', 'tests/api.ts', 'Api', undefined],
+    ['a/b/c:Cls', 'a/b/c.ts', 'Cls', undefined],
+    ['./other:Cls', 'other.mts', 'Cls', undefined],
+    ['./esm:Cls', 'esm.mjs', 'Cls', undefined],
   ])('%s → %s %s %s', (address, file, className, methodName) => {
     const r = resolveTestAddress(address, dir)
     expect(r.file).toBe(path.join(dir, file))
@@ -53,5 +59,12 @@ describe('resolving test addresses', () => {
 
   it('a missing file given by path says so', () => {
     expect(() => resolveTestAddress('missing/file.ts:A', dir)).toThrow(`test module not found: missing/file.ts (looked for ${path.join(dir, 'missing/file.ts')})`)
+  })
+
+  it('a missing path without extension lists every file tried', () => {
+    const base = path.join(dir, 'missing/file')
+    expect(() => resolveTestAddress('missing/file:A', dir)).toThrow(
+      `test module not found: missing/file. Tried:\n  ${base}\n  ${base}.ts\n  ${base}.mts\n  ${base}.js\n  ${base}.mjs`,
+    )
   })
 })

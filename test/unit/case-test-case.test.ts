@@ -34,7 +34,8 @@ describe('TestCase', () => {
     ['assertLess', () => t.assertLess(3, 2), '3 not less than 2'],
     ['assertRegex', () => t.assertRegex('abc', /^x/), "regex /^x/ didn't match \"abc\""],
     ['fail', () => t.fail('boom'), 'boom'],
-    ['custom message', () => t.assertEqual(1, 2, 'status should be 1'), 'status should be 1'],
+    ['custom message', () => t.assertEqual(1, 2, 'status should be 1'), 'status should be 1: 1 != 2'],
+    ['custom message keeps values', () => t.assertEqual(500, 200, 'msg'), 'msg: 500 != 200'],
   ])('%s fails with a helpful message', (_name, fn, message) => {
     expect(fn).toThrow(AssertionError)
     expect(fn).toThrow(message)

@@ -1,5 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { writeFileSync } from 'node:fs'
+import { testTemp } from '../helpers/temp.js'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { resolveBroker } from '../../src/cli/broker-flags.js'
@@ -86,7 +86,7 @@ describe('broker credentials', () => {
   })
 
   it('reads loads-cluster’s credentials file by default, but only for its own broker', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'loads-creds-'))
+    const dir = testTemp('loads-creds-')
     writeFileSync(path.join(dir, 'credentials.json'), JSON.stringify({ servers: ['nats://127.0.0.1:4999'], user: 'loads', password: 'p' }))
     const env = { LOADS_CLUSTER_DIR: dir }
     expect(resolveBroker({}, env, dir)).toMatchObject({ servers: ['nats://127.0.0.1:4999'], user: 'loads', password: 'p' })
@@ -104,7 +104,7 @@ describe('cluster.ini', () => {
   })
 
   it('rejects an unknown setting rather than ignoring a typo', () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'loads-ini-')), 'cluster.ini')
+    const file = path.join(testTemp('loads-ini-'), 'cluster.ini')
     writeFileSync(file, '[agents]\ncuont = 3\n')
     expect(() => readClusterIni(file)).toThrow(/unknown setting 'agents.cuont'/)
     writeFileSync(file, '[agents]\ncount = 3\nworkers = 2\n[broker]\nhost = 0.0.0.0\n')

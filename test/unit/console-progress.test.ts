@@ -36,7 +36,7 @@ describe('ProgressReporter on a terminal', () => {
     const first = chunks[0]!
     expect(first.startsWith('\r[')).toBe(true)
     expect(first.endsWith('\x1b[K')).toBe(true)
-    expect(first).toContain('  42%  1234 hits  5678 hits/s  run=420 errors=0 failures=0')
+    expect(first).toContain('  42%  1234 hits  5678 hits/s now  run=420 errors=0 failures=0')
     expect(first).not.toContain('\n')
     // Never wider than the terminal, or the line would wrap and \r would no longer erase it.
     expect(first.length - '\r'.length - '\x1b[K'.length).toBeLessThan(100)
@@ -53,7 +53,7 @@ describe('ProgressReporter on a terminal', () => {
     p.done(live(1000))
     p.update(live(1000)) // ignored after done
     expect(chunks).toHaveLength(3)
-    expect(chunks[1]).toMatch(/^\r\[=+\] {2}100% {2}1234 hits {2}5678 hits\/s {2}run=1000 errors=0 failures=0\x1b\[K$/)
+    expect(chunks[1]).toMatch(/^\r\[=+\] {2}100% {2}1234 hits {2}5678 hits\/s avg {2}run=1000 errors=0 failures=0\x1b\[K$/)
     expect(chunks[2]).toBe('\n')
   })
 
@@ -89,10 +89,10 @@ describe('ProgressReporter off a terminal', () => {
     }
     p.done(live(1000))
     expect(chunks).toEqual([
-      'progress: 42% 1234 hits 5678 hits/s run=420 errors=0 failures=0\n',
-      'progress: 42% 1234 hits 5678 hits/s run=420 errors=0 failures=0\n',
-      'progress: 42% 1234 hits 5678 hits/s run=420 errors=0 failures=0\n',
-      'progress: 100% 1234 hits 5678 hits/s run=1000 errors=0 failures=0\n',
+      'progress: 42% 1234 hits 5678 hits/s now run=420 errors=0 failures=0\n',
+      'progress: 42% 1234 hits 5678 hits/s now run=420 errors=0 failures=0\n',
+      'progress: 42% 1234 hits 5678 hits/s now run=420 errors=0 failures=0\n',
+      'progress: 100% 1234 hits 5678 hits/s avg run=1000 errors=0 failures=0\n',
     ])
   })
 
@@ -100,7 +100,50 @@ describe('ProgressReporter off a terminal', () => {
     const { stream, chunks } = sink()
     const p = new ProgressReporter({ stream, isTTY: false, now: () => 0 })
     p.update(live(7))
-    expect(chunks).toEqual(['progress: 1234 hits 5678 hits/s run=7 errors=0 failures=0\n'])
+    expect(chunks).toEqual(['progress: 1234 hits 5678 hits/s now run=7 errors=0 failures=0\n'])
+  })
+})
+
+describe('ProgressReporter: one final line, rates labelled, agents awaited', () => {
+  it('says 100% once, on the final line, with the whole run\'s rate (the summary\'s)', () => {
+    const { stream, chunks } = sink()
+    let now = 0
+    const p = new ProgressReporter({ stream, isTTY: false, total: 1, now: () => now })
+    p.update(live(0, { hits: 0, hitsPerSec: 0 }))
+    now = 6000
+    p.update(live(1, { hits: 1, hitsPerSec: 0.5 })) // at 100%: left to the final line
+    p.done(live(1, { hits: 1, hitsPerSec: 0.5, elapsedMs: 800 }), false, 1.15)
+    expect(chunks).toEqual([
+      'progress: 0% 0 hits 0 hits/s now run=0 errors=0 failures=0\n',
+      'progress: 100% 1 hits 1 hits/s avg run=1 errors=0 failures=0\n',
+    ])
+  })
+
+  it('without the summary\'s rate, the final line averages hits over the elapsed time', () => {
+    const { stream, chunks } = sink()
+    const p = new ProgressReporter({ stream, isTTY: false, total: 10, now: () => 0 })
+    p.done(live(10, { hits: 500, hitsPerSec: 9999, elapsedMs: 2000 }))
+    expect(chunks).toEqual(['progress: 100% 500 hits 250 hits/s avg run=10 errors=0 failures=0\n'])
+  })
+
+  it('while a cluster run\'s agents boot, says it waits for them instead of 0 hits', () => {
+    const { stream, chunks } = sink()
+    let now = 0
+    const p = new ProgressReporter({ stream, isTTY: false, durationMs: 60_000, agents: 5, now: () => now })
+    p.update(live(0, { hits: 0, hitsPerSec: 0, sources: 0, elapsedMs: 8000 }))
+    now = 5000
+    p.update(live(0, { hits: 0, hitsPerSec: 0, sources: 3, elapsedMs: 13_000 }))
+    now = 10_000
+    p.update(live(4, { hits: 40, hitsPerSec: 20, sources: 5, elapsedMs: 18_000 }))
+    expect(chunks).toEqual([
+      'progress: waiting for 5 of 5 agents to report\n',
+      'progress: waiting for 2 of 5 agents to report\n',
+      'progress: 30% 40 hits 20 hits/s now run=4 errors=0 failures=0\n',
+    ])
+    const tty = sink()
+    const q = new ProgressReporter({ stream: tty.stream, isTTY: true, total: 100, agents: 1, now: () => 0 })
+    q.update(live(0, { hits: 0, sources: 0 }))
+    expect(tty.chunks).toEqual(['\rwaiting for 1 of 1 agent to report\x1b[K'])
   })
 })
 

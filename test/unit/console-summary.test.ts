@@ -49,7 +49,7 @@ describe('formatSummary', () => {
     expect(lines.slice(0, 5)).toEqual([
       'Duration: 10.00 s',
       'Tests: run=1003 errors=4 failures=2',
-      'Hits: 1002 (100 hits/s), network errors: 1',
+      'Hits: 1002 (100 hits/s), failed: 3 (0.30%: network errors 1, HTTP 2)',
       'Bytes: in 1.20 MB, out 99.8 kB',
       'Latency (ms): min 2.00  mean 2.08  p50 2.00  p90 2.00  p95 2.00  p99 2.00  p99.9 40.0  max 40.0',
     ])
@@ -58,8 +58,8 @@ describe('formatSummary', () => {
   it('prints one aligned row per endpoint, busiest first, with status codes and error kinds', () => {
     const header = lines.findIndex((l) => l.startsWith('METHOD'))
     expect(lines.slice(header, header + 3)).toEqual([
-      'METHOD  NAME    HITS  HITS/S  P50 ms  P95 ms  P99 ms  ERRORS  STATUS',
-      'GET     /       1000     100    2.00    2.00    2.00       0  200×998 500×2',
+      'METHOD  NAME    HITS  HITS/S  P50 ms  P95 ms  P99 ms  FAILED  STATUS',
+      'GET     /       1000     100    2.00    2.00    2.00       2  200×998 500×2',
       'POST    /login     2    0.20    40.0    40.0    40.0       1  201×1 ECONNREFUSED×1',
     ])
   })
@@ -98,6 +98,21 @@ describe('formatSummary', () => {
 })
 
 describe('number formats', () => {
+  it('says how many connections were dropped for stray bytes, and nothing when none were', () => {
+    expect(formatSummary(runSummary())).not.toContain('stray bytes')
+    let now = 0
+    const rec = new Recorder({ source: 'a', now: () => now })
+    rec.recordHit('GET', '/', 200, 2000, 1000, 0, 10, 0, null)
+    rec.recordStrayBytes()
+    rec.recordStrayBytes()
+    now = 1000
+    const agg = new Aggregator({ startMs: 0 })
+    agg.add(rec.snapshot(true))
+    const summary = agg.summary()
+    expect(summary.strayBytesDrops).toBe(2)
+    expect(formatSummary(summary)).toContain('Connections dropped: stray bytes from the server: 2 (')
+  })
+
   it('formats ms, durations and bytes for reading', () => {
     expect([formatMs(0.4567), formatMs(9.994), formatMs(12.34), formatMs(1234.5)]).toEqual(['0.46', '9.99', '12.3', '1235'])
     expect([formatDuration(850), formatDuration(12_345), formatDuration(123_000), formatDuration(3_723_000)])

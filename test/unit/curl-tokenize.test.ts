@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { tokenize } from '../../src/shell/curl/tokenize.js'
+import { expandWord, tokenize } from '../../src/shell/curl/tokenize.js'
 
 const words = (input: string): string[] =>
   tokenize(input).tokens.map((token) => (token.kind === 'word' ? token.value : `<${token.value}>`))
@@ -35,10 +35,12 @@ describe('tokenize', () => {
     ])
   })
 
-  it('warns about shell expansions it leaves alone', () => {
-    expect(tokenize('curl "$HOST/x" -H "a: $(date)"').warnings).toEqual([
-      'shell expansion $HOST is not expanded; the text is kept literally',
-      'shell expansion $(date) is not expanded; the text is kept literally',
-    ])
+  it('keeps $NAME and ${NAME} as parts to expand, and warns about expansions it leaves alone', () => {
+    const { tokens, warnings } = tokenize('curl "$HOST/x" -H "a: $(date)" ${B}c')
+    expect(warnings).toEqual(['shell expansion $(date) is not expanded; the text is kept literally'])
+    const host = tokens[1] as { value: string; parts?: unknown }
+    expect(host).toMatchObject({ value: '$HOST/x', parts: ['', { variable: 'HOST' }, '/x'] })
+    expect(expandWord(host as never, (name) => (name === 'HOST' ? 'h:1' : undefined))).toBe('h:1/x')
+    expect(expandWord(tokens[4] as never, () => undefined)).toBe('c')
   })
 })

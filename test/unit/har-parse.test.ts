@@ -11,7 +11,7 @@ const fixture = (name: string): string => readFileSync(new URL(`../fixtures/har/
 const SHOP = fixture('shop.har')
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'
 const BROWSER = { 'accept-encoding': 'gzip, deflate, br', 'accept-language': 'en-US,en;q=0.9' }
-const base = { body: { kind: 'none' } as const, allowRedirects: false, insecure: false }
+const base = { body: { kind: 'none' } as const, allowRedirects: false, insecure: false, group: 'https://shop.example.com/' }
 
 describe('parseHar', () => {
   it('keeps the API and page requests in order, without static assets, cache hits or data: URLs', () => {
@@ -30,9 +30,12 @@ describe('parseHar', () => {
           'user-agent': UA,
         },
         status: 200,
+        // Every cookie the recording sent before any response set it is seeded before the first
+        // request: later seeding would overwrite a session the run made itself.
         cookies: [
           ['_ga', 'GA1.1.1234567890.1714640000'],
           ['consent', 'analytics'],
+          ['cart_hint', 'abc'],
         ],
       },
       {
@@ -47,7 +50,6 @@ describe('parseHar', () => {
         method: 'POST',
         url: 'https://www.google-analytics.com/g/collect?v=2&tid=G-XYZ&en=page_view',
         headers: { 'content-type': 'text/plain;charset=UTF-8' },
-        body: { kind: 'text', text: '' },
         status: 204,
       },
       {
@@ -57,7 +59,6 @@ describe('parseHar', () => {
         headers: { ...BROWSER, 'content-type': 'application/json', 'x-csrf-token': 'tok"en', 'user-agent': UA },
         body: { kind: 'json', value: { productId: 42, qty: 1 } },
         status: 201,
-        cookies: [['cart_hint', 'abc']],
       },
       {
         ...base,
@@ -71,8 +72,10 @@ describe('parseHar', () => {
         },
         body: { kind: 'form', fields: { email: 'ann@example.com', password: 'hunter2' } },
         status: 302,
+        // The next request goes where the live 302 points (correlated redirect).
+        extract: [{ variable: 'location', kind: 'location', args: [], note: 'location: where the response to POST /login redirects (recorded https://shop.example.com/account)' }],
       },
-      { ...base, method: 'GET', url: 'https://shop.example.com/account', headers: { ...BROWSER, 'user-agent': UA }, status: 200 },
+      { ...base, method: 'GET', url: 'https://shop.example.com/account', headers: { ...BROWSER, 'user-agent': UA }, status: 200, urlFrom: 'location' },
       { ...base, method: 'GET', url: 'https://shop.example.com/api/recommendations', headers: { ...BROWSER, 'user-agent': UA } },
     ]
     expect(requests).toEqual(expected)
@@ -170,9 +173,10 @@ describe('parseHar errors', () => {
     expect(failure('curl https://example.com').message).toMatch(/^not a HAR file: it is not JSON \(/)
   })
 
-  it('names the entry without a method or URL', () => {
-    const error = failure({ log: { entries: [{ request: { method: 'GET', url: 'https://a/' } }, { request: { method: 'GET' } }] } })
-    expect(error.message).toBe('entry 1: request.url is missing')
-    expect(error.entry).toBe(1)
+  it('skips an entry without a method or URL with a warning naming it, and keeps the rest', () => {
+    const warnings: string[] = []
+    const requests = parseHar({ log: { entries: [{ request: { method: 'GET', url: 'https://a/' } }, { request: { method: 'GET' } }, { request: { url: 'https://a/b' } }] } }, { onWarning: (w) => warnings.push(w) })
+    expect(requests.map((r) => r.url)).toEqual(['https://a/'])
+    expect(warnings).toEqual(['entry 1: skipped: request.url is missing', 'entry 2: skipped: request.method is missing or not an HTTP method'])
   })
 })

@@ -63,6 +63,14 @@ describe('durations', () => {
     expect(() => parseDuration(text, '-d/--duration')).toThrow(`-d/--duration expects a duration like 30, 30s, 500ms, 2m or 1m30s: got '${text}'`)
   })
 
+  it('refuses durations below 1 ms, and past 2^31-1 ms (where a Node timer fires after 1 ms)', () => {
+    expect(() => parseDuration('0.1ms', '-d/--duration')).toThrow('-d/--duration 0.1ms is below 1 ms')
+    expect(() => parseDuration('1000h', '--timeout')).toThrow("--timeout 1000h is longer than the longest duration, 596h (2^31-1 ms, Node's timer limit)")
+    expect(() => parseDuration(String(2 ** 31 / 1000), '--think')).toThrow('longer than the longest duration')
+    expect(parseDuration('596h', '--timeout')).toBe(596 * 3_600_000)
+    expect(parseDuration('1ms', '--timeout')).toBe(1)
+  })
+
   it('formats back', () => {
     expect([500, 1500, 30_000, 90_000, 120_000].map(formatDuration)).toEqual(['500ms', '1.5s', '30s', '1m30s', '2m'])
   })

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import Ajv2020 from 'ajv/dist/2020.js'
-import { mkdtempSync, readFileSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { endpointsCsv, seriesCsv, seriesPath, toCsv } from '../../src/report/files/csv-output.js'
+import { readFileSync } from 'node:fs'
+import { testTemp } from '../helpers/temp.js'
+import { detailsCsv, endpointsCsv, seriesCsv, seriesPath, toCsv } from '../../src/report/files/csv-output.js'
 import { formatJson } from '../../src/report/files/json-output.js'
 import { formatJunit } from '../../src/report/files/junit-output.js'
 import { mergeResults } from '../../src/report/files/merge-results.js'
@@ -123,21 +122,65 @@ describe('CSV output', () => {
 
   it('writes one row per URL, busiest first, and a total row', () => {
     const lines = endpointsCsv(r).split('\r\n')
-    expect(lines[0]).toBe('method,name,hits,network_errors,hits_per_sec,bytes_in,bytes_out,min_ms,mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p99_9_ms,max_ms,statuses,error_kinds')
-    expect(lines[1]).toMatch(/^GET,\/items\/\{id\},200,0,66\.667,40000,4000,4,4\.001,4\.001,4\.001,4\.001,4\.001,4\.001,4\.001,200:196 503:4,$/)
-    expect(lines[2]).toMatch(/^POST,\/login,20,20,6\.667,0,400,5,5\.002,5\.003,5\.003,5\.003,5\.003,5\.003,5\.003,,ECONNREFUSED:20$/)
-    expect(lines[3]).toMatch(/^,\(total\),220,20,73\.333,/)
+    expect(lines[0]).toBe(
+      'method,name,hits,failed,network_errors,http_failed,hits_per_sec,bytes_in,bytes_out,min_ms,mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p99_9_ms,max_ms,statuses,error_kinds,' +
+        'ttfb_mean_ms,ttfb_p50_ms,ttfb_p95_ms,ttfb_p99_ms,ttfb_max_ms,connects,connect_mean_ms,service_p50_ms,service_p95_ms,service_p99_ms,tls_handshakes,tls_mean_ms',
+    )
+    // TTFB 0.1 ms, no new connection, no open model; a refused connection has no TTFB (empty, not 0).
+    expect(lines[1]).toBe('GET,/items/{id},200,4,0,4,66.667,40000,4000,4,4.001,4.001,4.001,4.001,4.001,4.001,4.001,200:196 503:4,,0.1,0.1,0.1,0.1,0.1,0,,,,,,')
+    expect(lines[2]).toBe('POST,/login,20,20,20,0,6.667,0,400,5,5.002,5.003,5.003,5.003,5.003,5.003,5.003,,ECONNREFUSED:20,,,,,,0,,,,,,')
+    expect(lines[3]).toBe(',(total),220,24,20,4,73.333,40000,4400,4,4.092,4.001,4.001,5.003,5.003,5.003,5.003,,,,,,,,0,,,,,,')
     expect(lines[4]).toBe('')
+  })
+
+  it('writes connections, service time, counters, dropped starts and stray-byte drops (open model)', () => {
+    let now = INFO.startMs
+    const rec = new Recorder({ source: 'w', now: () => now })
+    for (let i = 0; i < 10; i++) rec.recordLateHit('GET', '/a', 200, 20_000, 5_000, i < 4 ? 3_000 : 0, 10, 10, null, 30_000, undefined, undefined, i < 4 ? 2_000 : 0)
+    rec.incrCounter('orders', 7)
+    rec.incrCounter('=cmd|calc', 2)
+    rec.incrCounter('esc\x1b[2J\x9b', 3)
+    rec.recordDropped(12)
+    rec.recordStrayBytes()
+    now += 1000
+    const open = new Aggregator({ startMs: INFO.startMs })
+    open.add(rec.snapshot(true))
+    const res = result(open)
+    const lines = endpointsCsv(res).split('\r\n')
+    // Latency 50 ms (from the intended start), service 20 ms, TTFB 5 ms, 4 connections of 3 ms (HDR's precision) and their TLS handshakes of 2 ms.
+    expect(lines[1]).toBe('GET,/a,10,0,0,0,10,100,100,49.984,50,50.015,50.015,50.015,50.015,50.015,50.015,200:10,,5.002,5.003,5.003,5.003,5.003,4,3,20.015,20.015,20.015,4,2')
+    expect(lines[2]).toBe(',(total),10,0,0,0,10,100,100,49.984,50,50.015,50.015,50.015,50.015,50.015,50.015,,,,,,,,4,3,20.015,20.015,20.015,4,2')
+    const details = detailsCsv(res).split('\r\n')
+    expect(details[0]).toBe('kind,name,runs,passes,failures,errors,min_ms,mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p99_9_ms,max_ms,requests,value')
+    expect(details.slice(1)).toEqual([
+      "counter,'=cmd|calc,,,,,,,,,,,,,,2",
+      'counter,esc\\x1b[2J\\x9b,,,,,,,,,,,,,,3',
+      'counter,orders,,,,,,,,,,,,,,7',
+      'schedule,dropped_starts,,,,,,,,,,,,,,12',
+      'connection,stray_bytes_drops,,,,,,,,,,,,,,1',
+      '',
+    ])
+  })
+
+  it('writes gRPC statuses by name, as the console does', () => {
+    let now = INFO.startMs
+    const rec = new Recorder({ source: 'w', now: () => now })
+    for (const code of [0, 0, 14]) rec.recordHit('GRPC', 'shop.Cart/Add', code, 1000, 500, 0, 5, 5, null, code !== 0)
+    now += 1000
+    const grpc = new Aggregator({ startMs: INFO.startMs })
+    grpc.add(rec.snapshot(true))
+    expect(endpointsCsv(result(grpc)).split('\r\n')[1]).toMatch(/^GRPC,shop\.Cart\/Add,3,1,0,1,.*,OK:2 UNAVAILABLE:1,,/)
   })
 
   it('writes the per-second series next to it', () => {
     expect(seriesPath('out/run.csv')).toBe('out/run.series.csv')
     expect(seriesPath('run')).toBe('run.series.csv')
     const lines = seriesCsv(r).trimEnd().split('\r\n')
-    expect(lines[0]).toBe('t_s,time_ms,hits,network_errors,http_errors,tests_run,failures,test_errors,active_users,step,p50_ms,p95_ms,p99_ms')
+    expect(lines[0]).toBe('t_s,time_ms,hits,failed,network_errors,http_errors,tests_run,failures,test_errors,active_users,step,p50_ms,p95_ms,p99_ms')
     // Two 503s in each full second (i = 0, 50, 100, 150).
-    expect(lines.slice(1).map((l) => l.split(',')[4])).toEqual(['2', '2', '0'])
-    expect(lines.slice(1).map((l) => l.split(',').slice(0, 4).join(','))).toEqual(['1,1001000,110,10,100,0', '2,1002000,110,10,100,0', '3,1003000,0,0,0,0'].map((l) => l.split(',').slice(0, 4).join(',')))
+    expect(lines.slice(1).map((l) => l.split(',')[5])).toEqual(['2', '2', '0'])
+    expect(lines.slice(1).map((l) => l.split(',')[3])).toEqual(['12', '12', '0'])
+    expect(lines.slice(1).map((l) => l.split(',').slice(0, 5).join(','))).toEqual(['1,1001000,110,12,10', '2,1002000,110,12,10', '3,1003000,0,0,0'])
   })
 
   it('quotes fields with commas, quotes and line breaks', () => {
@@ -151,13 +194,14 @@ describe('JUnit output', () => {
   const xml = formatJunit(result(agg, ['p95<1s', 'errors<1%']))
 
   it('has a testcase per test method and per threshold, failing where they failed', () => {
-    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="loads" tests="4" failures="2" errors="0"')).toBe(true)
-    expect(xml).toContain('<testsuite name="loads: example.TestApi" tests="2" failures="1" errors="0"')
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites>\n')).toBe(true)
+    expect(xml).toMatch(/<testsuite name="loads: example.TestApi" package="loads" id="0" timestamp="[\d-]+T[\d:]+" hostname="[^"]+" tests="2" failures="1" errors="0"/)
     expect(xml).toContain('<testcase classname="TestApi" name="test_items"')
-    expect(xml).toContain('<failure message="failed 4 times; first: AssertionError: expected &lt;b&gt;200&lt;/b&gt;" type="AssertionError">')
-    expect(xml).toMatch(/<testcase classname="TestApi" name="test_login" time="[\d.]+">\n {6}<properties>/)
-    expect(xml).toContain('<testsuite name="loads: thresholds" tests="2" failures="1"')
-    expect(xml).toContain('<testcase classname="thresholds" name="p95&lt;1s" time="0.000">')
+    expect(xml).toContain('<failure message="failed 4 of 50 runs; first: AssertionError: expected &lt;b&gt;200&lt;/b&gt;" type="AssertionError">')
+    expect(xml).toMatch(/<testcase classname="TestApi" name="test_login" time="[\d.]+"\/>/)
+    expect(xml).toContain('<property name="TestApi.test_items.failures" value="4"/>')
+    expect(xml).toContain('<testsuite name="loads: thresholds" package="loads" id="1"')
+    expect(xml).toContain('<testcase classname="thresholds" name="p95&lt;1s" time="0.000"/>')
     expect(xml).toContain('<failure message="errors&lt;1%: errors 10.9% (12 of 110 hits)" type="ThresholdFailed"></failure>')
     expect(xml.match(/<testcase /g)).toHaveLength(4)
   })
@@ -176,7 +220,7 @@ describe('--output', () => {
   })
 
   it('writes every file at the end, and says where', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'loads-out-'))
+    const dir = testTemp('loads-out-')
     const log: string[] = []
     const stream = { write: (s: string) => log.push(s) } as unknown as NodeJS.WritableStream
     const agg = new Aggregator({ startMs: INFO.startMs })
@@ -193,6 +237,7 @@ describe('--output', () => {
       `--output json:${dir}/r.json: wrote ${dir}/r.json\n`,
       `--output csv:${dir}/sub/r.csv: wrote ${dir}/sub/r.csv\n`,
       `--output csv:${dir}/sub/r.csv: wrote ${dir}/sub/r.series.csv\n`,
+      `--output csv:${dir}/sub/r.csv: wrote ${dir}/sub/r.details.csv\n`,
       `--output junit:${dir}/r.xml: wrote ${dir}/r.xml\n`,
     ])
   })

@@ -68,9 +68,11 @@ describe('saved results with open-model and WebSocket figures', () => {
     r.recordWsMessage('/ws', 'in', 3)
     r.recordWsClose('/ws', 1000)
     r.recordDropped(dropped)
-    const agg = new Aggregator({ startMs: 1000 })
-    agg.add(r.snapshot(true))
-    const info: RunInfo = { runId: source, address: 'a.A', tests: [], plan: { steps: [{ users: 10, rate: 5, durationMs: 1000 }], pauseMs: 10 }, mode: 'local', workers: 1, startMs: 1000 }
+    // The run's start by the recorder's own clock: a series point is then a second of the run.
+    const snap = r.snapshot(true)
+    const agg = new Aggregator({ startMs: snap.startMs })
+    agg.add(snap)
+    const info: RunInfo = { runId: source, address: 'a.A', tests: [], plan: { steps: [{ users: 10, rate: 5, durationMs: 1000 }], pauseMs: 10 }, mode: 'local', workers: 1, startMs: snap.startMs }
     const outcome: RunOutcome = { summary: agg.summary(), exitCode: 0, interrupted: false, notes: [] }
     return JSON.parse(formatJson(buildResult(runMeta(info), outcome, agg, '0.1.0'))) as RunResult
   }

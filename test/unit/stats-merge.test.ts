@@ -3,18 +3,7 @@ import { Aggregator } from '../../src/stats/aggregator.js'
 import { Recorder } from '../../src/stats/recorder.js'
 import { decodeHistogram, latencyStats } from '../../src/stats/histogram.js'
 import type { Snapshot } from '../../src/stats/types.js'
-
-/** A small deterministic PRNG (mulberry32), so failures can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { rng } from '../helpers/rng.js'
 
 interface Hit {
   method: string

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { Aggregator } from '../../src/stats/aggregator.js'
 import { OTHER_ENDPOINTS, Recorder } from '../../src/stats/recorder.js'
-import { OTHER_ERRORS } from '../../src/stats/error-groups.js'
+import { ErrorGroups, OTHER_ERRORS } from '../../src/stats/error-groups.js'
 import { decodeHistogram, MAX_TRACKABLE_US } from '../../src/stats/histogram.js'
 
 describe('Recorder', () => {
@@ -67,14 +67,17 @@ describe('Recorder', () => {
     expect(s.errors).toHaveLength(3)
   })
 
-  it('keeps at most 100 error groups per snapshot, folding the rest into (other errors)', () => {
+  it('keeps at most 100 error groups per snapshot, folding the rest into (other errors) of their kind', () => {
     const rec = new Recorder({ source: 'w' })
     for (let i = 0; i < 10_000; i++) {
-      rec.recordTest('error', 'T.a', { kind: 'Error', message: `request ${i} failed`, stack: 'x'.repeat(100) })
+      rec.recordTest('error', 'T.a', { kind: i % 2 === 0 ? 'Error' : 'TypeError', message: `request ${i} failed`, stack: 'x'.repeat(100) })
     }
     const s = rec.snapshot()
-    expect(s.errors).toHaveLength(101)
-    expect(s.errors[0]).toMatchObject({ kind: OTHER_ERRORS, count: 9_900 })
+    expect(s.errors).toHaveLength(102)
+    expect(s.errors.slice(0, 2)).toEqual([
+      { outcome: 'error', kind: 'Error', message: OTHER_ERRORS, test: '', count: 4_950, stack: '' },
+      { outcome: 'error', kind: 'TypeError', message: OTHER_ERRORS, test: '', count: 4_950, stack: '' },
+    ])
     expect(s.errors.reduce((n, g) => n + g.count, 0)).toBe(10_000)
     expect(s.tests.errors).toBe(10_000)
 
@@ -86,8 +89,21 @@ describe('Recorder', () => {
     }
     agg.add(rec.snapshot())
     const groups = agg.summary().errors
-    expect(groups.length).toBeLessThanOrEqual(151)
+    expect(groups.length).toBe(152)
     expect(groups.reduce((n, g) => n + g.count, 0)).toBe(20_000)
+    // 100 + 50 groups kept apart, the rest counted under their kind.
+    expect(groups.filter((g) => g.message === OTHER_ERRORS).map((g) => [g.kind, g.count])).toEqual([
+      ['Error', 4_950 + 9_950],
+      ['TypeError', 4_950],
+    ])
+  })
+
+  it('keeps at most 50 kinds of overflow, then one (other errors) kind per outcome', () => {
+    const groups = new ErrorGroups(2)
+    for (let k = 0; k < 60; k++) groups.add('error', `E${k}`, 'm', 'T.a', 1, '')
+    expect(groups.list().filter((g) => g.message === OTHER_ERRORS)).toHaveLength(51)
+    expect(groups.list().find((g) => g.kind === OTHER_ERRORS)).toMatchObject({ count: 8, message: OTHER_ERRORS })
+    expect(groups.size).toBe(53)
   })
 
   it('folds endpoints past the cap into (other endpoints) so memory stays bounded', () => {
@@ -96,6 +112,31 @@ describe('Recorder', () => {
     const s = rec.snapshot()
     expect(s.endpoints.map((e) => e.name)).toEqual(['/items/0', '/items/1', '/items/2', '/items/3', '/items/4', OTHER_ENDPOINTS])
     expect(s.endpoints[5]?.hits).toBe(995)
+  })
+
+  it("keeps a scenario's hits, messages and service times apart per scenario, under one cap for all", () => {
+    const rec = new Recorder({ source: 'w', maxEndpoints: 4 })
+    rec.recordHit('GET', '/a', 200, 1000, 500, 0, 10, 1, null)
+    rec.recordHit('GET', '/a', 200, 1000, 500, 0, 10, 1, null, undefined, 'browse')
+    rec.recordHit('GET', '/a', 503, 1000, 500, 0, 10, 1, null, undefined, 'buy')
+    rec.recordLateHit('GET', '/a', 200, 1000, 500, 0, 10, 1, null, 250, undefined, 'buy')
+    rec.recordWsMessage('/feed', 'in', 7, 'browse')
+    rec.recordWsClose('/feed', 1000, 'browse')
+    // The cap (4) counts every scenario's endpoints: a fifth folds, in its own scenario.
+    rec.recordHit('GET', '/b', 200, 1000, 500, 0, 10, 1, null, undefined, 'buy')
+    rec.recordHit('GET', '/c', 200, 1000, 500, 0, 10, 1, null, undefined, 'buy')
+    const s = rec.snapshot()
+    expect(s.endpoints.map((e) => [e.scenario, e.method, e.name, e.hits, e.httpFailed, e.service !== undefined, e.ws?.messagesIn])).toEqual([
+      [undefined, 'GET', '/a', 1, 0, false, undefined],
+      ['browse', 'GET', '/a', 1, 0, false, undefined],
+      ['buy', 'GET', '/a', 2, 1, true, undefined],
+      ['browse', 'WS', '/feed', 0, 0, false, 1],
+      ['buy', 'GET', OTHER_ENDPOINTS, 2, 0, false, undefined],
+    ])
+    // The summary is per (method, name), all scenarios together, as before.
+    const a = new Aggregator()
+    a.add(s)
+    expect(a.summary().endpoints.map((e) => [e.method, e.name, e.hits])).toEqual([['GET', '/a', 4], ['GET', OTHER_ENDPOINTS, 2], ['WS', '/feed', 0]])
   })
 })
 

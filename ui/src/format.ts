@@ -4,17 +4,20 @@ export function ms(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–'
   if (v < 10) return v.toFixed(2)
   if (v < 1000) return v.toFixed(1)
-  return Math.round(v).toLocaleString('en-US')
+  return WHOLE.format(Math.round(v))
 }
+
+/** One formatter for every number: `toLocaleString` builds one per call (slow on thousands of cells). */
+const WHOLE = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })
 
 export function rate(v: number): string {
   if (v < 10) return v.toFixed(2)
   if (v < 100) return v.toFixed(1)
-  return Math.round(v).toLocaleString('en-US')
+  return WHOLE.format(Math.round(v))
 }
 
 export function int(v: number): string {
-  return Math.round(v).toLocaleString('en-US')
+  return WHOLE.format(Math.round(v))
 }
 
 export function percent(fraction: number): string {

@@ -20,6 +20,8 @@ export interface ProgressOptions {
   now?: () => number
   /** Least time between two lines; default 100 ms on a terminal, 5000 ms elsewhere. */
   intervalMs?: number
+  /** Agents of a cluster run: until they report, the line says it waits for them. */
+  agents?: number
 }
 
 const CLEAR_LINE = '\x1b[K'
@@ -31,7 +33,6 @@ export class ProgressReporter {
   #lastDrawMs = -Infinity
   #last: LiveView | undefined
   #done = false
-  #lastLine = ''
   #barWidth: number | undefined
 
   constructor(opts: ProgressOptions) {
@@ -46,17 +47,24 @@ export class ProgressReporter {
     if (this.#opts.quiet === true || this.#done) return
     const now = this.#now()
     if (now - this.#lastDrawMs < this.#intervalMs) return
+    const percent = this.#percent(live)
+    // Off a terminal, 100% is said once, by the final line (with the whole run's rate).
+    if (!this.#opts.isTTY && percent === 100) return
     this.#lastDrawMs = now
-    this.#write(live, this.#percent(live))
+    this.#write(live, percent)
   }
 
-  /** Draws the final line at 100% and ends it with a newline. Later updates are ignored. */
-  done(live: LiveView | undefined = this.#last, interrupted = false): void {
+  /**
+   * Draws the final line at 100% and ends it with a newline. Later updates are ignored.
+   * `avgHitsPerSec` is the whole run's rate (the summary's); without it, hits over elapsed time.
+   */
+  done(live: LiveView | undefined = this.#last, interrupted = false, avgHitsPerSec?: number): void {
     if (this.#done) return
     this.#done = true
     if (this.#opts.quiet === true || live === undefined) return
+    const avg = avgHitsPerSec ?? (live.elapsedMs > 0 ? (live.hits * 1000) / live.elapsedMs : undefined)
     // An interrupted run shows how far it got, not 100%.
-    this.#write(live, interrupted ? this.#percent(live) : 100, true)
+    this.#write(avg === undefined ? live : { ...live, hitsPerSec: avg }, interrupted ? this.#percent(live) : 100, true)
     if (this.#opts.isTTY) this.#opts.stream.write('\n')
   }
 
@@ -70,13 +78,17 @@ export class ProgressReporter {
   }
 
   #write(live: LiveView, percent: number | undefined, final = false): void {
-    const stats = formatStats(live, this.#opts.isTTY ? '  ' : ' ')
+    const { agents } = this.#opts
+    if (!final && agents !== undefined && live.hits === 0 && live.sources < agents) {
+      // Agents are booting: no percentage or rate yet, only what the run waits for.
+      const waiting = `waiting for ${agents - live.sources} of ${agents} agent${agents === 1 ? '' : 's'} to report`
+      this.#opts.stream.write(this.#opts.isTTY ? `\r${waiting}${CLEAR_LINE}` : `progress: ${waiting}\n`)
+      return
+    }
+    const stats = formatStats(live, this.#opts.isTTY ? '  ' : ' ', final)
     if (!this.#opts.isTTY) {
       const pct = percent === undefined ? '' : ` ${percent}%`
-      const line = `progress:${pct} ${stats}\n`
-      // The last periodic line may already say all the final one would.
-      if (!final || line !== this.#lastLine) this.#opts.stream.write(line)
-      this.#lastLine = line
+      this.#opts.stream.write(`progress:${pct} ${stats}\n`)
       return
     }
     const columns = Math.max(20, this.#opts.columns ?? 80)
@@ -100,11 +112,14 @@ export class ProgressReporter {
   }
 }
 
-/** `1234 hits  5678 hits/s  run=420 errors=0 failures=0` (single spaces off a terminal). */
-function formatStats(live: LiveView, sep: string): string {
-  const rate = Math.round(live.hitsPerSec)
+/**
+ * `1234 hits  5678 hits/s now  run=420 errors=0 failures=0` (single spaces off a terminal): the
+ * rate of the last seconds while the run goes; on the final line, `… hits/s avg`, over the run.
+ */
+function formatStats(live: LiveView, sep: string, final = false): string {
+  const rate = `${Math.round(live.hitsPerSec)} hits/s ${final ? 'avg' : 'now'}`
   const t = live.tests
-  return `${live.hits} hits${sep}${rate} hits/s${sep}run=${t.run} errors=${t.errors} failures=${t.failures}`
+  return `${live.hits} hits${sep}${rate}${sep}run=${t.run} errors=${t.errors} failures=${t.failures}`
 }
 
 /** A block that moves across an open-ended run's bar, one step per 100 ms. */

@@ -2,8 +2,15 @@
  * The end-of-run text: totals, latency, one line per endpoint, errors with their tracebacks,
  * counters, and last the `<TestResult run=N errors=E failures=F>` line that scripts grep for.
  */
+import { namedGrpcStatuses } from '../../stats/grpc-status-names.js'
+import { formatGrpc } from './grpc-summary.js'
+import { OTHER_ERRORS } from '../../stats/error-groups.js'
+import { formatTimingTable } from './timing-summary.js'
 import type { ErrorGroup, RunSummary } from '../../stats/types.js'
+import { formatGenerator } from './generator-summary.js'
+import { formatNamed } from './named-summary.js'
 import { formatWebSockets } from './ws-summary.js'
+import { terminalSafe } from './terminal-text.js'
 
 export interface SummaryFormatOptions {
   /** ANSI colors (bold titles, red errors). Off unless asked. */
@@ -33,7 +40,8 @@ export function formatSummary(s: RunSummary, opts: SummaryFormatOptions = {}): s
   )
   out.push(
     `${bold('Hits:')} ${s.hits} (${formatRate(s.hitsPerSec)} hits/s), ` +
-      red(`network errors: ${s.networkErrors}`, s.networkErrors),
+      red(`failed: ${s.failed}`, s.failed) +
+      (s.failed > 0 ? ` (${formatShare(s.failed, s.hits)}: network errors ${s.networkErrors}, HTTP ${s.httpFailed})` : ''),
   )
   out.push(`${bold('Bytes:')} in ${formatBytes(s.bytesIn)}, out ${formatBytes(s.bytesOut)}`)
   out.push(
@@ -46,32 +54,41 @@ export function formatSummary(s: RunSummary, opts: SummaryFormatOptions = {}): s
     out.push(
       `${bold('Service time (ms):')} min ${formatMs(v.min)}  mean ${formatMs(v.mean)}  p50 ${formatMs(v.p50)}  p90 ${formatMs(v.p90)}  ` +
         `p95 ${formatMs(v.p95)}  p99 ${formatMs(v.p99)}  p99.9 ${formatMs(v.p999)}  max ${formatMs(v.max)}`,
-      "  (open model: latency counts from each run's intended start, coordinated omission corrected; service time is the request's own)",
+      "  (open model: latency counts from each run's intended start, coordinated omission corrected; service time is the request's own; the gap between them is how long runs waited to start because every user was busy — what a real user would have waited on top)",
     )
   }
   if (s.dropped !== undefined) {
     out.push(`${bold('Dropped starts:')} ${red(String(s.dropped), s.dropped)} (due while every user was busy, and not started before the step ended)`)
+  }
+  if (s.strayBytesDrops !== undefined) {
+    out.push(`${bold('Connections dropped: stray bytes from the server:')} ${red(String(s.strayBytesDrops), s.strayBytesDrops)} (bytes no request asked for; the next request opened a new connection)`)
   }
 
   if (s.endpoints.length > 0) {
     const maxName = opts.maxNameWidth ?? 60
     const rows = s.endpoints.map((e) => [
       e.method,
-      e.name.length > maxName ? `${e.name.slice(0, maxName - 1)}…` : e.name,
+      oneCell(e.name.length > maxName ? `${e.name.slice(0, maxName - 1)}…` : e.name),
       String(e.hits),
       formatRate(e.hitsPerSec),
       formatMs(e.latency.p50),
       formatMs(e.latency.p95),
       formatMs(e.latency.p99),
-      String(e.errors),
-      formatCounts({ ...e.statuses, ...e.errorKinds }),
+      String(e.failed),
+      formatCounts({ ...(e.method === 'GRPC' ? namedGrpcStatuses(e.statuses) : e.statuses), ...e.errorKinds }),
     ])
-    const header = ['METHOD', 'NAME', 'HITS', 'HITS/S', 'P50 ms', 'P95 ms', 'P99 ms', 'ERRORS', 'STATUS']
+    // FAILED: network errors and statuses the test did not expect (≥ 400 unless it gave `expect`).
+    const header = ['METHOD', 'NAME', 'HITS', 'HITS/S', 'P50 ms', 'P95 ms', 'P99 ms', 'FAILED', 'STATUS']
     out.push('', ...table(header, rows, [false, false, true, true, true, true, true, true, false], bold))
+    out.push('', ...formatTimingTable(s.endpoints, { bold, formatMs, formatBytes, table: (h, r, right) => table(h, r, right, bold), maxNameWidth: maxName }))
   }
 
   const ws = formatWebSockets(s.endpoints, bold, formatBytes)
   if (ws.length > 0) out.push('', ...ws)
+  const grpc = formatGrpc(s.endpoints, bold, formatBytes)
+  if (grpc.length > 0) out.push('', ...grpc)
+
+  out.push(...formatNamed(s, { bold, formatMs, table: (h, rows, right) => table(h, rows, right, bold) }))
 
   if (s.errors.length > 0) out.push('', ...formatErrors(s.errors, bold))
 
@@ -79,23 +96,28 @@ export function formatSummary(s: RunSummary, opts: SummaryFormatOptions = {}): s
   if (counters.length > 0) {
     out.push('', bold('Counters:'))
     const width = Math.max(...counters.map(([k]) => k.length))
-    for (const [k, n] of counters) out.push(`  ${k.padEnd(width)}  ${n}`)
+    for (const [k, n] of counters) out.push(`  ${oneCell(k).padEnd(width)}  ${n}`)
   }
+
+  if (s.generator !== undefined) out.push('', ...formatGenerator(s.generator, bold, formatBytes))
 
   if (opts.extraLines !== undefined && opts.extraLines.length > 0) out.push('', ...opts.extraLines)
   out.push('', `<TestResult run=${s.tests.run} errors=${s.tests.errors} failures=${s.tests.failures}>`)
   return `${out.join('\n')}\n`
 }
 
+/** What an overflow group's message means (stats/error-groups.ts). */
+const OVERFLOW_TEXT = '(other errors: past the limit of distinct groups, counted by kind and not kept apart)'
+
 function formatErrors(groups: ErrorGroup[], bold: (t: string) => string): string[] {
   const out = [bold(`Errors and failures (${groups.length} ${groups.length === 1 ? 'kind' : 'kinds'}):`)]
-  const rows = groups.map((g) => [String(g.count), g.outcome, g.kind, g.test, oneLine(g.message)])
+  const rows = groups.map((g) => [String(g.count), g.outcome, oneCell(g.kind), oneCell(g.test), g.message === OTHER_ERRORS ? OVERFLOW_TEXT : oneLine(g.message)])
   out.push(...table(['COUNT', 'OUTCOME', 'KIND', 'TEST', 'MESSAGE'], rows, [true], bold).map((r) => `  ${r}`))
   const withStack = groups.filter((g) => g.stack !== '').slice(0, TRACEBACKS)
   if (withStack.length > 0) out.push('', bold(`Tracebacks (top ${withStack.length}):`))
   withStack.forEach((g, i) => {
-    out.push(`  [${i + 1}] ${g.kind}: ${oneLine(g.message)}  (${g.count}×, ${g.test})`)
-    const lines = g.stack.split('\n').map((x) => x.trimEnd()).filter((x) => x !== '')
+    out.push(`  [${i + 1}] ${oneCell(g.kind)}: ${oneLine(g.message)}  (${g.count}×, ${oneCell(g.test)})`)
+    const lines = g.stack.split('\n').map((x) => terminalSafe(x.trimEnd())).filter((x) => x !== '')
     // A stack usually repeats "Kind: message" first; the frames are what matters.
     const frames = lines[0]?.trimStart().startsWith(g.kind) === true ? lines.slice(1) : lines
     for (const f of frames.slice(0, STACK_LINES)) out.push(`      ${f.trim()}`)
@@ -125,9 +147,12 @@ function table(
 }
 
 const oneLine = (s: string): string => {
-  const first = s.split('\n', 1)[0] ?? ''
+  const first = terminalSafe(s.split('\n', 1)[0] ?? '')
   return first.length > 120 ? `${first.slice(0, 119)}…` : first
 }
+
+/** User text in one cell: escaped for the terminal, line breaks shown as `\n`. */
+const oneCell = (s: string): string => terminalSafe(s).replaceAll('\n', '\\n').replaceAll('\t', '\\t')
 
 /** `200×998 500×2 ECONNREFUSED×1`, most frequent first. */
 export function formatCounts(counts: Record<string, number>): string {
@@ -136,6 +161,12 @@ export function formatCounts(counts: Record<string, number>): string {
     .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
     .map(([k, n]) => `${k}×${n}`)
     .join(' ')
+}
+
+/** `0.30%` of `total`. */
+function formatShare(n: number, total: number): string {
+  const p = total > 0 ? (n * 100) / total : 0
+  return `${p >= 10 || p === 0 ? p.toFixed(1) : p.toFixed(2)}%`
 }
 
 /** Milliseconds: 2 decimals under 10, 1 under 1000, none above. */

@@ -1,4 +1,5 @@
 import type { EndpointSummary } from '../../stats/types.js'
+import { terminalSafe } from './terminal-text.js'
 
 /**
  * The WebSocket part of the summary: per URL name, connections opened (handshakes answered 101)
@@ -14,7 +15,7 @@ export function formatWebSockets(endpoints: EndpointSummary[], bold: (t: string)
       .map(([code, n]) => `${code}×${n}`)
       .join(' ')
     return [
-      e.name,
+      terminalSafe(e.name).replaceAll('\n', '\\n'),
       String(opened),
       String(e.hits - opened),
       String(e.ws?.messagesIn ?? 0),

@@ -3,9 +3,9 @@
  * checks at the start that it will be able to write, so a typo in a path fails before the load
  * starts rather than after an hour of it.
  */
-import { accessSync, constants, mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { UsageError } from '../../errors.js'
+import { LoadsError, UsageError } from '../../errors.js'
 import { writeAtomically } from '../../util/write-atomically.js'
 import type { Aggregator } from '../../stats/aggregator.js'
 import { loadsVersion } from '../loads-version.js'
@@ -40,12 +40,38 @@ export class FileOutput implements Reporter {
     this.#run = runMeta(info)
   }
 
+  /** Writes the files; one that cannot be written (a full disk, a device error) is a LoadsError saying which and why. */
   onRunEnd(outcome: RunOutcome, aggregator: Aggregator): void {
     if (this.#run === undefined) return
     const result = buildResult(this.#run, outcome, aggregator, loadsVersion())
     for (const file of this.write(result)) {
-      writeAtomically(file.path, file.content)
+      try {
+        writeAtomically(file.path, file.content)
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException
+        throw new LoadsError('LOADS_ERR_OUTPUT_WRITE', `${this.label}: could not write ${file.path}: ${e.code === 'ENOSPC' ? 'no space left on the device' : e.message}`, {
+          hint: 'the summary above is complete; free some space or give another path, and run again',
+        })
+      }
       this.log?.write(`${this.label}: wrote ${file.path}\n`)
+    }
+  }
+}
+
+/**
+ * Two outputs (or an output's CSV companions) naming one file would overwrite each other: refused
+ * before the run, with both named.
+ */
+export function checkDistinctPaths(outputs: readonly Reporter[]): void {
+  const seen = new Map<string, string>()
+  for (const output of outputs) {
+    if (!(output instanceof FileOutput)) continue
+    for (const p of output.paths) {
+      const key = path.resolve(p)
+      if (key === '/dev/null') continue
+      const other = seen.get(key)
+      if (other !== undefined) throw new UsageError(`${other} and ${output.label} both write ${p}: one would overwrite the other`, 'give each output its own file', 'LOADS_ERR_OUTPUT')
+      seen.set(key, output.label)
     }
   }
 }
@@ -53,11 +79,19 @@ export class FileOutput implements Reporter {
 export { writeAtomically }
 
 function checkWritable(file: string, label: string): void {
+  const existing = statSync(file, { throwIfNoEntry: false })
+  if (existing?.isDirectory()) throw new UsageError(`${label}: ${file} is a folder, not a file`, 'give a file name (a new one, or one inside that folder)', 'LOADS_ERR_OUTPUT')
+  // A device or a pipe (/dev/null, /dev/stdout) is written as it is; nothing to create.
+  if (existing !== undefined && !existing.isFile()) return
   const dir = path.dirname(path.resolve(file))
+  // Creating a file there, not asking access(): root may "access" /proc, yet cannot create in it.
+  const probe = path.join(dir, `.loads-probe-${process.pid}`)
   try {
     mkdirSync(dir, { recursive: true })
-    accessSync(dir, constants.W_OK)
+    closeSync(openSync(probe, 'wx'))
+    rmSync(probe, { force: true })
   } catch (err) {
-    throw new UsageError(`${label}: cannot write to ${dir}: ${(err as Error).message}`, 'give a path in a folder you can write to', 'LOADS_ERR_OUTPUT')
+    const e = err as NodeJS.ErrnoException
+    throw new UsageError(`${label}: cannot write in ${dir}: ${e.code ?? e.message}`, 'give a path in a folder you can write to', 'LOADS_ERR_OUTPUT')
   }
 }

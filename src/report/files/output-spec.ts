@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../../errors.js'
 import type { Reporter } from '../reporter.js'
-import { csvFiles, seriesPath } from './csv-output.js'
+import { csvFiles, detailsPath, seriesPath } from './csv-output.js'
 import { FileOutput, type ResultWriter } from './file-output.js'
 import { jsonFiles } from './json-output.js'
 import { junitFiles } from './junit-output.js'
@@ -18,7 +18,7 @@ export interface OutputSpec {
 
 const WRITERS: Record<OutputKind, { write: (file: string) => ResultWriter; paths: (file: string) => string[] }> = {
   json: { write: jsonFiles, paths: (f) => [f] },
-  csv: { write: csvFiles, paths: (f) => [f, seriesPath(f)] },
+  csv: { write: csvFiles, paths: (f) => [f, seriesPath(f), detailsPath(f)] },
   junit: { write: junitFiles, paths: (f) => [f] },
 }
 
@@ -31,7 +31,7 @@ export function parseOutputs(values: readonly string[]): OutputSpec[] {
     const kind = colon > 0 ? value.slice(0, colon) : value
     const file = colon > 0 ? value.slice(colon + 1) : ''
     if (!(kind in WRITERS)) {
-      throw new UsageError(`--output '${value}': unknown kind '${kind}'`, 'use json:FILE, csv:FILE, junit:FILE or null', 'LOADS_ERR_OUTPUT')
+      throw new UsageError(`--output '${value}': unknown kind '${kind}'`, 'use json:FILE, csv:FILE, junit:FILE, null, or prometheus:URL, influxdb:URL, otlp:URL', 'LOADS_ERR_OUTPUT')
     }
     if (file === '') throw new UsageError(`--output '${value}': no file`, `e.g. --output ${kind}:results.${kind === 'junit' ? 'xml' : kind}`, 'LOADS_ERR_OUTPUT')
     specs.push({ kind: kind as OutputKind, file })

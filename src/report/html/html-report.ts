@@ -24,7 +24,7 @@ export function compareHtml(base: RunResult, current: RunResult, labels: { base:
       current: resultView(current),
       baseLabel: labels.base,
       currentLabel: labels.current,
-      comparison: compareRuns(base.summary, current.summary, options),
+      comparison: compareRuns(base, current, options),
       loadsVersion: loadsVersion(),
       generatedMs,
     },

@@ -5,6 +5,7 @@
  */
 import { buildSync } from 'esbuild'
 import { existsSync, readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -41,10 +42,21 @@ export function bundleUi(root = PACKAGE_ROOT): UiAssets {
     entryNames: 'loads-ui',
     write: false,
     legalComments: 'eof',
+    // uPlot's header is not a legal comment (esbuild would drop it): its MIT notice goes first.
+    banner: { js: thirdPartyNotices(), css: thirdPartyNotices() },
     logLevel: 'silent',
   })
   const js = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text
   const css = result.outputFiles.find((f) => f.path.endsWith('.css'))?.text
   if (js === undefined || css === undefined) throw new Error('bundling ui/ gave no JS or CSS')
   return { js, css }
+}
+
+/** The notices the MIT License asks to keep with the bundled code: uPlot's. */
+export function thirdPartyNotices(): string {
+  const require = createRequire(import.meta.url)
+  const pkgFile = require.resolve('uplot/package.json')
+  const { version } = JSON.parse(readFileSync(pkgFile, 'utf8')) as { version: string }
+  const license = readFileSync(path.join(path.dirname(pkgFile), 'LICENSE'), 'utf8').replaceAll('*/', '* /').trim()
+  return `/*! Third-party code bundled here: uPlot ${version}, https://github.com/leeoniya/uPlot\n${license}\n*/`
 }

@@ -3,6 +3,7 @@
  * threshold names a URL served under several methods (their percentiles are merged exactly).
  */
 import { addEncoded, createHistogram, latencyStats } from '../../stats/histogram.js'
+import type { GeneratorSourceSummary } from '../../stats/generator-types.js'
 import type { EncodedHistograms, EndpointSummary, LatencyStats, RunSummary } from '../../stats/types.js'
 import { describeScope, type LatencyMetric, type Threshold, type ThresholdMetric, type ThresholdOp } from './threshold.js'
 
@@ -44,7 +45,7 @@ export function judgeThreshold(t: Threshold, summary: RunSummary, histograms?: E
   return {
     threshold: t.text,
     metric: t.metric,
-    scope: describeScope(t.scope),
+    scope: describeScope(t.scope, t),
     op: t.op,
     limit: t.limit,
     unit: t.unit,
@@ -83,6 +84,9 @@ interface Measure {
 }
 
 function measure(t: Threshold, s: RunSummary, histograms: EncodedHistograms | undefined): Measure {
+  if (t.metric === 'checks') return measureChecks(t, s)
+  if (t.group !== undefined) return measureGroup(t, t.group, s)
+  if (t.scenario !== undefined) return measureScenario(t, t.scenario, s)
   const scope = t.scope
   const endpoints = scope === undefined ? s.endpoints : s.endpoints.filter((e) => e.name === scope.name && (scope.method === undefined || e.method === scope.method))
   if (scope !== undefined && endpoints.length === 0) return { measured: null, text: `no hits for ${describeScope(scope)}` }
@@ -102,6 +106,9 @@ function measure(t: Threshold, s: RunSummary, histograms: EncodedHistograms | un
     }
     case 'hits':
       return { measured: hits, text: `${hits} hits` }
+    case 'generator_elu':
+    case 'generator_delay_p99':
+      return generator(t.metric, s)
     case 'rps': {
       const rate = scope === undefined ? s.hitsPerSec : sum(endpoints, (e) => e.hitsPerSec)
       return { measured: rate, text: `${formatNumber(rate)} hits/s` }
@@ -116,11 +123,60 @@ function measure(t: Threshold, s: RunSummary, histograms: EncodedHistograms | un
   }
 }
 
-/** Network errors and HTTP statuses ≥ 400. */
+/** The worst worker's or agent's figure (see GENERATOR_METRICS); null for a result without them. */
+function generator(metric: 'generator_elu' | 'generator_delay_p99', s: RunSummary): Measure {
+  const g = s.generator
+  if (g === undefined || g.sources.length === 0) return { measured: null, text: 'no generator figures (a result or an agent from before Loads measured them)' }
+  const pick = metric === 'generator_elu' ? (x: GeneratorSourceSummary): number => x.elu.p95 : (x: GeneratorSourceSummary): number => x.delay.p99
+  const worst = g.sources.reduce((a, b) => (pick(b) > pick(a) ? b : a))
+  const v = pick(worst)
+  const of = g.sources.length > 1 ? ` (${worst.source}, the worst of ${g.sources.length})` : ` (${worst.source})`
+  return { measured: v, text: `${metric === 'generator_elu' ? formatPercent(v) : formatLatency(v)}${of}` }
+}
+
+/** The share of check evaluations that passed: every check's, or `t.check`'s. */
+function measureChecks(t: Threshold, s: RunSummary): Measure {
+  const checks = (s.checks ?? []).filter((c) => t.check === undefined || c.name === t.check)
+  if (t.check !== undefined && checks.length === 0) return { measured: null, text: `no check named '${t.check}' ran` }
+  return share(sum(checks, (c) => c.passes), sum(checks, (c) => c.passes + c.failures), 'checks passed', 'checks')
+}
+
+/** A group's blocks: their wall time, or how many threw (failed_tests). */
+function measureGroup(t: Threshold, name: string, s: RunSummary): Measure {
+  const g = s.groups?.find((x) => x.name === name)
+  if (g === undefined || g.runs === 0) return { measured: null, text: `no block of group ${name} ran` }
+  if (t.metric === 'failed_tests') {
+    const failed = g.failures + g.errors
+    return t.unit === 'share' ? share(failed, g.runs, 'blocks') : { measured: failed, text: `${failed} of ${g.runs} blocks` }
+  }
+  const v = pick(g.duration, t.metric as LatencyMetric)
+  return { measured: v, text: formatLatency(v) }
+}
+
+/** A scenario's figures: its hits' latency, failed hits, hits, or failed test runs. */
+function measureScenario(t: Threshold, name: string, s: RunSummary): Measure {
+  const sc = s.scenarios?.find((x) => x.name === name)
+  if (sc === undefined) return { measured: null, text: `no scenario ${name} ran` }
+  switch (t.metric) {
+    case 'failed_tests': {
+      const failed = sc.failures + sc.errors
+      return t.unit === 'share' ? share(failed, sc.runs, 'test runs') : { measured: failed, text: `${failed} of ${sc.runs} test runs` }
+    }
+    case 'errors':
+      return t.unit === 'share' ? share(sc.failed, sc.hits, 'hits') : { measured: sc.failed, text: `${sc.failed} of ${sc.hits} hits` }
+    case 'hits':
+      return { measured: sc.hits, text: `${sc.hits} hits` }
+    default: {
+      if (sc.latency.count === 0) return { measured: null, text: 'no hits' }
+      const v = pick(sc.latency, t.metric as LatencyMetric)
+      return { measured: v, text: formatLatency(v) }
+    }
+  }
+}
+
+/** Failed hits: network errors and statuses the test did not expect (≥ 400 unless it said otherwise). */
 export function failedHits(e: EndpointSummary): number {
-  let n = e.errors
-  for (const [status, count] of Object.entries(e.statuses)) if (Number(status) >= 400) n += count
-  return n
+  return e.failed
 }
 
 function latencyOf(t: Threshold, endpoints: EndpointSummary[], s: RunSummary, histograms: EncodedHistograms | undefined): LatencyStats | undefined {
@@ -141,8 +197,8 @@ function pick(stats: LatencyStats, metric: LatencyMetric): number {
   return metric === 'p99.9' ? stats.p999 : stats[metric]
 }
 
-function share(n: number, of: number, what: string): Measure {
-  if (of === 0) return { measured: null, text: `no ${what}` }
+function share(n: number, of: number, what: string, none = what): Measure {
+  if (of === 0) return { measured: null, text: `no ${none}` }
   const v = n / of
   return { measured: v, text: `${formatPercent(v)} (${n} of ${of} ${what})` }
 }

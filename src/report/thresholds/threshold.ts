@@ -17,10 +17,21 @@ export const LATENCY_METRICS = ['p50', 'p90', 'p95', 'p99', 'p99.9', 'mean', 'mi
 export const COUNT_METRICS = ['errors', 'network_errors', 'failed_tests', 'hits'] as const
 /** `rps`: hits per second over the whole run. */
 export const RATE_METRICS = ['rps'] as const
+/** `checks`: the share of check evaluations that passed (all checks, or one: `check:'NAME'>99%`). */
+export const CHECK_METRICS = ['checks'] as const
+
+/**
+ * The generator's own health (docs/generator-health.md), so CI can refuse a result measured on a
+ * starved generator: `generator_elu` is the busiest worker's or agent's p95 event-loop
+ * utilisation over the run (`generator_elu<90%`), `generator_delay_p99` the highest p99
+ * event-loop delay of a worker or agent (`generator_delay_p99<10ms`).
+ */
+export const GENERATOR_METRICS = ['generator_elu', 'generator_delay_p99'] as const
 
 export type LatencyMetric = (typeof LATENCY_METRICS)[number]
 export type CountMetric = (typeof COUNT_METRICS)[number]
-export type ThresholdMetric = LatencyMetric | CountMetric | 'rps'
+export type GeneratorMetric = (typeof GENERATOR_METRICS)[number]
+export type ThresholdMetric = LatencyMetric | CountMetric | 'rps' | GeneratorMetric | 'checks'
 export type ThresholdOp = '<' | '<=' | '>' | '>='
 
 /** Which endpoints a threshold looks at: one (method, name), every method of a name, or all. */
@@ -33,6 +44,12 @@ export interface Threshold {
   /** The user's text, as given: how the threshold is named everywhere. */
   text: string
   scope?: ThresholdScope
+  /** `group:NAME:…`: the metric is the group's (its blocks' wall time, its failed blocks). */
+  group?: string
+  /** `check:'NAME'>99%`: the share of this check's evaluations that passed. */
+  check?: string
+  /** `scenario:NAME:…`: the metric is the scenario's (its hits' latency, failed hits, hits, failed runs). */
+  scenario?: string
   metric: ThresholdMetric
   op: ThresholdOp
   /** In the metric's unit: ms for latency, a fraction (0.01) for a share, hits/s for rps. */
@@ -57,8 +74,15 @@ const SYNTAX = /^(?:(.*):)?\s*([a-z_][a-z0-9_./]*)\s*(<=|>=|<|>)\s*([0-9]*\.?[0-
 
 const DURATION_UNITS: Record<string, number> = { '': 1, ms: 1, s: 1000, m: 60_000, us: 0.001, 'µs': 0.001 }
 
+/** `check:'status is 200'>99.9%` (the name quoted with ' or ", or bare up to the operator). */
+const CHECK_SYNTAX = /^check:\s*(?:'([^']*)'|"([^"]*)"|([^<>=]*?))\s*(<=|>=|<|>)\s*([0-9]*\.?[0-9]+)\s*(%?)\s*$/i
+
 /** Parses one `--threshold`; a UsageError says what is wrong and what is accepted. */
 export function parseThreshold(text: string): Threshold {
+  const trimmed = text.trim()
+  if (/^check:/i.test(trimmed)) return parseCheckThreshold(trimmed)
+  if (/^group:/i.test(trimmed)) return parseGroupThreshold(trimmed)
+  if (/^scenario:/i.test(trimmed)) return parseScenarioThreshold(trimmed)
   const m = SYNTAX.exec(text.trim())
   if (m === null) throw bad(text, 'expected [METHOD NAME:]METRIC<VALUE, e.g. p95<300ms, errors<1%, rps>500')
   const [, scopeText, metricText = '', opText = '<', valueText = '0', unitText = ''] = m
@@ -68,6 +92,7 @@ export function parseThreshold(text: string): Threshold {
   const unit = unitText.toLowerCase()
   const threshold: Threshold = { text: text.trim(), metric, op, limit: value, unit: 'count' }
   if (scopeText !== undefined) threshold.scope = parseScope(scopeText, text)
+  if ((GENERATOR_METRICS as readonly string[]).includes(metric)) return parseGenerator(threshold, value, unit)
 
   if ((LATENCY_METRICS as readonly string[]).includes(metric)) {
     const factor = DURATION_UNITS[unit]
@@ -77,6 +102,10 @@ export function parseThreshold(text: string): Threshold {
   if (metric === 'rps') {
     if (unit !== '' && unit !== '/s') throw bad(text, 'rps takes hits per second: rps>500')
     return { ...threshold, unit: 'per_sec' }
+  }
+  if (metric === 'checks') {
+    if (threshold.scope !== undefined) throw bad(text, "checks are not per URL; for one check: check:'NAME'>99%")
+    return checkShare(threshold, value, unit, text)
   }
   if (metric === 'failed_tests' && threshold.scope !== undefined) {
     throw bad(text, 'failed_tests counts test runs, which have no URL: drop the "NAME:" part')
@@ -91,6 +120,45 @@ export function parseThreshold(text: string): Threshold {
   return threshold
 }
 
+function checkShare(threshold: Threshold, value: number, unit: string, text: string): Threshold {
+  if (unit !== '%') throw bad(text, 'checks is a share of passed checks: checks>99%')
+  if (value > 100) throw bad(text, 'a share is at most 100%')
+  return { ...threshold, limit: value / 100, unit: 'share' }
+}
+
+function parseCheckThreshold(text: string): Threshold {
+  const m = CHECK_SYNTAX.exec(text)
+  const name = (m?.[1] ?? m?.[2] ?? m?.[3] ?? '').trim()
+  if (m === null || name === '') throw bad(text, "expected check:'NAME'>99% (the share of that check's evaluations that passed)")
+  return { ...checkShare({ text, metric: 'checks', op: m[4] as ThresholdOp, limit: 0, unit: 'share' }, Number(m[5]), m[6] ?? '', text), check: name }
+}
+
+/** `group:NAME:METRIC…`: a latency metric of the group's blocks, or `failed_tests` (its failed blocks). */
+function parseGroupThreshold(text: string): Threshold {
+  const rest = text.slice('group:'.length)
+  const m = SYNTAX.exec(rest)
+  const group = m?.[1]?.trim()
+  if (m === null || group === undefined || group === '') throw bad(text, 'expected group:NAME:METRIC<VALUE, e.g. group:checkout:p95<2s')
+  const inner = parseThreshold(rest.slice(rest.lastIndexOf(':', rest.search(/(<=|>=|<|>)/)) + 1))
+  if (!(LATENCY_METRICS as readonly string[]).includes(inner.metric) && inner.metric !== 'failed_tests') {
+    throw bad(text, `a group has latency metrics (${LATENCY_METRICS.join(', ')}) and failed_tests (its blocks that threw)`)
+  }
+  return { ...inner, text, group }
+}
+
+/** `scenario:NAME:METRIC…`: a latency metric of the scenario's hits, `errors`, `hits` or `failed_tests` (k6's `metric{scenario:NAME}`). */
+function parseScenarioThreshold(text: string): Threshold {
+  const rest = text.slice('scenario:'.length)
+  const m = SYNTAX.exec(rest)
+  const scenario = m?.[1]?.trim()
+  if (m === null || scenario === undefined || scenario === '') throw bad(text, 'expected scenario:NAME:METRIC<VALUE, e.g. scenario:buy:p95<300ms')
+  const inner = parseThreshold(rest.slice(rest.lastIndexOf(':', rest.search(/(<=|>=|<|>)/)) + 1))
+  if (!(LATENCY_METRICS as readonly string[]).includes(inner.metric) && !['errors', 'hits', 'failed_tests'].includes(inner.metric)) {
+    throw bad(text, `a scenario has latency metrics (${LATENCY_METRICS.join(', ')}), errors, hits and failed_tests`)
+  }
+  return { ...inner, text, scenario }
+}
+
 /** Parses every `--threshold` given; the first bad one throws. */
 export function parseThresholds(texts: readonly string[]): Threshold[] {
   return texts.map(parseThreshold)
@@ -99,11 +167,24 @@ export function parseThresholds(texts: readonly string[]): Threshold[] {
 function normalizeMetric(text: string, whole: string): ThresholdMetric {
   const t = text.toLowerCase()
   const metric = ALIASES[t] ?? t
-  const known: readonly string[] = [...LATENCY_METRICS, ...COUNT_METRICS, ...RATE_METRICS]
+  const known: readonly string[] = [...LATENCY_METRICS, ...COUNT_METRICS, ...RATE_METRICS, ...GENERATOR_METRICS, ...CHECK_METRICS]
   if (!known.includes(metric)) {
     throw bad(whole, `unknown metric '${text}'; known: ${known.join(', ')}`)
   }
   return metric as ThresholdMetric
+}
+
+/** `generator_elu<90%` (or a fraction, `<0.9`); `generator_delay_p99<10ms` (a duration). */
+function parseGenerator(t: Threshold, value: number, unit: string): Threshold {
+  if (t.scope !== undefined) throw bad(t.text, `${t.metric} is the generator's own (its worst worker or agent): drop the "NAME:" part`)
+  if (t.metric === 'generator_elu') {
+    if (unit === '%' && value <= 100) return { ...t, limit: value / 100, unit: 'share' }
+    if (unit === '' && value <= 1) return { ...t, limit: value, unit: 'share' }
+    throw bad(t.text, 'generator_elu takes a share of the time: generator_elu<90% (or <0.9)')
+  }
+  const factor = DURATION_UNITS[unit]
+  if (factor === undefined) throw bad(t.text, 'generator_delay_p99 takes a duration: 10ms, 0.5s (no unit means ms)')
+  return { ...t, limit: value * factor, unit: 'ms' }
 }
 
 function parseScope(text: string, whole: string): ThresholdScope {
@@ -119,8 +200,10 @@ function bad(text: string, why: string): UsageError {
   return new UsageError(`--threshold '${text}': ${why}`, undefined, 'LOADS_ERR_THRESHOLD')
 }
 
-/** `GET /items/{id}`, `/items/{id}` (every method) or `all`. */
-export function describeScope(scope: ThresholdScope | undefined): string {
+/** `GET /items/{id}`, `/items/{id}` (every method), `group checkout`, `check 'NAME'` or `all`. */
+export function describeScope(scope: ThresholdScope | undefined, t?: Pick<Threshold, 'group' | 'check'>): string {
+  if (t?.group !== undefined) return `group ${t.group}`
+  if (t?.check !== undefined) return `check '${t.check}'`
   if (scope === undefined) return 'all'
   return scope.method !== undefined ? `${scope.method} ${scope.name}` : scope.name
 }

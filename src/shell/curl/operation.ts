@@ -14,7 +14,11 @@ export interface Operation {
   json: boolean
   form: FormPart[]
   user: string | undefined
-  cookies: [string, string][]
+  /** `-b` arguments as given (`a=b; c`), sent as curl sends them: one Cookie header. */
+  cookies: string[]
+  /** `-T` files (already read), paired with the URLs in order as curl pairs them. */
+  uploads: { name: string; bytes: Buffer }[]
+  pathAsIs: boolean
   userAgent: string | undefined
   referer: string | undefined
   range: string | undefined
@@ -33,7 +37,7 @@ export interface Operation {
 export function newOperation(): Operation {
   return {
     urls: [], method: undefined, headers: [], data: [], dataSeen: false, json: false, form: [],
-    user: undefined, cookies: [], userAgent: undefined, referer: undefined, range: undefined,
+    user: undefined, cookies: [], uploads: [], pathAsIs: false, userAgent: undefined, referer: undefined, range: undefined,
     bearer: undefined, query: [], location: false, insecure: false, compressed: false, get: false,
     head: false, globoff: false, timeoutMs: undefined, notes: [],
   }
@@ -68,14 +72,26 @@ export function toRequests(op: Operation, context: OperationContext): RequestSpe
       option: '-I',
     })
   }
+  if (op.uploads.length > 0 && (op.dataSeen || op.form.length > 0)) {
+    throw new CurlParseError('-T (upload a file) cannot be mixed with -d or -F in one request, as curl says', { option: '-T' })
+  }
   if (op.get && op.form.length > 0) {
     throw new CurlParseError('-G cannot move a multipart -F form into the query', { option: '-G' })
   }
-  return op.urls.map(({ url, position }) => toRequest(op, context, url, position))
+  return op.urls.map(({ url, position }, index) => toRequest(op, context, url, position, op.uploads[index]))
 }
 
-function toRequest(op: Operation, context: OperationContext, rawUrl: string, position: number): RequestSpec {
-  let url = checkUrl(context, rawUrl, position, op.globoff)
+function toRequest(
+  op: Operation,
+  context: OperationContext,
+  rawUrl: string,
+  position: number,
+  upload: { name: string; bytes: Buffer } | undefined,
+): RequestSpec {
+  const checked = checkUrl(context, rawUrl, position, op.globoff, op.pathAsIs)
+  let url = checked.url
+  // curl -T file https://host/dir/ uploads to /dir/file.
+  if (upload !== undefined && upload.name !== '' && /^[a-z]+:\/\/[^/?]*\/(?:[^?]*\/)?$/i.test(url)) url += encodeURIComponent(upload.name)
   const queryParts = [...op.query]
   if (op.get && op.dataSeen) queryParts.push(Buffer.concat(op.data).toString('utf8'))
   const query = queryParts.filter((part) => part !== '').join('&')
@@ -83,6 +99,7 @@ function toRequest(op: Operation, context: OperationContext, rawUrl: string, pos
 
   let method = 'GET'
   if (op.head) method = 'HEAD'
+  else if (upload !== undefined) method = 'PUT'
   else if ((op.dataSeen && !op.get) || op.form.length > 0) method = 'POST'
   if (op.method !== undefined) method = op.method
 
@@ -95,9 +112,12 @@ function toRequest(op: Operation, context: OperationContext, rawUrl: string, pos
   const sendsData = op.dataSeen && !op.get
   if (op.range !== undefined && !sendsData && op.form.length === 0) internal.push(['Range', `bytes=${op.range}`])
   if (op.compressed) internal.push(['Accept-Encoding', 'gzip, deflate, br'])
+  if (op.cookies.length > 0) internal.push(['Cookie', op.cookies.join('; ')])
 
   let body: Buffer | undefined
-  if (op.form.length > 0) {
+  if (upload !== undefined) {
+    body = upload.bytes
+  } else if (op.form.length > 0) {
     const multipart = buildMultipart(op.form)
     body = multipart.body
     internal.push(['Content-Type', `multipart/form-data; boundary=${multipart.boundary}`])
@@ -108,29 +128,35 @@ function toRequest(op: Operation, context: OperationContext, rawUrl: string, pos
     if (op.range !== undefined) internal.push(['Content-Range', `bytes ${op.range}/${body.length}`])
   }
 
-  const headers: Record<string, string> = {}
+  // Keyed by lower-case name so that thousands of -H stay linear; the first spelling is kept.
+  const merged = new Map<string, { name: string; values: string[] }>()
   const removed = new Set<string>()
   for (const [name, value] of op.headers) {
-    const existing = findHeader(headers, name)
+    const lower = name.toLowerCase()
     if (value === null) {
-      if (existing !== undefined) delete headers[existing]
-      removed.add(name.toLowerCase())
-    } else if (existing !== undefined) {
-      const separator = name.toLowerCase() === 'cookie' ? '; ' : ', '
-      headers[existing] = `${headers[existing] ?? ''}${separator}${value}`
-    } else {
-      headers[name] = value
+      merged.delete(lower)
+      removed.add(lower)
+      continue
     }
+    const existing = merged.get(lower)
+    if (existing === undefined) merged.set(lower, { name, values: [value] })
+    else existing.values.push(value)
+  }
+  if (op.cookies.length > 0 && merged.has('cookie')) {
+    context.note('-b cookies not sent: a -H Cookie header is given, and curl then sends only that header')
   }
   for (const [name, value] of internal) {
-    const existing = findHeader(headers, name)
-    if (removed.has(name.toLowerCase())) continue
-    if (existing === undefined) headers[name] = value
-    else if (name === 'Content-Type' && op.form.length > 0 && !/boundary=/i.test(headers[existing] ?? '')) {
+    const lower = name.toLowerCase()
+    if (removed.has(lower)) continue
+    const existing = merged.get(lower)
+    if (existing === undefined) merged.set(lower, { name, values: [value] })
+    else if (lower === 'content-type' && op.form.length > 0 && !/boundary=/i.test(existing.values.join(', '))) {
       // As curl does: a custom multipart type without a boundary gets ours appended.
-      headers[existing] = `${headers[existing] ?? ''}; ${value.slice(value.indexOf('boundary='))}`
+      existing.values[existing.values.length - 1] += `; ${value.slice(value.indexOf('boundary='))}`
     }
   }
+  const headers: Record<string, string> = {}
+  for (const [lower, { name, values }] of merged) headers[name] = values.join(lower === 'cookie' ? '; ' : ', ')
 
   const spec: RequestSpec = {
     method,
@@ -140,9 +166,16 @@ function toRequest(op: Operation, context: OperationContext, rawUrl: string, pos
     allowRedirects: op.location,
     insecure: op.insecure,
   }
+  // curl's -u wins over credentials in the URL; both become basic auth, which --server-url keeps.
+  // What the session adds by itself and curl would not send: its defaults removed with -H 'Name:',
+  // and content-length: 0 on a POST, PUT or PATCH without a body.
+  const unset = [...removed].filter((lower) => SESSION_DEFAULTS.has(lower))
+  if (body === undefined && /^(?:POST|PUT|PATCH|QUERY|PROPFIND|PROPPATCH)$/.test(method)) unset.push('content-length')
+  if (unset.length > 0) spec.unsetHeaders = unset
   if (op.user !== undefined) spec.auth = splitUser(op.user)
+  else if (checked.auth !== undefined) spec.auth = checked.auth
   if (op.timeoutMs !== undefined) spec.timeoutMs = op.timeoutMs
-  if (op.cookies.length > 0) spec.cookies = op.cookies.map(([name, value]) => [name, value] as const)
+  if (checked.pathAsIs === true) spec.pathAsIs = true
   const notes = [...op.notes]
   if (op.compressed) notes.push('--compressed: asks for compressed responses; the session decodes them')
   if (op.insecure) notes.push('-k: TLS certificates are not verified (static insecure = true)')
@@ -150,15 +183,22 @@ function toRequest(op: Operation, context: OperationContext, rawUrl: string, pos
   return spec
 }
 
-function checkUrl(context: OperationContext, raw: string, position: number, globoff: boolean): string {
+function checkUrl(
+  context: OperationContext,
+  raw: string,
+  position: number,
+  globoff: boolean,
+  pathAsIs: boolean,
+): { url: string; auth?: readonly [string, string]; pathAsIs?: true } {
   let url = raw.trim()
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]
   if (scheme === undefined) url = `http://${url}`
   else if (!/^https?$/i.test(scheme)) {
     throw new CurlParseError(`${JSON.stringify(raw)}: only http:// and https:// URLs can be load-tested`, { position })
   }
+  let parsed: URL
   try {
-    new URL(url)
+    parsed = new URL(url)
   } catch {
     throw new CurlParseError(
       `${JSON.stringify(raw)} at ${describePosition(context.input, position)} is not a URL (an option's value missing?)`,
@@ -169,8 +209,21 @@ function checkUrl(context: OperationContext, raw: string, position: number, glob
   if (!globoff && /\{[^{}]*,[^{}]*\}|\[[0-9a-z]+-[0-9a-z]+(?::\d+)?\]/i.test(afterHost)) {
     context.note(`${raw}: curl would expand this URL glob; it is sent literally (add -g to say so)`)
   }
-  return stripFragment(url)
+  // Only a path with . or .. segments is sent differently as written: say so only then.
+  const path = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/i.exec(url)?.[1] ?? ''
+  const asIs = pathAsIs && /(?:^|\/)\.{1,2}(?:\/|$)/.test(path)
+  let auth: readonly [string, string] | undefined
+  if (parsed.username !== '' || parsed.password !== '') {
+    // user:pass@ goes into basic auth, so that the URL can be written relative to serverUrl.
+    auth = [decodeURIComponent(parsed.username), decodeURIComponent(parsed.password)]
+    url = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1')
+  }
+  url = stripFragment(url)
+  return { url, ...(auth !== undefined ? { auth } : {}), ...(asIs ? { pathAsIs: true } : {}) }
 }
+
+/** Headers the session sends unless told not to (its DEFAULT_HEADERS), lower-case. */
+const SESSION_DEFAULTS = new Set(['accept', 'user-agent'])
 
 function isEmpty(op: Operation): boolean {
   return op.urls.length === 0 && op.headers.length === 0 && !op.dataSeen && op.form.length === 0

@@ -1,3 +1,5 @@
+import { CURL_LONG_NAMES, matchLongName } from './long-names.js'
+
 /**
  * Every curl option the importer knows, and what it does with it. The rule deciding each row:
  * an option that changes the bytes sent (or where they go) is either reproduced (`use`) or
@@ -8,10 +10,10 @@
  *
  * | treatment | options |
  * | --- | --- |
- * | use | -X --request, -H --header (also @file), -d --data, --data-ascii, --data-raw, --data-binary, --data-urlencode, --json, -F --form, --form-string, -u --user, --basic, -b --cookie (name=value only), -A --user-agent, -e --referer, -L --location, --location-trusted, -k --insecure, --compressed, -G --get, -I --head, --url, --url-query, -m --max-time, -r --range, --oauth2-bearer, -g --globoff, -: --next, --http1.1 |
- * | ignore | -s -S -v -i -o -O -f -w -D -# -N -R -J -q -Z, --fail-with-body, --fail-early, --trace*, --stderr, --progress-meter, --create-dirs, --remote-name-all, --libcurl, --styled-output, --tcp-nodelay, --tcp-fastopen, --path-as-is, --ssl-no-revoke, --ssl-revoke-best-effort, --parallel-max, --parallel-immediate, --clobber, --xattr, --raw, --no-keepalive, --sessionid, --alpn, --npn, --false-start, --suppress-connect-headers, --noproxy |
+ * | use | -X --request, -H --header (also @file), -d --data, --data-ascii, --data-raw, --data-binary, --data-urlencode, --json, -F --form, --form-string, -u --user, --basic, -b --cookie (name=value only), -A --user-agent, -e --referer, -L --location, --location-trusted, -k --insecure, --compressed, -G --get, -I --head, --url, --url-query, -m --max-time, -r --range, --oauth2-bearer, -g --globoff, -: --next, --http1.1, -T --upload-file, --path-as-is; carried by the run command: --http2, --http2-prior-knowledge (--h2c), -E --cert, --key, --cacert, --resolve, --cert-type/--key-type PEM |
+ * | ignore | -s -S -v -i -o -O -f -w -D -# -N -R -J -q -Z, --fail-with-body, --fail-early, --trace*, --stderr, --progress-meter, --create-dirs, --remote-name-all, --libcurl, --styled-output, --tcp-nodelay, --tcp-fastopen, --ssl-no-revoke, --ssl-revoke-best-effort, --parallel-max, --parallel-immediate, --clobber, --xattr, --raw, --no-keepalive, --sessionid, --alpn, --npn, --false-start, --suppress-connect-headers, --noproxy |
  * | note | --connect-timeout, --max-redirs, --retry*, --limit-rate, -y/-Y --speed-*, -c --cookie-jar, -j --junk-session-cookies, -4 -6, --tlsv1.x, --tls-max, --ciphers, --keepalive-time, --max-filesize, --post301/302/303, --expect100-timeout, -1 -2 -3, --proto, --proto-redir, --proto-default, --happy-eyeballs-timeout-ms |
- * | refuse | -x --proxy and every --proxy-*, -U, -p, --socks*, --preproxy, -E --cert, --key, --cert-type, --key-type, --pass, --cacert, --capath, --crlfile, --pinnedpubkey, -T --upload-file, -0 --http1.0, --http2, --http2-prior-knowledge, --http3, --http3-only, --digest, --ntlm, --ntlm-wb, --negotiate, --anyauth, --aws-sigv4, --delegation, --resolve, --connect-to, --unix-socket, --abstract-unix-socket, --interface, --local-port, --dns-*, --doh-url, -K --config, -C --continue-at, -z --time-cond, -n --netrc, --netrc-file, --netrc-optional, --request-target, --haproxy-*, --tr-encoding, --variable, --expand-*, --etag-compare, --etag-save, -Q --quote, -a --append, -B --use-ascii, -l --list-only, -t --telnet-option, --ftp-*, --mail-*, --sasl-*, --ssl, --ssl-reqd, -V --version, -h --help, -M --manual, unknown options |
+ * | refuse | -x --proxy and every --proxy-*, -U, -p, --socks*, --preproxy, --pass, --capath, --crlfile, --pinnedpubkey, -0 --http1.0, --http3, --http3-only, --digest, --ntlm, --ntlm-wb, --negotiate, --anyauth, --aws-sigv4, --delegation, --connect-to, --unix-socket, --abstract-unix-socket, --interface, --local-port, --dns-*, --doh-url, -K --config, -C --continue-at, -z --time-cond, -n --netrc, --netrc-file, --netrc-optional, --request-target, --haproxy-*, --tr-encoding, --variable, --expand-*, --etag-compare, --etag-save, -Q --quote, -a --append, -B --use-ascii, -l --list-only, -t --telnet-option, --ftp-*, --mail-*, --sasl-*, --ssl, --ssl-reqd, -V --version, -h --help, -M --manual, unknown options |
  */
 export type Treatment = 'use' | 'ignore' | 'note' | 'refuse'
 
@@ -36,7 +38,10 @@ const USE: readonly Row[] = [
   ['location-trusted', '', false], ['insecure', 'k', false], ['compressed', '', false],
   ['get', 'G', false], ['head', 'I', false], ['url', '', true], ['url-query', '', true],
   ['max-time', 'm', true], ['range', 'r', true], ['oauth2-bearer', '', true], ['globoff', 'g', false],
-  ['next', ':', false], ['http1.1', '', false],
+  ['next', ':', false], ['http1.1', '', false], ['upload-file', 'T', true], ['path-as-is', '', false],
+  // Carried by the run command (loads-runner's own flags), not by the test: see runFlags.
+  ['http2', '', false], ['http2-prior-knowledge', '', false], ['cert', 'E', true], ['key', '', true],
+  ['cacert', '', true], ['resolve', '', true], ['cert-type', '', true], ['key-type', '', true],
 ]
 
 const IGNORE: readonly Row[] = [
@@ -48,7 +53,7 @@ const IGNORE: readonly Row[] = [
   ['progress-meter', '', false], ['buffer', 'N', false], ['create-dirs', '', false],
   ['remote-time', 'R', false], ['remote-header-name', 'J', false], ['libcurl', '', true],
   ['disable', 'q', false], ['styled-output', '', false], ['tcp-nodelay', '', false],
-  ['tcp-fastopen', '', false], ['path-as-is', '', false], ['ssl-no-revoke', '', false],
+  ['tcp-fastopen', '', false], ['ssl-no-revoke', '', false],
   ['ssl-revoke-best-effort', '', false], ['parallel', 'Z', false], ['parallel-max', '', true],
   ['parallel-immediate', '', false], ['clobber', '', false], ['xattr', '', false], ['raw', '', false],
   ['keepalive', '', false], ['sessionid', '', false], ['alpn', '', false], ['npn', '', false],
@@ -81,7 +86,7 @@ const NOTE: readonly Row[] = [
   ['tls-max', '', true, 'TLS versions are left to Node.js'],
   ['ciphers', '', true, 'cipher choice is left to Node.js'],
   ['keepalive-time', '', true, "the session's connection pool decides keep-alive"],
-  ['max-filesize', '', true, 'responses are not size-limited'],
+  ['max-filesize', '', true, "not carried over: the run's --max-body limits every response (default 32 MiB)"],
   ['post301', '', false, 'redirects follow the session rules (303 → GET, 307/308 keep the method)'],
   ['post302', '', false, 'redirects follow the session rules (303 → GET, 307/308 keep the method)'],
   ['post303', '', false, 'redirects follow the session rules (303 → GET, 307/308 keep the method)'],
@@ -93,8 +98,8 @@ const NOTE: readonly Row[] = [
 ]
 
 const PROXY = 'a proxy changes where requests go; run the load test from a host that reaches the service'
-const TLS_ID = 'client certificates and custom CA files are not supported by the session yet'
-const PROTOCOL = 'the session speaks HTTP/1.1 only'
+const TLS_ID = 'key passwords, CA directories, CRLs and pinned keys are not supported by the runner; use PEM files with --cert, --key and --cacert'
+const PROTOCOL = 'the runner speaks HTTP/1.1 and HTTP/2 only'
 const AUTH = 'only HTTP basic auth (-u) is supported; send an Authorization header with -H instead'
 const ROUTING = 'changing how the host is resolved or reached is not supported; use the real URL'
 const NOT_HTTP = 'not an HTTP request option'
@@ -108,18 +113,15 @@ const REFUSE: readonly Row[] = [
   ['proxy-anyauth', '', false, PROXY], ['proxy-insecure', '', false, PROXY], ['proxy-header', '', true, PROXY],
   ['proxy-cacert', '', true, PROXY], ['proxy-cert', '', true, PROXY], ['proxy-key', '', true, PROXY],
   ['proxy-http2', '', false, PROXY], ['proxy1.0', '', true, PROXY],
-  ['cert', 'E', true, TLS_ID], ['key', '', true, TLS_ID], ['cert-type', '', true, TLS_ID],
-  ['key-type', '', true, TLS_ID], ['pass', '', true, TLS_ID], ['cacert', '', true, TLS_ID],
+  ['pass', '', true, TLS_ID],
   ['capath', '', true, TLS_ID], ['crlfile', '', true, TLS_ID], ['pinnedpubkey', '', true, TLS_ID],
-  ['upload-file', 'T', true, 'uploads stream a file with PUT; write the test by hand with body: Buffer'],
-  ['http1.0', '0', false, PROTOCOL], ['http2', '', false, PROTOCOL],
-  ['http2-prior-knowledge', '', false, PROTOCOL], ['http3', '', false, PROTOCOL],
+  ['http1.0', '0', false, PROTOCOL], ['http3', '', false, PROTOCOL],
   ['http3-only', '', false, PROTOCOL], ['http0.9', '', false, PROTOCOL],
   ['digest', '', false, AUTH], ['ntlm', '', false, AUTH], ['ntlm-wb', '', false, AUTH],
   ['negotiate', '', false, AUTH], ['anyauth', '', false, AUTH], ['aws-sigv4', '', true, AUTH],
   ['delegation', '', true, AUTH], ['sasl-authzid', '', true, AUTH], ['sasl-ir', '', false, AUTH],
   ['login-options', '', true, AUTH],
-  ['resolve', '', true, ROUTING], ['connect-to', '', true, ROUTING], ['unix-socket', '', true, ROUTING],
+  ['connect-to', '', true, ROUTING], ['unix-socket', '', true, ROUTING],
   ['abstract-unix-socket', '', true, ROUTING], ['interface', '', true, ROUTING],
   ['local-port', '', true, ROUTING], ['dns-servers', '', true, ROUTING],
   ['dns-interface', '', true, ROUTING], ['dns-ipv4-addr', '', true, ROUTING],
@@ -164,9 +166,22 @@ function build(): { byName: Map<string, CurlOption>; byShort: Map<string, CurlOp
 
 const { byName, byShort } = build()
 
+const allNames: ReadonlySet<string> = new Set([...CURL_LONG_NAMES, ...byName.keys()])
+
 /** The option called `--name`, or undefined. */
 export function longOption(name: string): CurlOption | undefined {
   return byName.get(name)
+}
+
+/**
+ * What `--word` means to curl: an exact name, or a unique prefix of one (`--sil` → `--silent`).
+ * `option` is undefined for a name curl knows that the importer's table does not.
+ */
+export function resolveLongOption(word: string): { name: string; option: CurlOption | undefined } | { ambiguous: readonly string[] } | undefined {
+  const match = matchLongName(word, allNames)
+  if (match.kind === 'none') return undefined
+  if (match.kind === 'ambiguous') return { ambiguous: match.names }
+  return { name: match.name, option: byName.get(match.name) }
 }
 
 /** The option called `-x`, or undefined. */

@@ -6,8 +6,29 @@ import { CurlParseError, describePosition } from './curl-parse-error.js'
  * "Copy all as cURL" or `curl … | jq` can be cut into commands by the parser.
  */
 export type ShellToken =
-  | { readonly kind: 'word'; readonly value: string; readonly position: number }
+  | {
+      readonly kind: 'word'
+      /** The word with any `$NAME` left as written. */
+      readonly value: string
+      readonly position: number
+      /** Present when the word expands variables: its literal pieces and the names between them. */
+      readonly parts?: readonly WordPart[]
+    }
   | { readonly kind: 'op'; readonly value: string; readonly position: number }
+
+/** A piece of a word: literal text, or a `$NAME` / `${NAME}` the shell would expand. */
+export type WordPart = string | { readonly variable: string }
+
+/**
+ * The word as the shell would pass it, variables looked up with `lookup` (undefined: unset,
+ * which the shell expands to nothing).
+ */
+export function expandWord(token: { value: string; parts?: readonly WordPart[] }, lookup: (name: string) => string | undefined): string {
+  if (token.parts === undefined) return token.value
+  let out = ''
+  for (const part of token.parts) out += typeof part === 'string' ? part : (lookup(part.variable) ?? '')
+  return out
+}
 
 export interface TokenizeResult {
   tokens: ShellToken[]
@@ -49,9 +70,25 @@ function tokenizePosix(input: string): TokenizeResult {
     )
   }
 
-  const noteExpansion = (at: number): void => {
-    const match = /^\$(?:\{[^}]*\}|\([^)]*\)?|[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-])/.exec(input.slice(at))
-    if (match) warnings.push(`shell expansion ${match[0]} is not expanded; the text is kept literally`)
+  // Sticky regexes: matched where the `$` is, never on a copy of the rest of the input.
+  const SIMPLE_VARIABLE = /\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/y
+  const OTHER_EXPANSION = /\$(?:\{[^}]*\}|\([^)]*\)?|[0-9@*#?$!-])/y
+  let parts: WordPart[] | undefined
+  let literal = ''
+  /** At a `$`: a variable becomes a part of the word; returns the characters it used, or 0. */
+  const expansion = (at: number): number => {
+    SIMPLE_VARIABLE.lastIndex = at
+    const variable = SIMPLE_VARIABLE.exec(input)
+    if (variable !== null) {
+      parts ??= []
+      parts.push(literal, { variable: (variable[1] ?? variable[2]) as string })
+      literal = ''
+      return variable[0].length
+    }
+    OTHER_EXPANSION.lastIndex = at
+    const other = OTHER_EXPANSION.exec(input)
+    if (other !== null) warnings.push(`shell expansion ${other[0]} is not expanded; the text is kept literally`)
+    return 0
   }
 
   while (i < n) {
@@ -83,30 +120,36 @@ function tokenizePosix(input: string): TokenizeResult {
     // A word: concatenated quoted and unquoted pieces up to an unquoted blank or operator.
     const start = i
     let value = ''
+    parts = undefined
+    literal = ''
+    const add = (text: string): void => {
+      value += text
+      literal += text
+    }
     while (i < n && !WORD_END.has(input[i] as string)) {
       const ch = input[i] as string
       if (ch === '\\') {
         const next = input[i + 1]
         if (next === undefined) {
-          value += '\\'
+          add('\\')
           i++
         } else if (next === '\n') {
           i += 2
         } else if (next === '\r' && input[i + 2] === '\n') {
           i += 3
         } else {
-          value += next
+          add(next)
           i += 2
         }
       } else if (ch === "'") {
         const close = input.indexOf("'", i + 1)
         if (close === -1) unbalanced('single', i)
-        value += input.slice(i + 1, close)
+        add(input.slice(i + 1, close))
         i = close + 1
       } else if (ch === '$' && input[i + 1] === "'") {
         const { text, end } = ansiC(input, i + 2)
         if (end === -1) unbalanced("$'…' (ANSI-C)", i)
-        value += text
+        add(text)
         i = end + 1
       } else if (ch === '"' || (ch === '$' && input[i + 1] === '"')) {
         const open = ch === '$' ? i + 1 : i
@@ -126,28 +169,39 @@ function tokenizePosix(input: string): TokenizeResult {
             } else if (next === '\r' && input[i + 2] === '\n') {
               i += 3
             } else if (next === '\\' || next === '"' || next === '$' || next === '`') {
-              value += next
+              add(next)
               i += 2
             } else {
-              value += '\\'
+              add('\\')
               i++
             }
             continue
           }
-          if (d === '$') noteExpansion(i)
+          const used = d === '$' ? expansion(i) : 0
+          if (used > 0) {
+            value += input.slice(i, i + used)
+            i += used
+            continue
+          }
           if (d === '`') warnings.push('command substitution `…` is not run; the text is kept literally')
-          value += d
+          add(d)
           i++
         }
         if (!closed) unbalanced('double', open)
       } else {
-        if (ch === '$') noteExpansion(i)
+        const used = ch === '$' ? expansion(i) : 0
+        if (used > 0) {
+          value += input.slice(i, i + used)
+          i += used
+          continue
+        }
         if (ch === '`') warnings.push('command substitution `…` is not run; the text is kept literally')
-        value += ch
+        add(ch)
         i++
       }
     }
-    tokens.push({ kind: 'word', value, position: start })
+    if (parts === undefined) tokens.push({ kind: 'word', value, position: start })
+    else tokens.push({ kind: 'word', value, position: start, parts: [...parts, literal] })
   }
   return { tokens, warnings }
 }

@@ -1,5 +1,11 @@
-import { classifyBody, findHeader, stripFragment } from '../request-spec.js'
-import type { RequestBody, RequestSpec } from '../request-spec.js'
+import { formsIn, type HtmlForm } from '../../util/html-fields.js'
+import { stripFragment } from '../request-spec.js'
+import type { RequestSpec } from '../request-spec.js'
+import { cacheHit } from './cache-hits.js'
+import { correlate, type Correlatable, type RecordedResponse } from './correlate.js'
+import { harRequestBody } from './har-body.js'
+import { field, readHarEntries, stringField, type HarEntry } from './har-entries.js'
+import { replayedHeaders } from './har-headers.js'
 import { HarParseError } from './har-parse-error.js'
 import { isStaticAsset } from './static-assets.js'
 
@@ -17,173 +23,174 @@ export interface ParseHarOptions {
   include?: readonly string[]
   /** Keep scripts, styles, images, fonts, media and source maps (dropped by default). */
   includeStatic?: boolean
+  /** Send If-None-Match, If-Modified-Since and the other conditional headers as recorded. */
+  keepConditional?: boolean
+  /** Pause before each page as long as the user did (`--think recorded`). */
+  thinkRecorded?: boolean
+  /** Group requests by recorded page (`log.pages`, `pageref`); default true. */
+  groupPages?: boolean
+  /** Take server-made values from live responses (automatic correlation); default true. */
+  correlate?: boolean
   /** Hears what was dropped and why. */
   onWarning?: (message: string) => void
 }
 
-/**
- * Request headers not replayed, and why:
- * - `cookie`: the session's jar sends cookies; ones the recording never saw being set are seeded
- *   into the jar instead (RequestSpec.cookies), so cookies the server sets in the run win;
- * - HTTP/2 pseudo-headers (`:authority`, `:method`, …), `host`: they come from the URL;
- * - `content-length`, `transfer-encoding`: the session frames the body it sends;
- * - `connection`, `keep-alive`, `proxy-connection`, `upgrade`, `te`: hop-by-hop, owned by the
- *   connection pool.
- * `accept-encoding` is kept, since compression is part of the load a server carries, but narrowed
- * to gzip, deflate and br (what Node.js can decode; `zstd` is not on Node 20).
- */
-const DROPPED_HEADERS = new Set([
-  'cookie', 'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive',
-  'proxy-connection', 'upgrade', 'te',
-])
-const DECODABLE_CODINGS = new Set(['gzip', 'deflate', 'br', 'identity'])
+/** Pauses shorter than this are the browser's, not the user's (`--think recorded`). */
+const MIN_THINK_MS = 50
 
 /**
- * Reads a HAR (HTTP Archive, as browsers export it) into requests in recorded order, leaving out
- * static assets (unless includeStatic), requests to hosts not in `include`, cache hits the
- * browser never sent, and non-HTTP entries (data:, blob:, ws:). Redirects are not followed on
- * replay: the HAR holds every hop as its own entry. Throws HarParseError when the input is not
- * a HAR or an entry has no request method or URL.
+ * Reads a HAR (HTTP Archive, as browsers export it) into requests in the order the browser sent
+ * them, leaving out static assets (unless includeStatic), requests to hosts not in `include`,
+ * cache hits the browser never sent (Chrome, Firefox, Safari and Playwright marks), non-HTTP
+ * entries and unreadable entries (each with a warning). Values the server made and a later
+ * request sent back are correlated (see correlate.ts). Redirects are not followed on replay: the
+ * HAR holds every hop as its own entry. Throws HarParseError only when the input is not a HAR.
  */
 export function parseHar(json: string | unknown, options: ParseHarOptions = {}): HarRequest[] {
   const warn = (message: string): void => options.onWarning?.(message)
-  const entries = readEntries(json)
+  const { entries, pages, creator } = readHarEntries(json, warn)
   const include = options.include?.map(normalizePattern)
+  const pageTitles = new Map(pages.map((page) => [page.id, page.title]))
   const serverCookies = new Set<string>()
-  const seeded = new Map<string, string>()
+  const seeds: [string, string][] = []
   const skipped = { static: 0, host: 0, cache: 0, scheme: 0 }
-  const requests: HarRequest[] = []
+  const kept: (Correlatable & { spec: HarRequest; entry: HarEntry })[] = []
+  const forms: { url: string; form: HtmlForm; entry: number }[] = []
+  let lastEndMs = Number.NaN
+  let lastPage: string | undefined
+  let pendingThinkMs = 0
 
-  entries.forEach((entry, index) => {
-    const request = field(entry, 'request')
-    const method = field(request, 'method')
-    const rawUrl = field(request, 'url')
-    if (typeof method !== 'string' || method === '') throw new HarParseError(`entry ${index}: request.method is missing`, index)
-    if (typeof rawUrl !== 'string' || rawUrl === '') throw new HarParseError(`entry ${index}: request.url is missing`, index)
-    let url: URL
-    try {
-      url = new URL(rawUrl)
-    } catch {
-      throw new HarParseError(`entry ${index}: request.url ${JSON.stringify(rawUrl)} is not a URL`, index)
+  for (const harEntry of entries) {
+    const { entry, request, method, url, index } = harEntry
+    const response = field(entry, 'response')
+    const endMs = harEntry.startedMs + numberOr(field(entry, 'time'), 0)
+    const pageref = stringField(entry, 'pageref')
+    const resourceType = stringField(entry, '_resourceType')
+    const newPage = (pageref !== undefined && pageref !== lastPage) || resourceType === 'document'
+    const gapMs = Math.round(harEntry.startedMs - lastEndMs)
+    if (gapMs >= MIN_THINK_MS && (newPage || (pageref === undefined && resourceType === undefined && gapMs >= 1000))) pendingThinkMs += gapMs
+    if (!Number.isNaN(endMs)) lastEndMs = Number.isNaN(lastEndMs) ? endMs : Math.max(lastEndMs, endMs)
+    if (pageref !== undefined) lastPage = pageref
+
+    // Every entry the browser sent (kept or not) says which cookies the server set before.
+    const sent = requestCookies(request)
+    const wentOut = cacheHit(entry, creator) === undefined && (url.protocol === 'http:' || url.protocol === 'https:')
+    if (wentOut) {
+      for (const [name, value] of sent) {
+        if (serverCookies.has(name) || seeds.some(([n]) => n === name)) continue
+        seeds.push([name, value])
+      }
     }
+    const recorded = recordedResponse(response, url)
+    if (wentOut) for (const [name] of recorded.setCookies) serverCookies.add(name)
+
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       skipped.scheme++
-      return
+      continue
     }
-    const fromCache = field(entry, '_fromCache')
-    if (typeof fromCache === 'string' && fromCache !== '') {
+    if (!wentOut) {
       skipped.cache++
-      return
+      continue
     }
     if (include !== undefined && !include.some((pattern) => hostMatches(url, pattern))) {
       skipped.host++
-      return
+      continue
     }
-    const response = field(entry, 'response')
-    const content = field(response, 'content')
-    const mimeType = stringField(content, 'mimeType')
-    const resourceType = stringField(entry, '_resourceType')
-    if (options.includeStatic !== true && isStaticAsset({ method, url: rawUrl, mimeType, resourceType })) {
+    const mimeType = stringField(field(response, 'content'), 'mimeType')
+    if (options.includeStatic !== true && isStaticAsset({ method, url: url.href, mimeType, resourceType })) {
       skipped.static++
-      return
+      continue
     }
 
-    const headers = replayedHeaders(field(request, 'headers'))
+    const { headers, lists } = replayedHeaders(field(request, 'headers'), index, { keepConditional: options.keepConditional === true }, warn)
+    const { body, notes } = harRequestBody(field(request, 'postData'), headers, {
+      index,
+      url: stripFragment(url.href),
+      bodySize: Math.max(numberOr(field(request, 'bodySize'), -1), recordedContentLength(field(request, 'headers'))),
+      formFor: (target) => forms.findLast((f) => f.url === target),
+      warn,
+    })
     const spec: HarRequest = {
       method,
-      url: stripFragment(rawUrl),
+      url: stripFragment(url.href),
       headers,
-      body: requestBody(field(request, 'postData'), headers, index, warn),
+      body,
       allowRedirects: false,
       insecure: false,
     }
-    const status = field(response, 'status')
-    if (typeof status === 'number' && Number.isInteger(status) && status > 0) spec.status = status
-
-    const seeds: [string, string][] = []
-    for (const [name, value] of requestCookies(request)) {
-      if (serverCookies.has(name) || seeded.get(name) === value) continue
-      seeded.set(name, value)
-      seeds.push([name, value])
+    if (notes.length > 0) spec.notes = notes
+    if (Object.keys(lists).length > 0) spec.headerLists = lists
+    if (recorded.status > 0) spec.status = recorded.status
+    if (options.groupPages !== false && pageref !== undefined) spec.group = pageTitles.get(pageref) ?? pageref
+    if (options.thinkRecorded === true && pendingThinkMs > 0 && kept.length > 0) spec.thinkMs = pendingThinkMs
+    pendingThinkMs = 0
+    kept.push({ spec, response: recorded, entry: harEntry })
+    if (recorded.text !== undefined && /<form\b/i.test(recorded.text)) {
+      for (const form of formsIn(recorded.text)) {
+        try {
+          forms.push({ url: new URL(form.action, url).href, form, entry: index })
+        } catch {
+          // An action that is not a URL posts nowhere a replay could follow.
+        }
+      }
     }
-    if (seeds.length > 0) spec.cookies = seeds
-    for (const name of responseCookieNames(response)) serverCookies.add(name)
-    requests.push(spec)
-  })
+  }
 
+  const first = kept[0]
+  if (first !== undefined && seeds.length > 0) first.spec.cookies = seeds
+  if (options.correlate !== false) correlate(kept)
   if (skipped.static > 0) warn(`left out ${skipped.static} static asset request(s) (scripts, styles, images, fonts, media); --include-static keeps them`)
   if (skipped.host > 0) warn(`left out ${skipped.host} request(s) to hosts not included`)
   if (skipped.cache > 0) warn(`left out ${skipped.cache} request(s) the browser answered from its cache`)
   if (skipped.scheme > 0) warn(`left out ${skipped.scheme} non-HTTP entr(ies) (data:, blob:, ws:, extensions)`)
-  return requests
+  return kept.map((item) => item.spec)
 }
 
-function readEntries(input: unknown): unknown[] {
-  let value = input
-  if (typeof input === 'string') {
+export { HarParseError }
+
+function recordedResponse(response: unknown, url: URL): RecordedResponse {
+  const status = numberOr(field(response, 'status'), 0)
+  const setCookies: [string, string][] = []
+  let location: string | undefined
+  const cookies = field(response, 'cookies')
+  if (Array.isArray(cookies)) {
+    for (const cookie of cookies) {
+      const name = stringField(cookie, 'name')
+      if (name !== undefined) setCookies.push([name, stringField(cookie, 'value') ?? ''])
+    }
+  }
+  const headers = field(response, 'headers')
+  if (Array.isArray(headers)) {
+    for (const header of headers) {
+      const name = stringField(header, 'name')?.toLowerCase()
+      const value = stringField(header, 'value') ?? ''
+      if (name === 'location') location = value
+      if (name !== 'set-cookie') continue
+      // Firefox joins several Set-Cookie headers with newlines in one value.
+      for (const line of value.split('\n')) {
+        const pair = line.split(';')[0] ?? ''
+        const eq = pair.indexOf('=')
+        if (eq > 0 && !setCookies.some(([n, v]) => n === pair.slice(0, eq).trim() && v === pair.slice(eq + 1).trim())) {
+          setCookies.push([pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()])
+        }
+      }
+    }
+  }
+  location ??= stringField(response, 'redirectURL') || undefined
+  const recorded: RecordedResponse = { status, setCookies }
+  if (location !== undefined) {
     try {
-      value = JSON.parse(input.replace(/^\uFEFF/, ''))
-    } catch (error) {
-      throw new HarParseError(`not a HAR file: it is not JSON (${error instanceof Error ? error.message : String(error)})`)
+      recorded.location = new URL(location, url).href
+    } catch {
+      // A Location that is not a URL redirects nowhere a replay could follow.
     }
   }
-  const entries = field(field(value, 'log'), 'entries')
-  if (!Array.isArray(entries)) {
-    throw new HarParseError(
-      'not a HAR file: expected an object with log.entries (an array); export one from the browser ' +
-        "network panel with \"Save all as HAR\"",
-    )
+  const content = field(response, 'content')
+  const text = stringField(content, 'text')
+  if (text !== undefined && text !== '') {
+    recorded.text = stringField(content, 'encoding')?.toLowerCase() === 'base64' ? Buffer.from(text, 'base64').toString('utf8') : text
   }
-  return entries
-}
-
-function replayedHeaders(list: unknown): Record<string, string> {
-  const headers: Record<string, string> = {}
-  if (!Array.isArray(list)) return headers
-  for (const item of list) {
-    const name = stringField(item, 'name')
-    let value = stringField(item, 'value')
-    if (name === undefined || value === undefined || name.startsWith(':')) continue
-    const lower = name.toLowerCase()
-    if (DROPPED_HEADERS.has(lower)) continue
-    if (lower === 'accept-encoding') {
-      value = value
-        .split(',')
-        .map((coding) => coding.trim())
-        .filter((coding) => DECODABLE_CODINGS.has(coding.split(';')[0]?.trim().toLowerCase() ?? ''))
-        .join(', ')
-      if (value === '') continue
-    }
-    const existing = findHeader(headers, name)
-    if (existing === undefined) headers[name] = value
-    else headers[existing] = `${headers[existing] ?? ''}, ${value}`
-  }
-  return headers
-}
-
-function requestBody(
-  postData: unknown,
-  headers: Record<string, string>,
-  index: number,
-  warn: (message: string) => void,
-): RequestBody {
-  if (postData === undefined || postData === null) return { kind: 'none' }
-  const mimeType = stringField(postData, 'mimeType')
-  const typeKey = findHeader(headers, 'content-type')
-  if (typeKey === undefined && mimeType !== undefined && mimeType !== '') headers['Content-Type'] = mimeType
-  const contentType = typeKey === undefined ? mimeType : headers[typeKey]
-  const text = stringField(postData, 'text')
-  if (text !== undefined) return classifyBody(Buffer.from(text, 'utf8'), contentType)
-  const params = field(postData, 'params')
-  if (Array.isArray(params) && params.length > 0) {
-    if (contentType !== undefined && /^application\/x-www-form-urlencoded\b/i.test(contentType)) {
-      const search = new URLSearchParams()
-      for (const param of params) search.append(stringField(param, 'name') ?? '', stringField(param, 'value') ?? '')
-      return classifyBody(Buffer.from(search.toString()), contentType)
-    }
-    warn(`entry ${index}: the body was recorded as parameters without its text; it is sent empty`)
-  }
-  return { kind: 'none' }
+  return recorded
 }
 
 function requestCookies(request: unknown): [string, string][] {
@@ -208,27 +215,16 @@ function requestCookies(request: unknown): [string, string][] {
   return cookies
 }
 
-function responseCookieNames(response: unknown): string[] {
-  const names: string[] = []
-  const cookies = field(response, 'cookies')
-  if (Array.isArray(cookies)) {
-    for (const cookie of cookies) {
-      const name = stringField(cookie, 'name')
-      if (name !== undefined) names.push(name)
-    }
-  }
-  const headers = field(response, 'headers')
-  if (Array.isArray(headers)) {
-    for (const header of headers) {
-      if (stringField(header, 'name')?.toLowerCase() !== 'set-cookie') continue
-      // Firefox joins several Set-Cookie headers with newlines in one value.
-      for (const line of (stringField(header, 'value') ?? '').split('\n')) {
-        const eq = line.indexOf('=')
-        if (eq > 0) names.push(line.slice(0, eq).trim())
-      }
-    }
-  }
-  return names
+/** The Content-Length the browser sent (Playwright writes bodySize 0 for bodies it did not keep). */
+function recordedContentLength(headers: unknown): number {
+  if (!Array.isArray(headers)) return -1
+  const value = headers.find((header) => stringField(header, 'name')?.toLowerCase() === 'content-length')
+  const length = Number(stringField(value, 'value'))
+  return Number.isSafeInteger(length) && length >= 0 ? length : -1
+}
+
+function numberOr(value: unknown, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? value : fallback
 }
 
 function normalizePattern(pattern: string): string {
@@ -248,13 +244,4 @@ function hostMatches(url: URL, pattern: string): boolean {
     return hostname === domain || hostname.endsWith(`.${domain}`)
   }
   return pattern === hostname || pattern === url.host.toLowerCase()
-}
-
-function field(value: unknown, name: string): unknown {
-  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined
-}
-
-function stringField(value: unknown, name: string): string | undefined {
-  const found = field(value, name)
-  return typeof found === 'string' ? found : undefined
 }

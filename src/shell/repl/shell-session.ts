@@ -1,5 +1,5 @@
 import { NetworkError } from '../../http/errors.js'
-import { encodeBody, encodeFields, type RequestOptions } from '../../http/request-options.js'
+import { encodeBody, encodeFields, normalizeMethod, type RequestOptions } from '../../http/request-options.js'
 import type { Response } from '../../http/response.js'
 import { DEFAULT_HEADERS, Session, type SessionOptions } from '../../http/session.js'
 import { classifyBody, type RequestSpec } from '../request-spec.js'
@@ -56,7 +56,7 @@ export class ShellSession extends Session {
   }
 
   override request(method: string, url: string, options?: RequestOptions): Promise<Response> {
-    return this.#track(method.toUpperCase(), url, options, super.request(method, url, options))
+    return this.#track(normalizeMethod(method), url, options, super.request(method, url, options))
   }
 
   #track(method: string, url: string, options: RequestOptions | undefined, sent: Promise<Response>): Promise<Response> {
@@ -91,7 +91,9 @@ export class ShellSession extends Session {
     for (const [name, value] of Object.entries(this.headers)) {
       if (DEFAULT_HEADERS[name.toLowerCase()] !== value) headers[name] = value
     }
-    for (const [name, value] of Object.entries(options.headers ?? {})) headers[name] = value
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      if (value !== null) headers[name] = typeof value === 'string' ? value : value.join(', ')
+    }
     const lower: Record<string, string> = {}
     for (const [name, value] of Object.entries(headers)) lower[name.toLowerCase()] = value
     const given = lower['content-type']

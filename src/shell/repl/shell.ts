@@ -101,6 +101,17 @@ export async function runShell(options: ShellOptions): Promise<void> {
 
   const defaultEval = server.eval
   const shellEval: REPLEval = (code, context, file, callback) => {
+    // `get` alone is JavaScript (a variable of that name), unless there is none: then the short
+    // command lacks its path, which is worth saying rather than a ReferenceError.
+    const bare = code.trim()
+    if ((VERBS as readonly string[]).includes(bare.toLowerCase()) && !(bare in server.context)) {
+      const verb = bare.toLowerCase()
+      const err = new LoadsError('LOADS_ERR_SHELL_USAGE', `${verb} needs a path or a URL`, {
+        hint: `${verb} /items${session.baseUrl === undefined ? ' (with --server-url)' : ''}, or ${verb} http://127.0.0.1:8080/items${verb === 'get' || verb === 'head' || verb === 'options' || verb === 'delete' ? '' : ' {"name":"x"}'}`,
+      })
+      callback(null, new Shown(errorText(err, paint)))
+      return
+    }
     const command = parseShortCommand(code)
     if (command === undefined) {
       defaultEval.call(server, code, context, file, callback)

@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+// A/B: did a change cost speed? Builds an old commit of Loads in a temporary git worktree and
+// runs it and the new one (this checkout, or another commit) against the benchmark's nginx, in
+// pairs whose order alternates (old then new, new then old …), each Loads run right after a wrk
+// run, so a machine that gets busier or quieter moves both sides alike. Prints each run's
+// req/s, Loads ÷ wrk and CPU-seconds per 100k requests, and the medians of new ÷ old. The
+// temporary worktree is removed at the end (also on Ctrl-C).
+//
+//   node bench/ab.mjs                          old = b89e7bb (what issue 12 measured), new = this
+//                                              checkout (built first), 3 pairs × 10 s
+//   node bench/ab.mjs --old main --pairs 5     any commit-ish; --new <commit> builds that too
+//   node bench/ab.mjs --smoke --old HEAD       1 pair × 2 s: checks the harness only
+//   node bench/ab.mjs --no-build               use this checkout's dist/ as it is
+//
+// Figures mean something only on a quiet machine: the script prints the load average before and
+// after, and calls the run NOT QUIET when the 1-minute load at the start is ≥ 1.5 (2 cores:
+// nginx on core 0, the generators on core 1).
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { flag, option } from './lib/args.mjs'
+import { measure } from './lib/measure.mjs'
+import { startNginx } from './lib/nginx.mjs'
+import { describeMachine } from './lib/system.mjs'
+import { parseLoads, parseWrk } from './lib/tools.mjs'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const smoke = flag('--smoke')
+const oldRef = option('--old', 'b89e7bb')
+const newRef = option('--new', undefined)
+const pairs = Number(option('--pairs', smoke ? 1 : 3))
+const seconds = Number(option('--duration', smoke ? 2 : 10))
+const connections = Number(option('--connections', 50))
+const outDir = option('--out', join(root, 'bench/results'))
+const log = (line) => process.stderr.write(`${line}\n`)
+const QUIET_LOAD = 1.5
+
+if (!(pairs >= 1 && pairs <= 20) || !(seconds > 0 && seconds <= 120) || !(connections >= 1 && connections <= 1000)) {
+  log('usage: node bench/ab.mjs [--old COMMIT] [--new COMMIT] [--pairs 1..20] [--duration 1..120] [--connections N] [--no-build] [--smoke] [--out DIR]')
+  process.exit(2)
+}
+for (const bin of ['wrk', 'nginx', 'git']) {
+  if (spawnSync('sh', ['-c', `command -v ${bin} || test -x /usr/sbin/${bin}`], { stdio: 'ignore' }).status !== 0) {
+    log(`${bin} is not installed (scripts/ensure-system-deps.mjs installs it)`)
+    process.exit(2)
+  }
+}
+
+/** Temporary worktrees made here, removed by `cleanUp` whatever happens. */
+const worktrees = []
+function cleanUp() {
+  for (const dir of worktrees.splice(0)) {
+    spawnSync('git', ['-C', root, 'worktree', 'remove', '--force', dir], { stdio: 'ignore' })
+    rmSync(dir, { recursive: true, force: true })
+  }
+  spawnSync('git', ['-C', root, 'worktree', 'prune'], { stdio: 'ignore' })
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    cleanUp()
+    process.exit(130)
+  })
+}
+
+/** Builds `ref` in a temporary worktree (this checkout's node_modules linked in); returns its root. */
+function buildCommit(ref) {
+  const commit = execFileSync('git', ['-C', root, 'rev-parse', '--verify', `${ref}^{commit}`], { encoding: 'utf8' }).trim()
+  const dir = mkdtempSync(join(os.tmpdir(), 'loads-ab-'))
+  worktrees.push(dir)
+  execFileSync('git', ['-C', root, 'worktree', 'add', '--detach', dir, commit], { stdio: 'ignore' })
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir')
+  log(`building ${ref} (${commit.slice(0, 9)}) in ${dir} …`)
+  const built = spawnSync('npm', ['run', 'build'], { cwd: dir, encoding: 'utf8' })
+  if (built.status !== 0) throw new Error(`npm run build of ${ref} failed:\n${(built.stdout + built.stderr).trim().split('\n').slice(-10).join('\n')}`)
+  return { root: dir, label: `${ref} (${commit.slice(0, 9)})`, commit }
+}
+
+function describeCheckout() {
+  const commit = execFileSync('git', ['-C', root, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim()
+  const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).trim() !== ''
+  if (!flag('--no-build')) {
+    log('building this checkout (npm run build) …')
+    const built = spawnSync('npm', ['run', 'build'], { cwd: root, encoding: 'utf8' })
+    if (built.status !== 0) throw new Error(`npm run build failed:\n${(built.stdout + built.stderr).trim().split('\n').slice(-10).join('\n')}`)
+  } else if (!existsSync(join(root, 'dist'))) {
+    throw new Error('--no-build: this checkout has no dist/ (run npm run build)')
+  }
+  return { root, label: `this checkout (${commit.slice(0, 9)}${dirty ? ', with changes' : ''})`, commit }
+}
+
+const loadAverage = () => os.loadavg().map((l) => Math.round(l * 100) / 100)
+const median = (xs) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
+  if (s.length === 0) return NaN
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+const fixed = (n, digits) => (Number.isFinite(n) ? n.toFixed(digits) : '–')
+
+let exitCode = 0
+try {
+  const sides = { old: buildCommit(oldRef), new: newRef === undefined ? describeCheckout() : buildCommit(newRef) }
+  const machine = describeMachine(root)
+  const loadAtStart = loadAverage()
+  const quiet = loadAtStart[0] < QUIET_LOAD
+  const pin = os.availableParallelism() >= 2
+  const clientCore = pin ? 1 : null
+  if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
+  log(`machine: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load average ${loadAtStart.join(' ')}${quiet ? '' : ' — NOT QUIET'}`)
+  log(`old: ${sides.old.label}; new: ${sides.new.label}; ${pairs} pair(s) × ${seconds} s, ${connections} connections`)
+
+  const nginx = await startNginx({ core: pin ? 0 : null })
+  const runs = []
+  try {
+    for (let pair = 0; pair < pairs; pair++) {
+      for (const side of pair % 2 === 0 ? ['old', 'new'] : ['new', 'old']) {
+        const timeoutMs = (seconds + 90) * 1000
+        const wrk = await measure({ command: 'wrk', args: ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `${nginx.url}/`], core: clientCore, timeoutMs, server: nginx.status })
+        const loads = await measure({
+          command: process.execPath,
+          args: [join(sides[side].root, 'bin/loads-runner.js'), join(root, 'bench/loads-case.ts') + ':Bench.test_index', '-u', String(connections), '-d', `${seconds}s`, '-w', '1', '--server-url', nginx.url, '-q'],
+          cwd: root,
+          core: clientCore,
+          timeoutMs,
+          server: nginx.status,
+        })
+        const own = parseLoads(loads.stdout)
+        const wrkOwn = parseWrk(wrk.stdout)
+        const problem = loads.code !== 0 ? `exit ${loads.code ?? loads.signal}: ${loads.stderr.trim().split('\n').slice(-2).join(' | ')}` : own.errors
+        const run = {
+          pair: pair + 1,
+          side,
+          wrkReqPerSec: wrk.reqPerSec,
+          reqPerSec: loads.reqPerSec,
+          vsWrk: loads.reqPerSec / wrk.reqPerSec,
+          cpuPer100k: loads.cpuPer100k,
+          wrkCpuPer100k: wrk.cpuPer100k,
+          p50Ms: own.p50Ms,
+          p99Ms: own.p99Ms,
+          hits: own.claimedRequests,
+          serverRequests: loads.serverRequests,
+          problem: problem ?? (wrkOwn.errors !== null ? `wrk: ${wrkOwn.errors}` : null),
+        }
+        runs.push(run)
+        if (run.problem !== null) exitCode = 1
+        log(`pair ${run.pair} ${side}: wrk ${Math.round(run.wrkReqPerSec)} req/s, Loads ${Math.round(run.reqPerSec)} req/s (×${fixed(run.vsWrk, 2)} wrk), ${fixed(run.cpuPer100k, 2)} CPU-s/100k${run.problem ? `  [${run.problem}]` : ''}`)
+      }
+    }
+  } finally {
+    await nginx.stop()
+  }
+  const loadAtEnd = loadAverage()
+
+  const ratio = (key) => median(Array.from({ length: pairs }, (_, i) => runs.find((r) => r.pair === i + 1 && r.side === 'new')[key] / runs.find((r) => r.pair === i + 1 && r.side === 'old')[key]))
+  const summary = { reqPerSec: ratio('reqPerSec'), vsWrk: ratio('vsWrk'), cpuPer100k: ratio('cpuPer100k') }
+  const lines = [
+    `A/B ${new Date().toISOString()}: old ${sides.old.label}, new ${sides.new.label}; ${machine.cpuModel}, ${machine.cores} cores; load average ${loadAtStart.join(' ')} at the start, ${loadAtEnd.join(' ')} at the end${quiet ? '' : ' — NOT QUIET: these figures do not say how fast either side is'}`,
+    '',
+    '| pair | side | wrk req/s | Loads req/s | Loads ÷ wrk | Loads CPU-s / 100k req | p50 ms | p99 ms | hits / nginx counted |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...runs.map((r) => `| ${r.pair} | ${r.side} | ${Math.round(r.wrkReqPerSec)} | ${Math.round(r.reqPerSec)} | ${fixed(r.vsWrk, 2)} | ${fixed(r.cpuPer100k, 2)} | ${r.p50Ms ?? '–'} | ${r.p99Ms ?? '–'} | ${r.problem ?? `${r.hits} / ${r.serverRequests}`} |`),
+    '',
+    `new ÷ old, median over ${pairs} pair(s): req/s ${fixed(summary.reqPerSec, 3)}, Loads ÷ wrk ${fixed(summary.vsWrk, 3)}, CPU-s per 100k requests ${fixed(summary.cpuPer100k, 3)} (below 1: cheaper)`,
+  ]
+  const table = lines.join('\n')
+  process.stdout.write(`${table}\n`)
+  mkdirSync(outDir, { recursive: true })
+  const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '')
+  const file = join(outDir, `ab-${stamp}${smoke ? '-smoke' : ''}.json`)
+  const scene = { server: 'nginx, 1 worker on core 0, 100-byte file', generatorCore: clientCore, connections, seconds, pairs, smoke }
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, scene, loadAtStart, loadAtEnd, quiet, old: { ref: oldRef, commit: sides.old.commit }, new: { ref: newRef ?? 'checkout', commit: sides.new.commit }, runs, summary, table }, null, 2)}\n`)
+  log(`written: ${file}`)
+} catch (err) {
+  log(err instanceof Error ? err.message : String(err))
+  exitCode = 1
+} finally {
+  cleanUp()
+}
+process.exitCode = exitCode

@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// The gRPC scene of `npm run bench` (issue 20): a @grpc/grpc-js server pinned to core 0; on core
+// 1, Loads (a TestCase making one unary call and one assertion per run, 50 users, 1 worker) and a
+// bare @grpc/grpc-js client loop (50 loops, a client each), alternating round by round; calls
+// counted by the server. Prints Markdown (Loads ÷ bare loop in each round) and writes
+// bench/results/grpc-<date>.json.
+//
+//   node bench/grpc.mjs [--smoke] [--duration 10] [--rounds 2] [--connections 50] [--out DIR]
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import os from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { flag, option, pinned } from './lib/args.mjs'
+import { measure } from './lib/measure.mjs'
+import { formatScene, loadAverage, sceneSummary } from './lib/scene-table.mjs'
+import { describeMachine } from './lib/system.mjs'
+import { parseLoads, parseUndiciPool } from './lib/tools.mjs'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const smoke = flag('--smoke')
+const seconds = Number(option('--duration', smoke ? 2 : 10))
+const rounds = Number(option('--rounds', smoke ? 1 : 2))
+const users = Number(option('--connections', 50))
+const outDir = option('--out', join(root, 'bench/results'))
+const log = (line) => process.stderr.write(`${line}\n`)
+
+/** The server's own count of calls answered, read over its plain HTTP counter. */
+class CallCount {
+  constructor(port) {
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
+    this.url = `http://127.0.0.1:${port}/count`
+  }
+  requests() {
+    return new Promise((resolve, reject) => {
+      http.get(this.url, { agent: this.agent }, (res) => {
+        let body = ''
+        res.on('data', (d) => (body += d))
+        res.on('end', () => resolve(Number(body)))
+      }).on('error', reject)
+    })
+  }
+  close() {
+    this.agent.destroy()
+  }
+}
+
+const TOOLS = [
+  {
+    id: 'loads-grpc',
+    label: 'Loads TestCase, gRPC unary (1 worker)',
+    start: (target) => ({
+      command: process.execPath,
+      args: [join(root, 'bin/loads-runner.js'), join(root, 'bench/grpc-case.ts') + ':GrpcBench.test_item', '-u', String(users), '-d', `${seconds}s`, '-w', '1', '-q'],
+      cwd: root,
+      env: { LOADS_BENCH_GRPC: target },
+    }),
+    parse: (r) => parseLoads(r.stdout),
+  },
+  {
+    id: 'grpc-bare',
+    label: 'bare @grpc/grpc-js loop',
+    start: (target) => ({ command: process.execPath, args: [join(root, 'bench/peers/grpc-bare.mjs'), target, String(users), String(seconds)], cwd: root }),
+    parse: (r) => parseUndiciPool(r.stdout),
+  },
+]
+
+const machine = describeMachine(root)
+const pin = os.availableParallelism() >= 2
+if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
+const server = spawn(...pinned(pin ? 0 : null, process.execPath, [join(root, 'bench/peers/grpc-server.mjs')]), { stdio: ['ignore', 'pipe', 'inherit'], cwd: root })
+const reap = () => server.kill('SIGKILL')
+process.once('exit', reap)
+const ports = await new Promise((resolve, reject) => {
+  let out = ''
+  server.stdout.on('data', (d) => {
+    out += d
+    if (out.includes('\n')) resolve(out.trim().split(' ').map(Number))
+  })
+  server.once('exit', (code) => reject(new Error(`grpc server exited (${code})`)))
+})
+const target = `127.0.0.1:${ports[0]}`
+const count = new CallCount(ports[1])
+log(`gRPC scene: grpc-js server ${target} (pid ${server.pid}${pin ? ', core 0' : ''}); ${users} users, ${seconds} s each, ${rounds} round(s); load average ${loadAverage()}`)
+const runs = []
+try {
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? TOOLS : [...TOOLS].reverse()
+    for (const tool of order) {
+      const load = loadAverage()
+      const result = await measure({ ...tool.start(target), core: pin ? 1 : null, timeoutMs: (seconds + 60) * 1000, server: count })
+      let own
+      try {
+        own = tool.parse(result)
+      } catch (err) {
+        own = { claimedRequests: null, p50Ms: null, p99Ms: null, errors: `could not read its output: ${err.message}` }
+      }
+      const problem = result.code !== 0 ? `exit ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}` : own.errors
+      const run = { round, tool: tool.id, reqPerSec: result.reqPerSec, cpuPer100k: result.cpuPer100k, p50Ms: own.p50Ms, p99Ms: own.p99Ms, claimedRequests: own.claimedRequests, serverRequests: result.serverRequests, loadAverage: load, problem: problem ?? null }
+      runs.push(run)
+      log(`round ${round + 1}: ${tool.id.padEnd(12)} ${Math.round(run.reqPerSec).toString().padStart(6)} calls/s (server), ${Number(run.cpuPer100k).toFixed(2)} CPU-s/100k, load average ${load}${run.problem ? `  [${run.problem}]` : ''}`)
+    }
+  }
+} finally {
+  count.close()
+  server.kill('SIGTERM')
+}
+const summary = sceneSummary(TOOLS, runs, [['loads-grpc', 'grpc-bare', 'Loads ÷ bare grpc-js loop']])
+const date = new Date()
+const scene = `@grpc/grpc-js server on core 0 (unary GetItem, small messages); clients on core 1, ${users} users / loops each with its own connection, ${seconds} s, ${rounds} round(s), alternated; calls counted by the server. ${machine.cpuModel}, Node ${machine.node}. req/s = calls/s.`
+const table = formatScene(`gRPC (${date.toISOString().slice(0, 16)}Z)`, scene, summary)
+process.stdout.write(`${table}\n`)
+mkdirSync(outDir, { recursive: true })
+const file = join(outDir, `grpc-${date.toISOString().replace(/:/g, '-').replace(/\..*/, '')}${smoke ? '-smoke' : ''}.json`)
+writeFileSync(file, `${JSON.stringify({ date: date.toISOString(), machine, scene, summary, runs, table }, null, 2)}\n`)
+log(`written: ${file}`)

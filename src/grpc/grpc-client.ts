@@ -1,0 +1,292 @@
+import { callSiteFor, withCallSite, type CallSite } from '../http/call-site.js'
+import { createRequire } from 'node:module'
+import { isIP } from 'node:net'
+import type { CallOptions, ChannelCredentials, Client, ClientDuplexStream, ClientOptions, ClientReadableStream, ClientWritableStream, Metadata, ServiceError } from '@grpc/grpc-js'
+import { LoadsError } from '../errors.js'
+import type { TlsOptions } from '../http/origin-connection.js'
+import type { ResolveMap } from '../http/resolve-map.js'
+import type { HitSink, StreamSink } from '../stats/hit-sink.js'
+import { GrpcError } from './grpc-error.js'
+import { findMethod, loadProtos, servicesOf, type GrpcMethod } from './grpc-proto.js'
+
+/** Options of `this.grpc(target, options)`. */
+export interface GrpcOptions {
+  /** The .proto file(s) describing the service, relative to the test file (string literals: they travel with the test). */
+  proto: string | string[]
+  /** `package.Service` whose methods bare names (`GetItem`) refer to; optional when the protos define one service. */
+  service?: string
+  /** Folders, relative to the test file, where imports of the protos are looked up too. */
+  includeDirs?: string[]
+  /** TLS on or off; by default on for `grpcs://` and `https://` targets, off otherwise. */
+  tls?: boolean
+  /** Metadata sent with every call (per-call metadata adds to it). */
+  metadata?: Record<string, string>
+  /** Deadline of each call in ms (default: the run's `--timeout`). */
+  deadlineMs?: number
+}
+
+/** Options of one call. */
+export interface GrpcCallOptions {
+  /** Metadata of this call, added to the client's. */
+  metadata?: Record<string, string>
+  /** This call's deadline in ms (default: the client's). */
+  deadlineMs?: number
+}
+
+/** A streaming call's outcome: the messages received, and the trailing metadata. */
+export interface GrpcStreamResult<T> {
+  messages: T[]
+  metadata: Record<string, string>
+}
+
+/** What a virtual user's gRPC clients share with its run. */
+export interface GrpcContext {
+  sink: HitSink & StreamSink
+  /** TLS files and --insecure, and --resolve, as for HTTP. */
+  tls: TlsOptions & { resolve?: ResolveMap }
+  /** Default deadline, ms. */
+  timeoutMs: number
+  /** Folder the test's relative .proto paths resolve against. */
+  protoRoot: string
+  /** That folder as the user knows it (the test file's), for messages; default `protoRoot`. */
+  protoShownRoot?: string
+}
+
+const METHOD = 'GRPC'
+const OK = 0
+
+/** @grpc/grpc-js, loaded on first use: runs without gRPC do not pay for loading it. */
+let grpcJs: typeof import('@grpc/grpc-js') | undefined
+function lib(): typeof import('@grpc/grpc-js') {
+  grpcJs ??= createRequire(import.meta.url)('@grpc/grpc-js') as typeof import('@grpc/grpc-js')
+  return grpcJs
+}
+
+/**
+ * A virtual user's client of one gRPC service, on @grpc/grpc-js with its own channel (one
+ * HTTP/2 connection, as each HTTP user has its own). Every call is one hit of method `GRPC`,
+ * named by its path (`/shop.Shop/GetItem`), whose status is the gRPC status code (0 = OK, 14 =
+ * UNAVAILABLE …; the reports print the names). Messages each way are counted with their
+ * serialized bytes, as WebSocket messages are. A call ending with another status than OK is
+ * recorded, then rejects with a GrpcError.
+ */
+export class GrpcClient {
+  readonly #client: Client
+  readonly #context: GrpcContext
+  readonly #service: string | undefined
+  readonly #services: ReturnType<typeof servicesOf>
+  readonly #metadata: Record<string, string>
+  readonly #deadlineMs: number
+  /** Methods by the name the test used, with byte-counting (de)serializers. */
+  readonly #methods = new Map<string, CountedMethod>()
+
+  constructor(target: string, options: GrpcOptions, context: GrpcContext) {
+    if (options === undefined || options.proto === undefined) {
+      throw new LoadsError('LOADS_ERR_GRPC_PROTO', 'gRPC: this.grpc(target, { proto }) needs the .proto file(s) of the service')
+    }
+    const protos = Array.isArray(options.proto) ? options.proto : [options.proto]
+    this.#services = servicesOf(loadProtos(context.protoRoot, protos, options.includeDirs ?? [], context.protoShownRoot))
+    this.#service = options.service
+    if (options.service !== undefined && !this.#services.has(options.service)) {
+      throw new LoadsError('LOADS_ERR_GRPC_METHOD', `gRPC: unknown service '${options.service}'; ${protos.join(', ')} define: ${[...this.#services.keys()].join(', ') || 'no service'}`)
+    }
+    this.#context = context
+    this.#metadata = options.metadata ?? {}
+    this.#deadlineMs = options.deadlineMs ?? context.timeoutMs
+    const { address, secure, host } = parseTarget(target, options.tls)
+    const channelOptions: ClientOptions = {
+      // Each user its own connection (grpc-js shares one per target across a process otherwise).
+      'grpc.use_local_subchannel_pool': 1,
+    }
+    let dial = address
+    const pinned = context.tls.resolve?.[`${host.name.toLowerCase()}:${host.port}`]
+    if (pinned !== undefined) {
+      // --resolve: connect to the pinned address; :authority and the TLS name stay the target's.
+      dial = isIP(pinned) === 6 ? `ipv6:[${pinned}]:${host.port}` : `ipv4:${pinned}:${host.port}`
+      channelOptions['grpc.default_authority'] = address
+      if (secure) channelOptions['grpc.ssl_target_name_override'] = host.name
+    }
+    this.#client = new (lib().Client)(dial, secure ? tlsCredentials(context.tls) : lib().credentials.createInsecure(), channelOptions)
+  }
+
+  /** A unary call: one request, one response. */
+  unary<Res = unknown, Req = unknown>(method: string, request: Req, options?: GrpcCallOptions): Promise<Res> {
+    const m = this.#method(method, 'unary')
+    const site = callSiteFor(METHOD, m.path, this.unary)
+    return new Promise<Res>((resolve, reject) => {
+      const started = performance.now()
+      let ttfbUs = 0
+      const call = this.#client.makeUnaryRequest(m.path, m.serialize, m.deserialize, request, this.#metadataOf(options), this.#callOptions(options), (err: ServiceError | null, response?: unknown) => {
+        this.#record(m.path, err === null ? OK : err.code, started, ttfbUs)
+        if (err === null) resolve(response as Res)
+        else reject(withCallSite(toError(m.path, err), site))
+      })
+      call.on('metadata', () => (ttfbUs = usSince(started)))
+    })
+  }
+
+  /** A server-streaming call: one request, every response message collected (or handed to `onMessage`). */
+  serverStream<Res = unknown, Req = unknown>(method: string, request: Req, options?: GrpcCallOptions & { onMessage?: (message: Res) => void }): Promise<GrpcStreamResult<Res>> {
+    const m = this.#method(method, 'serverStream')
+    const site = callSiteFor(METHOD, m.path, this.serverStream)
+    const call = this.#client.makeServerStreamRequest(m.path, m.serialize, m.deserialize, request, this.#metadataOf(options), this.#callOptions(options))
+    return this.#collect<Res>(m.path, call, options?.onMessage, site)
+  }
+
+  /** A client-streaming call: every request of `requests` sent in order, then one response. */
+  clientStream<Res = unknown, Req = unknown>(method: string, requests: Iterable<Req> | AsyncIterable<Req>, options?: GrpcCallOptions): Promise<Res> {
+    const m = this.#method(method, 'clientStream')
+    const site = callSiteFor(METHOD, m.path, this.clientStream)
+    return new Promise<Res>((resolve, reject) => {
+      const started = performance.now()
+      let ttfbUs = 0
+      const call = this.#client.makeClientStreamRequest(m.path, m.serialize, m.deserialize, this.#metadataOf(options), this.#callOptions(options), (err: ServiceError | null, response?: unknown) => {
+        this.#record(m.path, err === null ? OK : err.code, started, ttfbUs)
+        if (err === null) resolve(response as Res)
+        else reject(withCallSite(toError(m.path, err), site))
+      })
+      call.on('metadata', () => (ttfbUs = usSince(started)))
+      void writeAll(call, requests)
+    })
+  }
+
+  /** A bidirectional call: `requests` sent in order (then the send side closed), every response collected. */
+  bidi<Res = unknown, Req = unknown>(method: string, requests: Iterable<Req> | AsyncIterable<Req>, options?: GrpcCallOptions & { onMessage?: (message: Res) => void }): Promise<GrpcStreamResult<Res>> {
+    const m = this.#method(method, 'bidi')
+    const site = callSiteFor(METHOD, m.path, this.bidi)
+    const call = this.#client.makeBidiStreamRequest(m.path, m.serialize, m.deserialize, this.#metadataOf(options), this.#callOptions(options))
+    const result = this.#collect<Res>(m.path, call, options?.onMessage, site)
+    void writeAll(call, requests)
+    return result
+  }
+
+  /** Closes the channel; calls in flight end with CANCELLED. */
+  close(): void {
+    this.#client.close()
+  }
+
+  #collect<Res>(path: string, call: ClientReadableStream<unknown> | ClientDuplexStream<unknown, unknown>, onMessage: ((message: Res) => void) | undefined, site: CallSite | undefined): Promise<GrpcStreamResult<Res>> {
+    return new Promise((resolve, reject) => {
+      const started = performance.now()
+      let ttfbUs = 0
+      const messages: Res[] = []
+      call.on('metadata', () => (ttfbUs = usSince(started)))
+      call.on('data', (message: Res) => {
+        if (onMessage !== undefined) onMessage(message)
+        else messages.push(message)
+      })
+      // grpc-js reports a failed call both as 'error' and as 'status'; 'status' comes once, last.
+      call.on('error', () => {})
+      call.on('status', (s: { code: number; details: string; metadata: Metadata }) => {
+        this.#record(path, s.code, started, ttfbUs)
+        if (s.code === OK) resolve({ messages, metadata: flat(s.metadata) })
+        else reject(withCallSite(new GrpcError(path, s.code, s.details, flat(s.metadata)), site))
+      })
+    })
+  }
+
+  #record(path: string, code: number, started: number, ttfbUs: number): void {
+    this.#context.sink.recordHit(METHOD, path, code, usSince(started), ttfbUs, 0, 0, 0, null, code !== 0)
+  }
+
+  #method(name: string, kind: CallKind): CountedMethod {
+    let m = this.#methods.get(name)
+    if (m === undefined) {
+      const def = findMethod(this.#services, this.#service, name)
+      m = counted(def, this.#context.sink)
+      this.#methods.set(name, m)
+    }
+    if (m.kind !== kind) {
+      throw new LoadsError('LOADS_ERR_GRPC_METHOD', `gRPC: ${m.path} is a ${KIND_WORDS[m.kind]} method: call it with ${m.kind}(), not ${kind}()`)
+    }
+    return m
+  }
+
+  #metadataOf(options: GrpcCallOptions | undefined): Metadata {
+    const metadata = new (lib().Metadata)()
+    for (const [k, v] of Object.entries(this.#metadata)) metadata.add(k, v)
+    if (options?.metadata !== undefined) for (const [k, v] of Object.entries(options.metadata)) metadata.add(k, v)
+    return metadata
+  }
+
+  #callOptions(options: GrpcCallOptions | undefined): CallOptions {
+    return { deadline: Date.now() + (options?.deadlineMs ?? this.#deadlineMs) }
+  }
+}
+
+type CallKind = 'unary' | 'serverStream' | 'clientStream' | 'bidi'
+const KIND_WORDS: Record<CallKind, string> = { unary: 'unary', serverStream: 'server-streaming', clientStream: 'client-streaming', bidi: 'bidirectional' }
+
+interface CountedMethod {
+  path: string
+  kind: CallKind
+  serialize: (value: unknown) => Buffer
+  deserialize: (bytes: Buffer) => unknown
+}
+
+/** The method with (de)serializers that count each message and its bytes, once, where it is encoded or decoded. */
+function counted(def: GrpcMethod, sink: StreamSink): CountedMethod {
+  const path = def.path
+  const kind: CallKind = def.requestStream ? (def.responseStream ? 'bidi' : 'clientStream') : def.responseStream ? 'serverStream' : 'unary'
+  return {
+    path,
+    kind,
+    serialize: (value) => {
+      const bytes = def.requestSerialize(value)
+      sink.recordStreamMessage(METHOD, path, 'out', bytes.length)
+      return bytes
+    },
+    deserialize: (bytes) => {
+      sink.recordStreamMessage(METHOD, path, 'in', bytes.length)
+      return def.responseDeserialize(bytes)
+    },
+  }
+}
+
+async function writeAll<Req>(call: ClientWritableStream<Req> | ClientDuplexStream<Req, unknown>, requests: Iterable<Req> | AsyncIterable<Req>): Promise<void> {
+  try {
+    for await (const request of requests) {
+      if (call.destroyed) return
+      // Respect flow control: wait for 'drain' when the stream's buffer is full.
+      if (!call.write(request)) await new Promise<void>((resolve) => call.once('drain', resolve))
+    }
+    call.end()
+  } catch (err) {
+    call.cancel()
+    call.emit('error', err)
+  }
+}
+
+function parseTarget(target: string, tls: boolean | undefined): { address: string; secure: boolean; host: { name: string; port: number } } {
+  const m = /^(?:(grpcs?|https?):\/\/)?([^/]+?)\/?$/.exec(target.trim())
+  if (m === null) throw new LoadsError('LOADS_ERR_GRPC_TARGET', `gRPC: target '${target}' is not host:port (or grpc://, grpcs://host:port)`)
+  const scheme = m[1]
+  const secure = tls ?? (scheme === 'grpcs' || scheme === 'https')
+  const hostPort = m[2]!
+  const pm = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostPort)
+  if (pm === null) throw new LoadsError('LOADS_ERR_GRPC_TARGET', `gRPC: target '${target}' is not host:port`)
+  const port = pm[2] !== undefined ? Number(pm[2]) : secure ? 443 : 80
+  const name = pm[1]!.replace(/^\[(.*)\]$/, '$1')
+  return { address: `${pm[1]}:${port}`, secure, host: { name, port } }
+}
+
+function tlsCredentials(tls: TlsOptions): ChannelCredentials {
+  const buf = (v: string | Buffer | undefined): Buffer | null => (v === undefined ? null : Buffer.isBuffer(v) ? v : Buffer.from(v))
+  const insecure = tls.insecure === true
+  return lib().credentials.createSsl(buf(tls.ca), buf(tls.key), buf(tls.cert), insecure ? { rejectUnauthorized: false, checkServerIdentity: () => undefined } : {})
+}
+
+function toError(path: string, err: ServiceError): GrpcError {
+  return new GrpcError(path, err.code, err.details, flat(err.metadata))
+}
+
+function flat(metadata: Metadata | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (metadata === undefined) return out
+  for (const [k, v] of Object.entries(metadata.getMap())) out[k] = Buffer.isBuffer(v) ? v.toString('base64') : String(v)
+  return out
+}
+
+function usSince(startMs: number): number {
+  return Math.max(1, Math.round((performance.now() - startMs) * 1000))
+}

@@ -1,0 +1,77 @@
+import { copyFileSync, mkdirSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
+import { PROTO_DIR, startShopServer, type ShopServer } from '../helpers/grpc-server.js'
+
+const TEST = `
+import { TestCase } from 'loads-runner'
+
+export class Shop extends TestCase {
+  async test_all() {
+    const shop = this.grpc(process.env.TARGET, { proto: 'protos/shop.proto', metadata: { 'x-user': 'cli' } })
+    const item = await shop.unary('GetItem', { id: 3 })
+    this.assertEqual(item.name, 'item-3')
+    const list = await shop.serverStream('ListItems', { count: 4 })
+    this.assertEqual(list.messages.length, 4)
+    const added = await shop.clientStream('AddItems', [{ id: 1 }, { id: 2 }])
+    this.assertEqual(added.count, 2)
+    const chat = await shop.bidi('Chat', [{ text: 'hi' }])
+    this.assertEqual(chat.messages[0].text, 'HI')
+  }
+}
+
+export class Bad extends TestCase {
+  async test_missing() {
+    await this.grpc(process.env.TARGET, { proto: 'protos/shop.proto' }).unary('GetItem', { id: 404 })
+  }
+
+  async test_no_proto() {
+    this.grpc(process.env.TARGET, { proto: 'protos/nope.proto' })
+  }
+}
+`
+
+describe('gRPC from the command line: the .proto files travel with the test bundle', () => {
+  let server: ShopServer
+  let dir: string
+  beforeAll(async () => {
+    server = await startShopServer()
+    // The test runs from a folder of its own: the protos it names are bundled, then written out by each worker.
+    dir = tempProject({ 'shop_test.ts': TEST })
+    mkdirSync(path.join(dir, 'protos'))
+    for (const f of ['shop.proto', 'money.proto']) copyFileSync(path.join(PROTO_DIR, f), path.join(dir, 'protos', f))
+  })
+  afterAll(() => server.close())
+
+  it('3 users × 4 runs in 2 workers: every call a GRPC hit, hits and messages equal the server\'s counts', async () => {
+    const r = await runBin(LOADS_RUNNER, ['shop_test.Shop.test_all', '-u', '3', '-c', '4', '-w', '2'], {
+      cwd: dir,
+      env: { TARGET: `127.0.0.1:${server.port}` },
+    })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(testResult(r.stdout)).toEqual({ run: 12, errors: 0, failures: 0 })
+    expect(server.counts.calls).toEqual({ GetItem: 12, ListItems: 12, AddItems: 12, Chat: 12 })
+    expect(r.stdout).toMatch(/Hits: 48\b/)
+    expect(r.stdout).toMatch(/GRPC +\/shop\.Shop\/GetItem +12 .* OK×12/)
+    // Messages each way: client → server 1 + 1 + 2 + 1, server → client 1 + 4 + 1 + 1 per run.
+    expect(r.stdout).toMatch(/\/shop\.Shop\/ListItems +12 +48 +12 /)
+    expect(server.counts.messagesIn).toBe(12 * 5)
+    expect(server.counts.messagesOut).toBe(12 * 7)
+    expect(server.counts.users).toEqual(new Set(['cli']))
+  }, 60_000)
+
+  it('a status other than OK is a counted status and a test error; a missing .proto is a clear test error (exit 1)', async () => {
+    const r = await runBin(LOADS_RUNNER, ['shop_test.Bad', '-u', '1', '-c', '2', '-w', '1'], {
+      cwd: dir,
+      env: { TARGET: `127.0.0.1:${server.port}` },
+    })
+    expect(r.code).toBe(1)
+    expect(testResult(r.stdout)).toEqual({ run: 4, errors: 4, failures: 0 })
+    expect(r.stdout).toMatch(/GRPC +\/shop\.Shop\/GetItem +2 .* NOT_FOUND×2/)
+    expect(r.stdout).toContain('/shop.Shop/GetItem: NOT_FOUND: no item 404')
+    expect(r.stdout).toContain(`gRPC: protos/nope.proto not found next to the test file (looked in ${dir})`)
+    expect(r.stderr).not.toMatch(/at .*node_modules/)
+  }, 60_000)
+})

@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Writable } from 'node:stream'
+import { afterAll, afterEach, beforeAll } from 'vitest'
+import { LOADS_RUNNER, runBin, tempProject } from './cli.js'
+
+/** A test that GETs $TARGET/hit once per run. */
+export const LIVE_TEST = `
+import { TestCase } from 'loads-runner'
+
+export class Live extends TestCase {
+  async test_get() {
+    const res = await this.session.get(process.env.TARGET + '/hit')
+    this.assertEqual(res.status, 200)
+  }
+}
+`
+
+/** How long the server holds each request: one test run's length, ms. */
+export const RUN_MS = 200
+
+/** A server that counts its open connections, requests in flight and when each request arrived. */
+export interface WatchServer {
+  url: string
+  open: number
+  inFlight: number
+  arrivals: number[]
+  close(): Promise<void>
+}
+
+export async function watchServer(): Promise<WatchServer> {
+  const state = { open: 0, inFlight: 0, arrivals: [] as number[] }
+  const server: Server = createServer((req, res) => {
+    state.arrivals.push(performance.now())
+    state.inFlight++
+    req.resume()
+    setTimeout(() => {
+      state.inFlight--
+      res.end('ok')
+    }, RUN_MS)
+  })
+  server.on('connection', (socket) => {
+    state.open++
+    socket.on('close', () => state.open--)
+  })
+  server.keepAliveTimeout = 30_000
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  })
+}
+
+/** Polls `ok` every 20 ms; resolves with the ms it took, or rejects after `limitMs`. */
+export async function within(limitMs: number, what: string, ok: () => boolean): Promise<number> {
+  const start = performance.now()
+  while (!ok()) {
+    if (performance.now() - start > limitMs) throw new Error(`${what}: not within ${limitMs} ms`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  return performance.now() - start
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * After a pause: waits (up to `limitMs`) until nothing is in flight and nothing arrived for a run's
+ * length and more, and returns the count of arrivals then. A request already on its way when the
+ * workers heard the pause may still arrive; how soon they hear it depends on the machine's load,
+ * so the test asserts what follows: not one arrival more. Users that were never paused would
+ * never leave the server that quiet (each starts its next run as soon as one ends).
+ */
+export async function settled(server: WatchServer, limitMs = 15_000): Promise<number> {
+  const quietMs = RUN_MS + 250
+  let count = server.arrivals.length
+  let since = performance.now()
+  await within(limitMs, 'no request in flight or arriving after the pause', () => {
+    if (server.arrivals.length !== count || server.inFlight > 0) {
+      count = server.arrivals.length
+      since = performance.now()
+    }
+    return performance.now() - since >= quietMs
+  })
+  return server.arrivals.length
+}
+
+export async function post(url: string, action: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(new URL(`api/${action}`, url), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+}
+
+/**
+ * A temp project with LIVE_TEST and a WatchServer for this test file, and `start(args)`: the
+ * runner with `--dashboard 0`, its dashboard URL once printed, killed if a test fails midway.
+ */
+export function liveRuns(): { dir: () => string; server: () => WatchServer; start(args: string[], env?: NodeJS.ProcessEnv): { url: Promise<string>; done: ReturnType<typeof runBin>; kill(signal: NodeJS.Signals): void } } {
+  let dir = ''
+  let server: WatchServer | undefined
+  const running = new Set<number>()
+  beforeAll(async () => {
+    dir = tempProject({ 'live.ts': LIVE_TEST })
+    server = await watchServer()
+  })
+  afterEach(() => {
+    for (const pid of running) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        // gone
+      }
+    }
+    running.clear()
+  })
+  afterAll(() => server?.close())
+  return {
+    dir: () => dir,
+    server: () => server!,
+    start(args, env = {}) {
+      let resolveUrl: (url: string) => void = () => {}
+      const url = new Promise<string>((resolve) => (resolveUrl = resolve))
+      let pid = 0
+      const done = runBin(LOADS_RUNNER, [...args, '--dashboard', '0', '-q'], {
+        cwd: dir,
+        env: { ...env, TARGET: server!.url },
+        timeoutMs: 120_000,
+        onSpawn: (p) => running.add((pid = p)),
+        onStdout: (text) => {
+          const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
+          if (m) resolveUrl(m[1]!)
+        },
+      }).finally(() => running.delete(pid))
+      return { url, done, kill: (signal) => process.kill(pid, signal) }
+    },
+  }
+}
+
+/** `loads ctl ARGS` in-process (a process each would cost seconds on a busy machine): its exit code and output. */
+export async function ctlInProcess(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  // Loaded here: the other users of this helper need no CLI.
+  const { runCli } = await import('../../src/cli/main.js')
+  const out = { stdout: '', stderr: '' }
+  const sink = (key: 'stdout' | 'stderr'): NodeJS.WritableStream => new Writable({ write: (chunk: Buffer, _e, cb) => ((out[key] += chunk.toString()), cb()) })
+  const code = await runCli(['ctl', ...args], { stdout: sink('stdout'), stderr: sink('stderr'), isTTY: false, cwd, env, signal: new AbortController().signal })
+  return { code, ...out }
+}
