@@ -30,8 +30,8 @@ describe('HAR import scales with the recording', () => {
     expect((code.match(/= extract\.json\(/g) ?? []).length).toBe(n)
     console.log(`HAR import: ${3 * n} requests in ${ms.toFixed(0)} ms of CPU`)
     // Linear code takes ~2.5 s here (24x the ~0.1 s of 1,500 requests); a quadratic import
-    // would take 24² = 576x that, about a minute. One absolute bound, not a ratio of two short runs: a GC pause in one of them
-    // moved such a ratio 4x in CI (the curl parser's twin of this test).
+    // would take 24² = 576x that, about a minute. One absolute bound, not a ratio of two short
+    // runs: a GC pause in one of them moved such a ratio 4x in CI (the curl parser's twin).
     expect(ms).toBeLessThan(25_000)
   })
 })
