@@ -101,7 +101,9 @@ describe('--rate: the open model', () => {
       expect(summary.latency.p99).toBeGreaterThan(800)
       expect(summary.latency.max).toBeLessThan(1500)
       // Only the 4 requests caught in the stall took long themselves: 0.7% of them, under p99.
-      expect(summary.service!.p99).toBeLessThan(200)
+      // Bounded against the latency p99, not in ms: a starved generator (a CI run at load 9 read
+      // 343 ms) stretches both alike, while the stall is in the latency only (> 800 ms above).
+      expect(summary.service!.p99).toBeLessThan(summary.latency.p99 / 2)
       expect(summary.service!.max).toBeGreaterThan(500)
       expect(r.stdout).toMatch(/^Service time \(ms\): min .* p99 /m)
       expect(r.stdout).toMatch(/^Dropped starts: \d+ /m)
