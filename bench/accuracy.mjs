@@ -16,11 +16,11 @@
 //   node bench/accuracy.mjs --strict        exit 1 when a target is missed
 //   node bench/accuracy.mjs --node-server   the Node server, even with a C compiler
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { flag, option, pinned } from './lib/args.mjs'
+import { flag, log, option, pinned } from './lib/args.mjs'
+import { writeResults } from './lib/results.mjs'
 import { startDelayServer } from './lib/delay-server.mjs'
 import { cpuSeconds, machineBusySeconds } from './lib/measure.mjs'
 import { describeMachine } from './lib/system.mjs'
@@ -33,7 +33,6 @@ const users = Number(value('--users', smoke ? 20 : 100))
 const seconds = Number(value('--duration', smoke ? 2 : 20))
 const delayMs = Number(value('--delay', 50))
 const pin = os.availableParallelism() >= 2
-const log = (line) => process.stderr.write(`${line}\n`)
 
 const machine = describeMachine(root)
 const server = await startDelayServer({ delayMs, core: pin ? 0 : null, forceNode: flag('--node-server'), log })
@@ -102,10 +101,8 @@ const table = [
 ].join('\n')
 process.stdout.write(`${table}\n`)
 const outDir = value('--out', join(root, 'bench/results'))
-mkdirSync(outDir, { recursive: true })
 const date = new Date()
-const file = join(outDir, `accuracy-${date.toISOString().replace(/:/g, '-').replace(/\..*/, '')}${smoke ? '-smoke' : ''}.json`)
-writeFileSync(file, `${JSON.stringify({ date: date.toISOString(), machine, result, table }, null, 2)}\n`)
+const file = writeResults({ outDir, prefix: 'accuracy-', date, smoke }, { date: date.toISOString(), machine, result, table })
 log(`written: ${file}`)
 if (flag('--strict') && result.targets !== null && !(result.targets.p50 && result.targets.p99)) process.exitCode = 1
 

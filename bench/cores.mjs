@@ -7,7 +7,6 @@
 //
 //   node bench/cores.mjs                 2 rounds × (1 worker, 2 workers) × 10 s
 //   node bench/cores.mjs --smoke         1 round × 2 s
-import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,7 +14,8 @@ import { measure } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
 import { describeMachine } from './lib/system.mjs'
 import { parseLoads } from './lib/tools.mjs'
-import { flag, option } from './lib/args.mjs'
+import { flag, log, option } from './lib/args.mjs'
+import { writeResults } from './lib/results.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const value = option
@@ -23,7 +23,6 @@ const smoke = flag('--smoke')
 const seconds = Number(value('--duration', smoke ? 2 : 10))
 const rounds = Number(value('--rounds', smoke ? 1 : 2))
 const usersPerWorker = Number(value('--users', 50))
-const log = (line) => process.stderr.write(`${line}\n`)
 const cores = os.availableParallelism()
 const machine = describeMachine(root)
 
@@ -90,8 +89,6 @@ const table = [
 ].join('\n')
 process.stdout.write(`${table}\n`)
 const outDir = value('--out', join(root, 'bench/results'))
-mkdirSync(outDir, { recursive: true })
 const date = new Date()
-const file = join(outDir, `cores-${date.toISOString().replace(/:/g, '-').replace(/\..*/, '')}${smoke ? '-smoke' : ''}.json`)
-writeFileSync(file, `${JSON.stringify({ date: date.toISOString(), machine, runs, summary, table }, null, 2)}\n`)
+const file = writeResults({ outDir, prefix: 'cores-', date, smoke }, { date: date.toISOString(), machine, runs, summary, table })
 log(`written: ${file}`)

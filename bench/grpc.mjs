@@ -6,25 +6,20 @@
 // bench/results/grpc-<date>.json.
 //
 //   node bench/grpc.mjs [--smoke] [--duration 10] [--rounds 2] [--connections 50] [--out DIR]
-import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
 import http from 'node:http'
-import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { flag, option, pinned } from './lib/args.mjs'
+import { log, pinHarnessToServerCore, pinned, sceneOptions } from './lib/args.mjs'
 import { measure } from './lib/measure.mjs'
+import { writeResults } from './lib/results.mjs'
 import { formatScene, loadAverage, sceneSummary } from './lib/scene-table.mjs'
 import { describeMachine } from './lib/system.mjs'
-import { parseLoads, parseUndiciPool } from './lib/tools.mjs'
+import { parseLoads, parseUndiciPool, readOwnFigures } from './lib/tools.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const smoke = flag('--smoke')
-const seconds = Number(option('--duration', smoke ? 2 : 10))
-const rounds = Number(option('--rounds', smoke ? 1 : 2))
-const users = Number(option('--connections', 50))
-const outDir = option('--out', join(root, 'bench/results'))
-const log = (line) => process.stderr.write(`${line}\n`)
+// One user per connection, as the other scenes' --connections.
+const { smoke, seconds, rounds, connections: users, outDir } = sceneOptions(root)
 
 /** The server's own count of calls answered, read over its plain HTTP counter. */
 class CallCount {
@@ -67,8 +62,7 @@ const TOOLS = [
 ]
 
 const machine = describeMachine(root)
-const pin = os.availableParallelism() >= 2
-if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
+const pin = pinHarnessToServerCore()
 const server = spawn(...pinned(pin ? 0 : null, process.execPath, [join(root, 'bench/peers/grpc-server.mjs')]), { stdio: ['ignore', 'pipe', 'inherit'], cwd: root })
 const reap = () => server.kill('SIGKILL')
 process.once('exit', reap)
@@ -90,14 +84,8 @@ try {
     for (const tool of order) {
       const load = loadAverage()
       const result = await measure({ ...tool.start(target), core: pin ? 1 : null, timeoutMs: (seconds + 60) * 1000, server: count })
-      let own
-      try {
-        own = tool.parse(result)
-      } catch (err) {
-        own = { claimedRequests: null, p50Ms: null, p99Ms: null, errors: `could not read its output: ${err.message}` }
-      }
-      const problem = result.code !== 0 ? `exit ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}` : own.errors
-      const run = { round, tool: tool.id, reqPerSec: result.reqPerSec, cpuPer100k: result.cpuPer100k, p50Ms: own.p50Ms, p99Ms: own.p99Ms, claimedRequests: own.claimedRequests, serverRequests: result.serverRequests, loadAverage: load, problem: problem ?? null }
+      const { own, problem } = readOwnFigures(tool, result)
+      const run = { round, tool: tool.id, reqPerSec: result.reqPerSec, cpuPer100k: result.cpuPer100k, p50Ms: own.p50Ms, p99Ms: own.p99Ms, claimedRequests: own.claimedRequests, serverRequests: result.serverRequests, loadAverage: load, problem }
       runs.push(run)
       log(`round ${round + 1}: ${tool.id.padEnd(12)} ${Math.round(run.reqPerSec).toString().padStart(6)} calls/s (server), ${Number(run.cpuPer100k).toFixed(2)} CPU-s/100k, load average ${load}${run.problem ? `  [${run.problem}]` : ''}`)
     }
@@ -111,7 +99,5 @@ const date = new Date()
 const scene = `@grpc/grpc-js server on core 0 (unary GetItem, small messages); clients on core 1, ${users} users / loops each with its own connection, ${seconds} s, ${rounds} round(s), alternated; calls counted by the server. ${machine.cpuModel}, Node ${machine.node}. req/s = calls/s.`
 const table = formatScene(`gRPC (${date.toISOString().slice(0, 16)}Z)`, scene, summary)
 process.stdout.write(`${table}\n`)
-mkdirSync(outDir, { recursive: true })
-const file = join(outDir, `grpc-${date.toISOString().replace(/:/g, '-').replace(/\..*/, '')}${smoke ? '-smoke' : ''}.json`)
-writeFileSync(file, `${JSON.stringify({ date: date.toISOString(), machine, scene, summary, runs, table }, null, 2)}\n`)
+const file = writeResults({ outDir, prefix: 'grpc-', date, smoke }, { date: date.toISOString(), machine, scene, summary, runs, table })
 log(`written: ${file}`)

@@ -11,13 +11,13 @@
 //                                                  3 Loads processes of ~16,700 users each
 //   node bench/memory.mjs --smoke                  1,000 users for 6 s
 import { spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cpuSeconds, rssBytes } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
 import { describeMachine } from './lib/system.mjs'
-import { flag, option } from './lib/args.mjs'
+import { flag, log, option } from './lib/args.mjs'
+import { writeResults } from './lib/results.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const value = option
@@ -26,7 +26,6 @@ const sizes = String(value('--users', smoke ? '1000' : '10000')).split(',').map(
 const seconds = Number(value('--duration', smoke ? 6 : 30))
 const processes = Number(value('--processes', 1))
 const thinkMs = Number(value('--think', smoke ? 1000 : 5000))
-const log = (line) => process.stderr.write(`${line}\n`)
 const fdLimit = await softFdLimit()
 
 const machine = describeMachine(root)
@@ -90,9 +89,7 @@ const table = [`Memory, ${machine.cpuModel}, ${machine.cores} cores, Node ${mach
 process.stdout.write(`${table}\n`)
 const date = new Date()
 const outDir = value('--out', join(root, 'bench/results'))
-mkdirSync(outDir, { recursive: true })
-const file = join(outDir, `memory-${date.toISOString().replace(/:/g, '-').replace(/\..*/, '')}${smoke ? '-smoke' : ''}.json`)
-writeFileSync(file, `${JSON.stringify({ date: date.toISOString(), machine, fdLimit, thinkMs, seconds, results, table }, null, 2)}\n`)
+const file = writeResults({ outDir, prefix: 'memory-', date, smoke }, { date: date.toISOString(), machine, fdLimit, thinkMs, seconds, results, table })
 log(`written: ${file}`)
 
 function spawnLoads(users, workers, urls, runSeconds = seconds) {

@@ -13,26 +13,19 @@
 //                                      (probe: what the generator-health probe costs a worker,
 //                                      bench/generator-probe.mjs)
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { flag, option } from './lib/args.mjs'
+import { flag, log, option, pinHarnessToServerCore, sceneOptions } from './lib/args.mjs'
 import { cpuSeconds, measure } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
+import { writeResults } from './lib/results.mjs'
 import { describeMachine, ensureTools } from './lib/system.mjs'
 import { formatTable, summarize } from './lib/table.mjs'
-import { TOOLS } from './lib/tools.mjs'
+import { readOwnFigures, TOOLS } from './lib/tools.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const value = option
-const smoke = flag('--smoke')
-const seconds = Number(value('--duration', smoke ? 2 : 10))
-const rounds = Number(value('--rounds', smoke ? 1 : 2))
-const connections = Number(value('--connections', 50))
-const only = value('--only', undefined)?.split(',')
-const outDir = value('--out', join(root, 'bench/results'))
-const log = (line) => process.stderr.write(`${line}\n`)
+const { smoke, seconds, rounds, connections, only, outDir } = sceneOptions(root)
 
 if (!(seconds > 0 && seconds <= 120) || !(rounds >= 1 && rounds <= 10) || !(connections >= 1 && connections <= 1000)) {
   log('usage: node bench/run.mjs [--smoke] [--duration 1..120] [--rounds 1..10] [--connections N] [--only wrk,autocannon,loads,undici-pool,locust-fast,locust-http] [--out DIR]')
@@ -63,11 +56,10 @@ if (!scenes.includes('http')) process.exit(runOtherScenes())
 
 const missing = flag('--no-install') ? [] : ensureTools(root, log)
 const machine = describeMachine(root)
-const pin = os.availableParallelism() >= 2
+// The harness only polls nginx (10 times a second): it stays off the generator's core.
+const pin = pinHarnessToServerCore()
 const serverCore = pin ? 0 : null
 const clientCore = pin ? 1 : null
-// The harness only polls nginx (10 times a second): it stays off the generator's core.
-if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
 
 const tools = TOOLS.filter((t) => only === undefined || only.includes(t.id))
 log(`machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.kernel}, Node ${machine.node}, load average ${machine.loadAverageAtStart.join(' ')}`)
@@ -93,13 +85,7 @@ try {
       const nginxCpuBefore = cpuSeconds(nginxWorker)
       const result = await measure({ ...command, core: clientCore, timeoutMs: (seconds + 60) * 1000, server: nginx.status })
       const nginxCpu = cpuSeconds(nginxWorker) - nginxCpuBefore
-      let own
-      try {
-        own = tool.parse(result)
-      } catch (err) {
-        own = { claimedRequests: null, p50Ms: null, p99Ms: null, errors: `could not read its output: ${err.message}` }
-      }
-      const problem = result.code !== 0 ? `exit ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}` : own.errors
+      const { own, problem } = readOwnFigures(tool, result)
       const run = {
         round,
         tool: tool.id,
@@ -114,7 +100,7 @@ try {
         p50Ms: own.p50Ms,
         p99Ms: own.p99Ms,
         peakRssMB: result.peakRssBytes / 2 ** 20,
-        problem: problem ?? null,
+        problem,
       }
       runs.push(run)
       log(`round ${round + 1}: ${tool.id.padEnd(12)} ${Math.round(run.reqPerSec).toString().padStart(6)} req/s (nginx), ${run.cpuPer100k.toFixed(2)} CPU-s/100k, p50 ${run.p50Ms} ms, p99 ${run.p99Ms} ms${run.problem ? `  [${run.problem}]` : ''}`)
@@ -129,9 +115,6 @@ const date = new Date()
 const scene = { server: 'nginx, 1 worker on core 0, access_log off, 100-byte file, keepalive_requests 1000000', generatorCore: clientCore, connections, seconds, rounds, smoke }
 const table = formatTable(summary, { date, machine, scene })
 process.stdout.write(`${table}\n`)
-mkdirSync(outDir, { recursive: true })
-const stamp = date.toISOString().replace(/:/g, '-').replace(/\..*/, '')
-const file = join(outDir, `${stamp}${smoke ? '-smoke' : ''}.json`)
-writeFileSync(file, `${JSON.stringify({ date: date.toISOString(), machine, scene, summary, runs, table }, null, 2)}\n`)
+const file = writeResults({ outDir, prefix: '', date, smoke }, { date: date.toISOString(), machine, scene, summary, runs, table })
 log(`written: ${file}`)
 process.exitCode = runOtherScenes()

@@ -8,7 +8,6 @@
 //   node bench/soak.mjs --duration 120     2 minutes
 //   node bench/soak.mjs --smoke            5 seconds (the shape of the report only)
 import { spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,7 +15,8 @@ import { rssBytes } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
 import { describeMachine } from './lib/system.mjs'
 import { parseLoads } from './lib/tools.mjs'
-import { flag, option, pinned } from './lib/args.mjs'
+import { flag, log, option, pinned } from './lib/args.mjs'
+import { writeResults } from './lib/results.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const value = option
@@ -24,7 +24,6 @@ const smoke = flag('--smoke')
 const seconds = Number(value('--duration', smoke ? 5 : 600))
 const users = Number(value('--users', 50))
 const warmupSeconds = Number(value('--warmup', Math.max(smoke ? 2 : 5, Math.round(seconds / 10))))
-const log = (line) => process.stderr.write(`${line}\n`)
 const pin = os.availableParallelism() >= 2
 
 const machine = describeMachine(root)
@@ -87,8 +86,6 @@ const table = [
 ].join('\n')
 process.stdout.write(`${table}\n`)
 const outDir = value('--out', join(root, 'bench/results'))
-mkdirSync(outDir, { recursive: true })
 const date = new Date()
-const file = join(outDir, `soak-${date.toISOString().replace(/:/g, '-').replace(/\..*/, '')}${smoke ? '-smoke' : ''}.json`)
-writeFileSync(file, `${JSON.stringify({ date: date.toISOString(), machine, users, seconds, warmupSeconds, exitCode: run.code, hits, rss: { base, min, max, end, growth, mbPerMillionHits: slope, flat }, samples, table }, null, 2)}\n`)
+const file = writeResults({ outDir, prefix: 'soak-', date, smoke }, { date: date.toISOString(), machine, users, seconds, warmupSeconds, exitCode: run.code, hits, rss: { base, min, max, end, growth, mbPerMillionHits: slope, flat }, samples, table })
 log(`written: ${file}`)

@@ -8,26 +8,18 @@
 //
 //   node bench/tls-h2.mjs [--smoke] [--duration 10] [--rounds 2] [--connections 50] [--only wrk,h2load,…] [--out DIR]
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { flag, option } from './lib/args.mjs'
+import { flag, log, pinHarnessToServerCore, sceneOptions } from './lib/args.mjs'
 import { measure } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
+import { writeResults } from './lib/results.mjs'
 import { formatScene, loadAverage, sceneSummary } from './lib/scene-table.mjs'
-import { describeMachine, ensureTools } from './lib/system.mjs'
-import { parseAutocannon, parseLoads, parseWrk } from './lib/tools.mjs'
-import { autocannonBin } from './lib/system.mjs'
+import { autocannonBin, describeMachine, ensureTools } from './lib/system.mjs'
+import { parseAutocannon, parseLoads, parseWrk, readOwnFigures } from './lib/tools.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const smoke = flag('--smoke')
-const seconds = Number(option('--duration', smoke ? 2 : 10))
-const rounds = Number(option('--rounds', smoke ? 1 : 2))
-const connections = Number(option('--connections', 50))
-const only = option('--only', undefined)?.split(',')
-const outDir = option('--out', join(root, 'bench/results'))
-const log = (line) => process.stderr.write(`${line}\n`)
+const { smoke, seconds, rounds, connections, only, outDir } = sceneOptions(root)
 
 /** h2load's summary: `requests: N total, N started, N done, N succeeded, N failed, N errored, N timeout`. */
 export function parseH2load(stdout) {
@@ -65,8 +57,7 @@ if (import.meta.url === `file://${process.argv[1]}`) await main()
 async function main() {
   const missing = flag('--no-install') ? [] : ensureTools(root, log)
   const machine = describeMachine(root)
-  const pin = os.availableParallelism() >= 2
-  if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
+  const pin = pinHarnessToServerCore()
   const nginx = await startNginx({ core: pin ? 0 : null, tls: true })
   url = nginx.tlsUrl
   log(`TLS / HTTP/2 scene: nginx ${url} (pid ${nginx.pid}); ${connections} connections, ${seconds} s each, ${rounds} round(s); load average ${loadAverage()}`)
@@ -82,14 +73,8 @@ async function main() {
         }
         const load = loadAverage()
         const result = await measure({ ...tool.start({ url, seconds }), core: pin ? 1 : null, timeoutMs: (seconds + 60) * 1000, server: nginx.status })
-        let own
-        try {
-          own = tool.parse(result)
-        } catch (err) {
-          own = { claimedRequests: null, p50Ms: null, p99Ms: null, errors: `could not read its output: ${err.message}` }
-        }
-        const problem = result.code !== 0 ? `exit ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}` : own.errors
-        const run = { round, tool: tool.id, reqPerSec: result.reqPerSec, cpuPer100k: result.cpuPer100k, p50Ms: own.p50Ms, p99Ms: own.p99Ms, claimedRequests: own.claimedRequests, serverRequests: result.serverRequests, loadAverage: load, problem: problem ?? null }
+        const { own, problem } = readOwnFigures(tool, result)
+        const run = { round, tool: tool.id, reqPerSec: result.reqPerSec, cpuPer100k: result.cpuPer100k, p50Ms: own.p50Ms, p99Ms: own.p99Ms, claimedRequests: own.claimedRequests, serverRequests: result.serverRequests, loadAverage: load, problem }
         runs.push(run)
         log(`round ${round + 1}: ${tool.id.padEnd(12)} ${Math.round(run.reqPerSec).toString().padStart(6)} req/s (nginx), ${Number(run.cpuPer100k).toFixed(2)} CPU-s/100k, load average ${load}${run.problem ? `  [${run.problem}]` : ''}`)
       }
@@ -106,8 +91,6 @@ async function main() {
   const scene = `nginx 1 worker on core 0, \`listen … ssl http2\` (P-256, TLS 1.3), 100-byte file; generators on core 1, ${connections} connections, ${seconds} s, ${rounds} round(s), alternated; counted by nginx. ${machine.cpuModel}, Node ${machine.node}.`
   const table = formatScene(`TLS and HTTP/2 (${date.toISOString().slice(0, 16)}Z)`, scene, summary)
   process.stdout.write(`${table}\n`)
-  mkdirSync(outDir, { recursive: true })
-  const file = join(outDir, `tls-h2-${date.toISOString().replace(/:/g, '-').replace(/\..*/, '')}${smoke ? '-smoke' : ''}.json`)
-  writeFileSync(file, `${JSON.stringify({ date: date.toISOString(), machine, scene, summary, runs, table }, null, 2)}\n`)
+  const file = writeResults({ outDir, prefix: 'tls-h2-', date, smoke }, { date: date.toISOString(), machine, scene, summary, runs, table })
   log(`written: ${file}`)
 }

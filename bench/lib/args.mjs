@@ -1,5 +1,8 @@
-// What the bench scripts share at their start: reading their command line, and pinning a
-// process to a core.
+// What the bench scripts share at their start: reading their command line, pinning a process to
+// a core, and where their progress lines go.
+import { spawnSync } from 'node:child_process'
+import os from 'node:os'
+import { join } from 'node:path'
 
 const argv = process.argv.slice(2)
 
@@ -14,10 +17,43 @@ export function flag(name) {
   return argv.includes(name)
 }
 
+/** A progress line, on stderr: stdout carries only the Markdown table. */
+export function log(line) {
+  process.stderr.write(`${line}\n`)
+}
+
+/**
+ * The options of the side-by-side scenes (bench/run.mjs, tls-h2.mjs, grpc.mjs), which run.mjs
+ * forwards to the others: `--smoke` (1 round of 2 s), `--duration` s, `--rounds`,
+ * `--connections`, `--only` tool ids (undefined: all), `--out` folder (default bench/results).
+ */
+export function sceneOptions(root) {
+  const smoke = flag('--smoke')
+  return {
+    smoke,
+    seconds: Number(option('--duration', smoke ? 2 : 10)),
+    rounds: Number(option('--rounds', smoke ? 1 : 2)),
+    connections: Number(option('--connections', 50)),
+    only: option('--only', undefined)?.split(','),
+    outDir: option('--out', join(root, 'bench/results')),
+  }
+}
+
 /**
  * `[command, args]` for spawn: under `taskset -c core` (which execs it, so the pid is still the
  * command's), or as given when `core` is null.
  */
 export function pinned(core, command, args) {
   return core === null ? [command, args] : ['taskset', ['-c', String(core), command, ...args]]
+}
+
+/**
+ * On a machine with two cores or more, moves this harness (all its threads) to core 0, beside
+ * the server, so that it stays off the generator's core 1; it only polls the server's counter.
+ * Returns whether it did, i.e. whether scenes pin server and generator to cores 0 and 1.
+ */
+export function pinHarnessToServerCore() {
+  const pin = os.availableParallelism() >= 2
+  if (pin) spawnSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' })
+  return pin
 }

@@ -67,6 +67,22 @@ function splitCsv(line) {
 }
 
 /**
+ * What a measured tool says of itself (`tool.parse` of its output: requests, p50, p99), and the
+ * problem to show in its row, or null: a non-zero exit (with the last 3 lines of its stderr),
+ * output that could not be read, or the errors the tool reported.
+ */
+export function readOwnFigures(tool, result) {
+  let own
+  try {
+    own = tool.parse(result)
+  } catch (err) {
+    own = { claimedRequests: null, p50Ms: null, p99Ms: null, errors: `could not read its output: ${err.message}` }
+  }
+  const problem = result.code !== 0 ? `exit ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}` : own.errors
+  return { own, problem: problem ?? null }
+}
+
+/**
  * Every tool of the scene. `start(ctx)` returns the command to measure; `parse(result)` its own
  * figures. ctx: { url, connections, seconds, root }.
  */
