@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url'
 import type { Browser } from 'playwright-core'
 import { clusterEnv, idle, reportedHits, startAgents, waitForAgents, type AgentProcess } from '../helpers/agents.js'
 import { canvasSizes, launchChromium, tableRows, watchedPage } from '../helpers/browser.js'
-import { LOADS_RUNNER, runBin, tempProject } from '../helpers/cli.js'
+import { LOADS_RUNNER, runBin, startDashboardRun, tempProject } from '../helpers/cli.js'
 import { ctlInProcess, within } from '../helpers/live-runs.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
@@ -58,115 +58,80 @@ afterAll(async () => {
 describe('the dashboard of a cluster run', () => {
   it('shows each agent, stops the whole cluster run with Stop, and --attach gets the same report', async () => {
     const before = target.count
-    let resolveUrl: (url: string) => void = () => {}
-    const urlSeen = new Promise<string>((resolve) => (resolveUrl = resolve))
-    let pid = 0
-    let exited = false
-    const run = runBin(LOADS_RUNNER, ['site.ts:Site.test_hit', '-u', '2', '-d', '40s', '--agents', '2', '--server-url', target.url, '--dashboard', '0', '--output', 'json:cluster.json', '--threshold', 'errors<1%'], {
+    // A failed assertion must not leave the runner driving the agents: startDashboardRun kills it.
+    const run = startDashboardRun(LOADS_RUNNER, ['site.ts:Site.test_hit', '-u', '2', '-d', '40s', '--agents', '2', '--server-url', target.url, '--dashboard', '0', '--output', 'json:cluster.json', '--threshold', 'errors<1%'], {
       cwd,
       env,
       timeoutMs: 90_000,
-      onSpawn: (p) => (pid = p),
-      onStdout: (text) => {
-        const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
-        if (m) resolveUrl(m[1]!)
-      },
-    }).finally(() => (exited = true))
-    try {
-      const url = await urlSeen
-      const { page, watch } = await watchedPage(browser, { width: 1366, height: 768 })
-      await page.goto(url)
-      await page.waitForFunction(() => document.querySelectorAll('#sources tbody tr[data-state="running"]').length === 2, undefined, { timeout: 30_000 })
-      expect(await page.$eval('#sources', (t) => t.closest('.panel')?.querySelector('h2')?.textContent)).toBe('Agents')
-      const rows = await tableRows(page, 'sources')
-      for (const a of agents) expect(rows.some((r) => r[0]!.endsWith(`-${a.pid}`)), JSON.stringify(rows)).toBe(true)
-      const hits = async (): Promise<number> => Number((await page.textContent('[data-kpi="hits"] .kpi-value'))!.replaceAll(',', ''))
-      const first = await hits()
-      await page.waitForFunction((n) => Number(document.querySelector('[data-kpi="hits"] .kpi-value')?.textContent?.replaceAll(',', '')) > n, first, { timeout: 10_000 })
-      await page.waitForFunction(() => document.querySelectorAll('[data-chart] canvas').length === 6)
-      for (const c of await canvasSizes(page)) expect(c.width * c.height, c.chart).toBeGreaterThan(0)
+    })
+    const url = await run.url
+    const { page, watch } = await watchedPage(browser, { width: 1366, height: 768 })
+    await page.goto(url)
+    await page.waitForFunction(() => document.querySelectorAll('#sources tbody tr[data-state="running"]').length === 2, undefined, { timeout: 30_000 })
+    expect(await page.$eval('#sources', (t) => t.closest('.panel')?.querySelector('h2')?.textContent)).toBe('Agents')
+    const rows = await tableRows(page, 'sources')
+    for (const a of agents) expect(rows.some((r) => r[0]!.endsWith(`-${a.pid}`)), JSON.stringify(rows)).toBe(true)
+    const hits = async (): Promise<number> => Number((await page.textContent('[data-kpi="hits"] .kpi-value'))!.replaceAll(',', ''))
+    const first = await hits()
+    await page.waitForFunction((n) => Number(document.querySelector('[data-kpi="hits"] .kpi-value')?.textContent?.replaceAll(',', '')) > n, first, { timeout: 10_000 })
+    await page.waitForFunction(() => document.querySelectorAll('[data-chart] canvas').length === 6)
+    for (const c of await canvasSizes(page)) expect(c.width * c.height, c.chart).toBeGreaterThan(0)
 
-      await page.click('button.stop')
-      const r = await run
-      expect(r.code).toBe(130)
-      const total = target.count - before
-      expect(reportedHits(r.stdout)).toBe(total)
-      await page.waitForFunction(() => document.querySelector('.badge')?.textContent === 'interrupted · exit 130', undefined, { timeout: 10_000 })
-      expect(watch.errors).toEqual([])
-      await page.close()
+    await page.click('button.stop')
+    const r = await run.done
+    expect(r.code).toBe(130)
+    const total = target.count - before
+    expect(reportedHits(r.stdout)).toBe(total)
+    await page.waitForFunction(() => document.querySelector('.badge')?.textContent === 'interrupted · exit 130', undefined, { timeout: 10_000 })
+    expect(watch.errors).toEqual([])
+    await page.close()
 
-      const result = JSON.parse(readFileSync(path.join(cwd, 'cluster.json'), 'utf8')) as RunResult
-      expect(result.run.mode).toBe('cluster')
-      expect(result.state).toBe('interrupted')
-      expect(result.summary.hits).toBe(total)
-      expect(result.sources).toHaveLength(2)
-      expect(result.sources.reduce((n, s) => n + s.hits, 0)).toBe(total)
+    const result = JSON.parse(readFileSync(path.join(cwd, 'cluster.json'), 'utf8')) as RunResult
+    expect(result.run.mode).toBe('cluster')
+    expect(result.state).toBe('interrupted')
+    expect(result.summary.hits).toBe(total)
+    expect(result.sources).toHaveLength(2)
+    expect(result.sources.reduce((n, s) => n + s.hits, 0)).toBe(total)
 
-      // Following the finished run again gives the same numbers, in the same outputs.
-      const attached = await runBin(LOADS_RUNNER, ['--attach', result.run.runId, '--report', 'attached.html', '--threshold', 'errors<1%'], { cwd, env, timeoutMs: 60_000 })
-      expect(reportedHits(attached.stdout)).toBe(total)
-      expect(attached.stdout).toContain('  pass  errors<1%')
-      const report = await watchedPage(browser)
-      await report.page.goto(pathToFileURL(path.join(cwd, 'attached.html')).href)
-      await report.page.waitForSelector('#sources tbody tr')
-      const sources = await tableRows(report.page, 'sources')
-      expect(sources).toHaveLength(2)
-      expect(sources.reduce((n, row) => n + Number(row[4]!.replaceAll(',', '')), 0)).toBe(total)
-      expect(await report.page.textContent('[data-kpi="hits"] .kpi-value')).toBe(total.toLocaleString('en-US'))
-      await report.page.close()
+    // Following the finished run again gives the same numbers, in the same outputs.
+    const attached = await runBin(LOADS_RUNNER, ['--attach', result.run.runId, '--report', 'attached.html', '--threshold', 'errors<1%'], { cwd, env, timeoutMs: 60_000 })
+    expect(reportedHits(attached.stdout)).toBe(total)
+    expect(attached.stdout).toContain('  pass  errors<1%')
+    const report = await watchedPage(browser)
+    await report.page.goto(pathToFileURL(path.join(cwd, 'attached.html')).href)
+    await report.page.waitForSelector('#sources tbody tr')
+    const sources = await tableRows(report.page, 'sources')
+    expect(sources).toHaveLength(2)
+    expect(sources.reduce((n, row) => n + Number(row[4]!.replaceAll(',', '')), 0)).toBe(total)
+    expect(await report.page.textContent('[data-kpi="hits"] .kpi-value')).toBe(total.toLocaleString('en-US'))
+    await report.page.close()
 
-      // --attach with the dashboard: the same server, fed by the replayed stream.
-      let attachUrl: (url: string) => void = () => {}
-      const seen = new Promise<string>((resolve) => (attachUrl = resolve))
-      const follow = runBin(LOADS_RUNNER, ['--attach', result.run.runId, '--dashboard', '0', '--dashboard-keep', '-q'], {
-        cwd,
-        env,
-        timeoutMs: 60_000,
-        onStdout: (text) => {
-          const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
-          if (m) attachUrl(m[1]!)
-        },
-      })
-      const dash = await seen
-      let summary: { state: string; summary: { hits: number } } | undefined
-      for (let i = 0; i < 200 && summary === undefined; i++) {
-        const res = await fetch(`${dash}api/summary`)
-        if (res.status === 200) summary = (await res.json()) as typeof summary
-        else await new Promise((r) => setTimeout(r, 100))
-      }
-      expect(summary?.summary.hits).toBe(total)
-      const apiRun = (await (await fetch(`${dash}api/run`)).json()) as { run: { mode: string; runId: string }; sources: unknown[] }
-      expect(apiRun.run).toMatchObject({ mode: 'cluster', runId: result.run.runId })
-      expect(apiRun.sources).toHaveLength(2)
-      await fetch(`${dash}api/stop`, { method: 'POST' })
-      expect(reportedHits((await follow).stdout)).toBe(total)
-    } finally {
-      // A failed assertion must not leave the runner driving the agents.
-      if (pid !== 0 && !exited) process.kill(pid, 'SIGKILL')
+    // --attach with the dashboard: the same server, fed by the replayed stream.
+    const follow = startDashboardRun(LOADS_RUNNER, ['--attach', result.run.runId, '--dashboard', '0', '--dashboard-keep', '-q'], { cwd, env, timeoutMs: 60_000 })
+    const dash = await follow.url
+    let summary: { state: string; summary: { hits: number } } | undefined
+    for (let i = 0; i < 200 && summary === undefined; i++) {
+      const res = await fetch(`${dash}api/summary`)
+      if (res.status === 200) summary = (await res.json()) as typeof summary
+      else await new Promise((r) => setTimeout(r, 100))
     }
+    expect(summary?.summary.hits).toBe(total)
+    const apiRun = (await (await fetch(`${dash}api/run`)).json()) as { run: { mode: string; runId: string }; sources: unknown[] }
+    expect(apiRun.run).toMatchObject({ mode: 'cluster', runId: result.run.runId })
+    expect(apiRun.sources).toHaveLength(2)
+    await fetch(`${dash}api/stop`, { method: 'POST' })
+    expect(reportedHits((await follow.done).stdout)).toBe(total)
   }, 120_000)
 
   it("an --attach session's page shows the changes others make as they happen, and makes its own", async () => {
     const submitted = await runBin(LOADS_RUNNER, ['site.ts:Site.test_hit', '-u', '1', '-d', '2m', '--agents', '2', '--server-url', target.url, '--detach'], { cwd, env, timeoutMs: 60_000 })
     const id = /^run (\S+) submitted to 2 agents/m.exec(submitted.stdout)?.[1]
     expect(id, submitted.stdout + submitted.stderr).toBeDefined()
-    let attachUrl: (url: string) => void = () => {}
-    const seen = new Promise<string>((resolve) => (attachUrl = resolve))
-    let pid = 0
-    const follow = runBin(LOADS_RUNNER, ['--attach', id!, '--dashboard', '0', '--output', 'json:attach-live.json'], {
-      cwd,
-      env,
-      timeoutMs: 150_000,
-      onSpawn: (p) => (pid = p),
-      onStdout: (text) => {
-        const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
-        if (m) attachUrl(m[1]!)
-      },
-    })
+    const follow = startDashboardRun(LOADS_RUNNER, ['--attach', id!, '--dashboard', '0', '--output', 'json:attach-live.json'], { cwd, env, timeoutMs: 150_000 })
     const ctl = (...args: string[]): ReturnType<typeof ctlInProcess> => ctlInProcess(cwd, env, ...args)
     try {
       const { page, watch } = await watchedPage(browser, { width: 1366, height: 900 })
-      await page.goto(await seen)
+      await page.goto(await follow.url)
       await page.waitForSelector('.control-pause', { state: 'visible', timeout: 60_000 })
 
       // Paused from elsewhere (loads ctl): the attach session's page says so as it happens.
@@ -194,7 +159,7 @@ describe('the dashboard of a cluster run', () => {
       await within(15_000, '2 more users connected', () => target.connections === connectionsBefore + 2)
 
       expect((await ctl('stop', '--run', id!)).code).toBe(0)
-      const a = await follow
+      const a = await follow.done
       expect(a.code).toBe(130)
       const result = JSON.parse(readFileSync(path.join(cwd, 'attach-live.json'), 'utf8')) as RunResult
       expect(result.changes?.map((c) => [c.action, c.by])).toEqual([
@@ -207,13 +172,7 @@ describe('the dashboard of a cluster run', () => {
       await page.close()
     } finally {
       await ctl('stop', '--run', id!)
-      if (pid !== 0) {
-        try {
-          process.kill(pid, 'SIGKILL')
-        } catch {
-          // gone
-        }
-      }
+      follow.kill('SIGKILL')
       await waitForAgents(nats, idle(agents), 30_000).catch(() => {})
     }
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
 import type { RunResult } from '../../src/report/result.js'
 import { launchChromium, watchedPage } from '../helpers/browser.js'
-import { LOADS_RUNNER, runBin, tempProject } from '../helpers/cli.js'
+import { LOADS_RUNNER, startDashboardRun, tempProject } from '../helpers/cli.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
 
 const EXAMPLE = `
@@ -61,19 +61,13 @@ describe('a server that stalls mid-run', () => {
   })
 
   it('shows the oldest request in flight while nothing completes, and draws the stall as a gap, not 0 ms', async () => {
-    let resolveUrl: (url: string) => void = () => {}
-    const urlSeen = new Promise<string>((resolve) => (resolveUrl = resolve))
     const out = path.join(dir, 'out.json')
-    const run = runBin(LOADS_RUNNER, ['example.TestApi.test_items', '-u', '2', '-d', '11s', '--workers', '1', '--dashboard', '0', '--dashboard-keep', '--output', `json:${out}`, '-q'], {
+    const run = startDashboardRun(LOADS_RUNNER, ['example.TestApi.test_items', '-u', '2', '-d', '11s', '--workers', '1', '--dashboard', '0', '--dashboard-keep', '--output', `json:${out}`, '-q'], {
       cwd: dir,
       env: { TARGET: server.url },
       timeoutMs: 150_000,
-      onStdout: (text) => {
-        const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
-        if (m) resolveUrl(m[1]!)
-      },
     })
-    const url = await urlSeen
+    const url = await run.url
     const { page, watch } = await watchedPage(browser, { width: 1366, height: 900 })
     await page.goto(url)
     await page.waitForFunction((sel) => Number(document.querySelector(sel)?.textContent?.replaceAll(',', '')) > 0, kpi('hits'), { timeout: 45_000 })
@@ -110,7 +104,7 @@ describe('a server that stalls mid-run', () => {
     expect(watch.errors).toEqual([])
 
     await fetch(`${url}api/stop`, { method: 'POST' })
-    const r = await run
+    const r = await run.done
     expect(r.code).toBe(0)
     await page.close()
   }, 180_000)

@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { canvasSizes, launchChromium, tableRows, watchedPage } from '../helpers/browser.js'
-import { LOADS_RUNNER, runBin, tempProject } from '../helpers/cli.js'
+import { LOADS_RUNNER, startDashboardRun, tempProject } from '../helpers/cli.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
 
 const EXAMPLE = `
@@ -40,41 +40,19 @@ describe('the live dashboard during a real run', () => {
     dir = tempProject({ 'example.ts': EXAMPLE })
     browser = await launchChromium()
   })
-  // A failed assertion must not leave a 60 s run hammering the server for the next test.
-  const running = new Set<number>()
-  const runTracked = (...[bin, args, opts]: Parameters<typeof runBin>): ReturnType<typeof runBin> => {
-    let pid = 0
-    const run = runBin(bin, args, { ...opts!, onSpawn: (p) => running.add((pid = p)) })
-    return run.finally(() => running.delete(pid))
-  }
-  afterEach(() => {
-    for (const pid of running) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // already gone
-      }
-    }
-    running.clear()
-  })
   afterAll(async () => {
     await browser?.close()
     await server?.close()
   })
 
   it('shows the numbers moving, answers the API, and Stop ends the run with exit 130 and exact counts', async () => {
-    let resolveUrl: (url: string) => void = () => {}
-    const urlSeen = new Promise<string>((resolve) => (resolveUrl = resolve))
-    const run = runTracked(LOADS_RUNNER, ['example.TestApi.test_items', '-u', '4', '-d', '60s', '--workers', '2', '--dashboard', '0', '--threshold', 'p99<5s'], {
+    // A failed assertion must not leave a 60 s run hammering the server for the next test: startDashboardRun kills it.
+    const run = startDashboardRun(LOADS_RUNNER, ['example.TestApi.test_items', '-u', '4', '-d', '60s', '--workers', '2', '--dashboard', '0', '--threshold', 'p99<5s'], {
       cwd: dir,
       env: { TARGET: server.url },
       timeoutMs: 90_000,
-      onStdout: (text) => {
-        const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
-        if (m) resolveUrl(m[1]!)
-      },
     })
-    const url = await urlSeen
+    const url = await run.url
     const { page, watch } = await watchedPage(browser, { width: 1366, height: 768 })
     await page.goto(url)
 
@@ -119,7 +97,7 @@ describe('the live dashboard during a real run', () => {
 
     // Stop: the run ends gracefully, like Ctrl-C.
     await page.click('button.stop')
-    const r = await run
+    const r = await run.done
     expect(r.code).toBe(130)
     // Tests cut short by the stop count as errors of kind Interrupted.
     expect(r.stdout).toMatch(/<TestResult run=\d+ errors=\d+ failures=0>\s*$/)
@@ -135,19 +113,13 @@ describe('the live dashboard during a real run', () => {
   }, 90_000)
 
   it('POST /api/stop stops a run from curl, and --dashboard-keep serves /api/summary after the end', async () => {
-    let resolveUrl: (url: string) => void = () => {}
-    const urlSeen = new Promise<string>((resolve) => (resolveUrl = resolve))
     const before = server.count
-    const run = runTracked(LOADS_RUNNER, ['example.TestApi.test_items', '-u', '2', '-d', '60s', '--workers', '1', '--dashboard', '0', '--dashboard-keep', '-q'], {
+    const run = startDashboardRun(LOADS_RUNNER, ['example.TestApi.test_items', '-u', '2', '-d', '60s', '--workers', '1', '--dashboard', '0', '--dashboard-keep', '-q'], {
       cwd: dir,
       env: { TARGET: server.url },
       timeoutMs: 60_000,
-      onStdout: (text) => {
-        const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
-        if (m) resolveUrl(m[1]!)
-      },
     })
-    const url = await urlSeen
+    const url = await run.url
     for (let i = 0; i < 100; i++) {
       const s = (await (await fetch(`${url}api/stats`)).json()) as { live?: { hits: number } }
       if ((s.live?.hits ?? 0) > 0) break
@@ -169,7 +141,7 @@ describe('the live dashboard during a real run', () => {
     expect(body.summary.hits).toBe(server.count - before)
     // A second stop, once the run is over, lets the process go.
     expect(await (await fetch(`${url}api/stop`, { method: 'POST' })).json()).toEqual({ stopping: false, state: 'interrupted' })
-    const r = await run
+    const r = await run.done
     expect(r.code).toBe(130)
     expect(r.stderr).toContain('dashboard: the run is over; still serving')
   }, 60_000)

@@ -2,9 +2,9 @@ import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Browser } from 'playwright-core'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { canvasSizes, launchChromium, tableRows, watchedPage } from '../helpers/browser.js'
-import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
+import { LOADS_RUNNER, startDashboardRun, tempProject, testResult } from '../helpers/cli.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
 
 /** 4 ms of CPU per run: 20 think-free users fill their one worker. */
@@ -26,18 +26,10 @@ describe("the page shows the generator's health", () => {
   let server: CountingServer
   let browser: Browser
   let dir: string
-  let pid = 0
   beforeAll(async () => {
     server = await startCountingServer()
     dir = tempProject({ 'gen.ts': TESTS })
     browser = await launchChromium()
-  })
-  afterEach(() => {
-    try {
-      if (pid !== 0) process.kill(pid, 'SIGKILL')
-    } catch {
-      // already gone
-    }
   })
   afterAll(async () => {
     await browser?.close()
@@ -46,19 +38,12 @@ describe("the page shows the generator's health", () => {
   })
 
   it('warns on the live dashboard during the run, and the report draws the charts and the per-worker figures', async () => {
-    let resolveUrl: (url: string) => void = () => {}
-    const urlSeen = new Promise<string>((resolve) => (resolveUrl = resolve))
-    const run = runBin(LOADS_RUNNER, ['gen.Gen.test_burn', '-u', '20', '-d', '14s', '-w', '1', '-q', '--dashboard', '0', '--report', 'out/report.html'], {
+    const run = startDashboardRun(LOADS_RUNNER, ['gen.Gen.test_burn', '-u', '20', '-d', '14s', '-w', '1', '-q', '--dashboard', '0', '--report', 'out/report.html'], {
       cwd: dir,
       env: { TARGET: server.url },
       timeoutMs: 60_000,
-      onSpawn: (p) => (pid = p),
-      onStdout: (text) => {
-        const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
-        if (m) resolveUrl(m[1]!)
-      },
     })
-    const url = await urlSeen
+    const url = await run.url
     const live = await watchedPage(browser, { width: 1366, height: 768 })
     await live.page.goto(url)
     // While the run goes: the warning names the worker, and says what to do.
@@ -75,7 +60,7 @@ describe("the page shows the generator's health", () => {
     expect(live.watch.errors).toEqual([])
     await live.page.close()
 
-    const r = await run
+    const r = await run.done
     expect(r.code).toBe(0)
     expect(server.count).toBe(testResult(r.stdout)!.run)
 

@@ -15,7 +15,7 @@ import { Aggregator } from '../../src/stats/aggregator.js'
 import { Recorder } from '../../src/stats/recorder.js'
 import type { NameSeries } from '../../src/stats/types.js'
 import { launchChromium, watchedPage } from '../helpers/browser.js'
-import { LOADS_RUNNER, runBin, tempProject } from '../helpers/cli.js'
+import { LOADS_RUNNER, startDashboardRun, tempProject } from '../helpers/cli.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
 
 const legend = (i: number): string => `[data-chart="Latency"] .u-legend .u-series:nth-child(${i + 1}) .u-value`
@@ -103,21 +103,13 @@ describe('the latency chart per URL name', () => {
   }, 60_000)
 
   it('a live dashboard fetches the picked name\'s series alone, equal to what the runner merged', async () => {
-    let resolveUrl: (url: string) => void = () => {}
-    const urlSeen = new Promise<string>((resolve) => (resolveUrl = resolve))
-    let pid = 0
-    const run = runBin(LOADS_RUNNER, ['two.Two.test_pages', '-u', '2', '-d', '3s', '--dashboard', '0', '--dashboard-keep', '-q'], {
+    const run = startDashboardRun(LOADS_RUNNER, ['two.Two.test_pages', '-u', '2', '-d', '3s', '--dashboard', '0', '--dashboard-keep', '-q'], {
       cwd: dir,
       env: { TARGET: server.url },
       timeoutMs: 90_000,
-      onSpawn: (p) => (pid = p),
-      onStdout: (text) => {
-        const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text)
-        if (m) resolveUrl(m[1]!)
-      },
     })
     try {
-      const url = await urlSeen
+      const url = await run.url
       const { page, watch } = await watchedPage(browser)
       const asked: string[] = []
       page.on('request', (r) => {
@@ -136,14 +128,8 @@ describe('the latency chart per URL name', () => {
       expect(Math.min(...slow.p50)).toBeGreaterThanOrEqual(40)
       expect(watch.errors).toEqual([])
     } finally {
-      if (pid > 0) {
-        try {
-          process.kill(pid, 'SIGINT')
-        } catch {
-          // Already gone.
-        }
-      }
-      await run
+      run.kill('SIGINT')
+      await run.done
     }
   }, 120_000)
 })

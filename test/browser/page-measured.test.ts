@@ -7,10 +7,10 @@
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser } from 'playwright-core'
 import { launchChromium, tableRows, watchedPage } from '../helpers/browser.js'
-import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
+import { LOADS_RUNNER, runBin, startDashboardRun, tempProject, testResult } from '../helpers/cli.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
 import { PROTO_DIR, startShopServer, type ShopServer } from '../helpers/grpc-server.js'
 import { makeSelfSignedCert } from '../helpers/http-servers.js'
@@ -119,29 +119,13 @@ describe('the page shows everything the run measured', () => {
   }, 90_000)
 
   it('an open-model run shows its schedule, the dropped starts and the service time beside the latency, while it runs and after', async () => {
-    let resolveUrl: (url: string) => void = () => {}
-    const urlSeen = new Promise<string>((resolve) => (resolveUrl = resolve))
-    let pid = 0
-    const run = runBin(LOADS_RUNNER, ['mixed.Slow.test_slow', '--rate', '20', '-d', '6s', '--max-users', '2', '--dashboard', '0', '--dashboard-keep', '--output', 'json:out/open.json', '-q'], {
+    // A failed assertion must not leave the kept-open runner behind (it would write into a removed folder): startDashboardRun kills it.
+    const run = startDashboardRun(LOADS_RUNNER, ['mixed.Slow.test_slow', '--rate', '20', '-d', '6s', '--max-users', '2', '--dashboard', '0', '--dashboard-keep', '--output', 'json:out/open.json', '-q'], {
       cwd: dir,
       env: { TARGET: http.url },
       timeoutMs: 60_000,
-      onSpawn: (p) => (pid = p),
-      onStdout: (text) => {
-        const m = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text)
-        if (m) resolveUrl(m[1]!)
-      },
     })
-    // A failed assertion must not leave the kept-open runner behind (it would write into a removed folder).
-    onTestFinished(() => {
-      if (pid === 0) return
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // already gone
-      }
-    })
-    const url = await urlSeen
+    const url = await run.url
     const { page, watch } = await watchedPage(browser)
     await page.goto(url)
     // The plan line is filled in by the page's first fetch, which may land after goto returns.
@@ -158,7 +142,7 @@ describe('the page shows everything the run measured', () => {
     await page.close()
     // The dashboard was kept open: its Stop endpoint lets the runner exit and write its files.
     await fetch(`${url}api/stop`, { method: 'POST' })
-    const r = await run
+    const r = await run.done
     expect(r.code).toBe(0)
     const result = JSON.parse(readFileSync(path.join(dir, 'out/open.json'), 'utf8')) as { summary: { dropped: number; tests: { run: number } } }
     const s = result.summary

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { launchChromium, tableRows, watchedPage, type PageWatch } from '../helpers/browser.js'
-import { LOADS_RUNNER, runBin, tempProject } from '../helpers/cli.js'
+import { LOADS_RUNNER, startDashboardRun, tempProject } from '../helpers/cli.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
 
 /** Markup that runs code if it is ever parsed as HTML: each sets a different flag. */
@@ -62,17 +62,11 @@ describe('user-controlled text in the dashboard and the report', () => {
   })
 
   it('is shown as text and never runs: a URL name, a response body and an error message with <script> and <img onerror>', async () => {
-    let resolveUrl: (url: string) => void = () => {}
-    const urlSeen = new Promise<string>((resolve) => (resolveUrl = resolve))
-    const run = runBin(LOADS_RUNNER, ['evil.ts:TestEvil', '-u', '2', '-c', '5', '-q', '--report', 'evil.html', '--dashboard', '0', '--dashboard-keep'], {
+    const run = startDashboardRun(LOADS_RUNNER, ['evil.ts:TestEvil', '-u', '2', '-c', '5', '-q', '--report', 'evil.html', '--dashboard', '0', '--dashboard-keep'], {
       cwd: dir,
       env: { TARGET: server.url },
-      onStdout: (text) => {
-        const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
-        if (m) resolveUrl(m[1]!)
-      },
     })
-    const url = await urlSeen
+    const url = await run.url
     try {
       // The live dashboard (kept open after the run, so it holds the final state).
       for (let i = 0; i < 200; i++) {
@@ -87,7 +81,7 @@ describe('user-controlled text in the dashboard and the report', () => {
     } finally {
       await fetch(`${url}api/stop`, { method: 'POST' })
     }
-    const r = await run
+    const r = await run.done
     expect(r.code).toBe(1)
     expect(server.count).toBe(10)
 

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunResult } from '../../src/report/result.js'
 import { clusterEnv, idle, startAgents, waitForAgents, type AgentProcess } from '../helpers/agents.js'
-import { LOADS, LOADS_RUNNER, runBin } from '../helpers/cli.js'
+import { LOADS, LOADS_RUNNER, runBin, startDashboardRun } from '../helpers/cli.js'
 import { ctlInProcess, liveRuns, post, RUN_MS, settled, sleep, within } from '../helpers/live-runs.js'
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
 
@@ -86,92 +86,70 @@ describe('live control of a run on three agents', () => {
     const { run: meta } = (await fetch(new URL('api/run', url)).then((r) => r.json())) as { run: { runId: string } }
     const id = meta.runId
     // An --attach session with its own dashboard, following the same run.
-    let attachUrl: (u: string) => void = () => {}
-    const attachDashboard = new Promise<string>((resolve) => (attachUrl = resolve))
-    let attachPid = 0
-    const attach = runBin(LOADS_RUNNER, ['--attach', id, '--dashboard', '0', '--output', 'json:attach.json'], {
-      cwd: runs.dir(),
-      env,
-      timeoutMs: 60_000,
-      onSpawn: (pid) => (attachPid = pid),
-      onStdout: (text) => {
-        const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
-        if (m) attachUrl(m[1]!)
-      },
-    })
-    try {
-      const aUrl = await attachDashboard
+    const attach = startDashboardRun(LOADS_RUNNER, ['--attach', id, '--dashboard', '0', '--output', 'json:attach.json'], { cwd: runs.dir(), env, timeoutMs: 60_000 })
+    const aUrl = await attach.url
 
-      // By a unique prefix of its id, as --attach takes it; this one the real binary, the others in-process.
-      const scaled = await runBin(LOADS, ['ctl', 'scale', '12', '--run', id.slice(0, 8)], { cwd: runs.dir(), env, timeoutMs: 30_000 })
-      expect(scaled.stderr, scaled.stdout).toBe('')
-      expect(scaled.stdout).toBe(`12 users: applied to run ${id}\n`)
-      expect(scaled.code).toBe(0)
-      await within(15_000, '12 users at the server', () => server.open === 12)
-      // The attach session's page shows it (it read the change from the run's stream).
-      for (const start = performance.now(); ; await sleep(50)) {
-        const seen = (await fetch(new URL('api/run', aUrl)).then((res) => res.json())) as { changes: unknown[] }
-        if (seen.changes.length === 1) break
-        if (performance.now() - start > 15_000) throw new Error(`the attach session saw ${seen.changes.length} changes, not 1, within 15 s`)
-      }
-
-      // The attach session's API changes the run; the runner records it as made by an --attach session.
-      const fromAttach = await post(aUrl, 'scale', { users: 3 })
-      expect(fromAttach.status).toBe(202)
-      expect(fromAttach.body.applied).toMatchObject({ action: 'scale', users: 3, by: 'attach' })
-      await within(RUN_MS + 10_000, '3 users left at the server', () => server.open === 3)
-
-      expect((await ctl(runs.dir(), 'pause', '--run', id)).code).toBe(0)
-      const paused = await settled(server)
-      await sleep(1000)
-      expect(server.arrivals.length).toBe(paused)
-      const again = await ctl(runs.dir(), 'pause', '--run', id)
-      expect(again.stderr).toBe(`error: run ${id} refused: the run is paused already\n`)
-      expect(again.code).toBe(1)
-      expect((await post(aUrl, 'resume')).status).toBe(202)
-      await within(10_000, 'requests again after resume', () => server.arrivals.length > paused)
-
-      const status = await ctl(runs.dir(), 'status', '--run', id)
-      expect(status.stdout).toBe(`run ${id}: running, on 3 agents; changes: 12 users by cli, 3 users by attach, paused by cli, resumed by attach\n`)
-      expect(status.code).toBe(0)
-
-      const unknown = await ctl(runs.dir(), 'pause', '--run', 'no-such-run')
-      expect(unknown.stderr).toMatch(/^error: no run no-such-run on the broker \(it holds \d+: the newest is /)
-      expect(unknown.code).toBe(2)
-      const noBroker = await ctl(runs.dir(), 'pause', '--run', id, '--broker', 'nats://127.0.0.1:1')
-      expect(noBroker.stderr).toMatch(/^error: cannot reach the broker at nats:\/\/127\.0\.0\.1:1/)
-      expect(noBroker.code).toBe(2)
-
-      expect((await ctl(runs.dir(), 'stop', '--run', id)).stdout).toBe(`stopping: applied to run ${id}\n`)
-      const [r, a] = await Promise.all([run.done, attach])
-      expect(r.code).toBe(130)
-      expect(a.code).toBe(130)
-      // The plan line, rewritten at each change, in the attach session's log.
-      expect(a.stdout).toMatch(/1 user for 2m, changed at 00:\d\d to 12 users by the CLI, on each of 3 agents/)
-      expect(a.stdout).toMatch(/changed at 00:\d\d to 3 users by an --attach session, paused at 00:\d\d by the CLI, on each/)
-      const read = (file: string): RunResult => JSON.parse(readFileSync(path.join(runs.dir(), file), 'utf8')) as RunResult
-      const runner = read('runner.json')
-      const attached = read('attach.json')
-      const list = (res: RunResult): unknown[] => (res.changes ?? []).map((c) => [c.action, 'users' in c ? c.users : undefined, c.by, c.atMs, c.step])
-      expect(list(runner).map((c) => (c as unknown[]).slice(0, 3))).toEqual([
-        ['scale', 12, 'cli'],
-        ['scale', 3, 'attach'],
-        ['pause', undefined, 'cli'],
-        ['resume', undefined, 'attach'],
-        ['stop', undefined, 'cli'],
-      ])
-      // One list: the runner's and the attach session's are the same, to the millisecond.
-      expect(list(attached)).toEqual(list(runner))
-      expect(runner.summary.hits).toBe(server.arrivals.length)
-    } finally {
-      if (attachPid !== 0) {
-        try {
-          process.kill(attachPid, 'SIGKILL')
-        } catch {
-          // gone
-        }
-      }
+    // By a unique prefix of its id, as --attach takes it; this one the real binary, the others in-process.
+    const scaled = await runBin(LOADS, ['ctl', 'scale', '12', '--run', id.slice(0, 8)], { cwd: runs.dir(), env, timeoutMs: 30_000 })
+    expect(scaled.stderr, scaled.stdout).toBe('')
+    expect(scaled.stdout).toBe(`12 users: applied to run ${id}\n`)
+    expect(scaled.code).toBe(0)
+    await within(15_000, '12 users at the server', () => server.open === 12)
+    // The attach session's page shows it (it read the change from the run's stream).
+    for (const start = performance.now(); ; await sleep(50)) {
+      const seen = (await fetch(new URL('api/run', aUrl)).then((res) => res.json())) as { changes: unknown[] }
+      if (seen.changes.length === 1) break
+      if (performance.now() - start > 15_000) throw new Error(`the attach session saw ${seen.changes.length} changes, not 1, within 15 s`)
     }
+
+    // The attach session's API changes the run; the runner records it as made by an --attach session.
+    const fromAttach = await post(aUrl, 'scale', { users: 3 })
+    expect(fromAttach.status).toBe(202)
+    expect(fromAttach.body.applied).toMatchObject({ action: 'scale', users: 3, by: 'attach' })
+    await within(RUN_MS + 10_000, '3 users left at the server', () => server.open === 3)
+
+    expect((await ctl(runs.dir(), 'pause', '--run', id)).code).toBe(0)
+    const paused = await settled(server)
+    await sleep(1000)
+    expect(server.arrivals.length).toBe(paused)
+    const again = await ctl(runs.dir(), 'pause', '--run', id)
+    expect(again.stderr).toBe(`error: run ${id} refused: the run is paused already\n`)
+    expect(again.code).toBe(1)
+    expect((await post(aUrl, 'resume')).status).toBe(202)
+    await within(10_000, 'requests again after resume', () => server.arrivals.length > paused)
+
+    const status = await ctl(runs.dir(), 'status', '--run', id)
+    expect(status.stdout).toBe(`run ${id}: running, on 3 agents; changes: 12 users by cli, 3 users by attach, paused by cli, resumed by attach\n`)
+    expect(status.code).toBe(0)
+
+    const unknown = await ctl(runs.dir(), 'pause', '--run', 'no-such-run')
+    expect(unknown.stderr).toMatch(/^error: no run no-such-run on the broker \(it holds \d+: the newest is /)
+    expect(unknown.code).toBe(2)
+    const noBroker = await ctl(runs.dir(), 'pause', '--run', id, '--broker', 'nats://127.0.0.1:1')
+    expect(noBroker.stderr).toMatch(/^error: cannot reach the broker at nats:\/\/127\.0\.0\.1:1/)
+    expect(noBroker.code).toBe(2)
+
+    expect((await ctl(runs.dir(), 'stop', '--run', id)).stdout).toBe(`stopping: applied to run ${id}\n`)
+    const [r, a] = await Promise.all([run.done, attach.done])
+    expect(r.code).toBe(130)
+    expect(a.code).toBe(130)
+    // The plan line, rewritten at each change, in the attach session's log.
+    expect(a.stdout).toMatch(/1 user for 2m, changed at 00:\d\d to 12 users by the CLI, on each of 3 agents/)
+    expect(a.stdout).toMatch(/changed at 00:\d\d to 3 users by an --attach session, paused at 00:\d\d by the CLI, on each/)
+    const read = (file: string): RunResult => JSON.parse(readFileSync(path.join(runs.dir(), file), 'utf8')) as RunResult
+    const runner = read('runner.json')
+    const attached = read('attach.json')
+    const list = (res: RunResult): unknown[] => (res.changes ?? []).map((c) => [c.action, 'users' in c ? c.users : undefined, c.by, c.atMs, c.step])
+    expect(list(runner).map((c) => (c as unknown[]).slice(0, 3))).toEqual([
+      ['scale', 12, 'cli'],
+      ['scale', 3, 'attach'],
+      ['pause', undefined, 'cli'],
+      ['resume', undefined, 'attach'],
+      ['stop', undefined, 'cli'],
+    ])
+    // One list: the runner's and the attach session's are the same, to the millisecond.
+    expect(list(attached)).toEqual(list(runner))
+    expect(runner.summary.hits).toBe(server.arrivals.length)
   }, 180_000)
 
   it('changes a detached run, which no runner follows, from what its stream holds', async () => {

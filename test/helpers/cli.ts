@@ -47,6 +47,54 @@ export function runBin(
   })
 }
 
+/** A Loads process running in the background whose dashboard a test opens. */
+export interface DashboardRun {
+  /** The dashboard's URL (`http://127.0.0.1:PORT/`) once the process prints its `dashboard:` line; rejects if it ends first. */
+  url: Promise<string>
+  /** The process's end: its exit code and output. */
+  done: Promise<CliResult>
+  /** Sends `signal` to the process, if it is still running. */
+  kill(signal: NodeJS.Signals): void
+}
+
+/**
+ * Starts `bin args` (a run with `--dashboard 0`, or an `--attach` that serves one) as runBin
+ * does, and reads its dashboard's URL from its output. Call it inside a test: a process still
+ * running when the test finishes (an assertion failed midway, or a kept-open dashboard nobody
+ * stopped) is killed then, so it never outlives its test nor writes into a removed folder.
+ */
+export function startDashboardRun(bin: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): DashboardRun {
+  let resolveUrl: (url: string) => void = () => {}
+  let rejectUrl: (err: Error) => void = () => {}
+  const url = new Promise<string>((resolve, reject) => ((resolveUrl = resolve), (rejectUrl = reject)))
+  // A test that never asks for the URL must not fail on an unhandled rejection.
+  url.catch(() => {})
+  let pid = 0
+  let running = true
+  const done = runBin(bin, args, {
+    ...options,
+    onSpawn: (p) => (pid = p),
+    onStdout: (text) => {
+      const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
+      if (m) resolveUrl(m[1]!)
+    },
+  }).finally(() => (running = false))
+  done.then(
+    (r) => rejectUrl(new Error(`ended (code ${r.code}, signal ${r.signal}) without printing its dashboard's URL:\n${r.stdout}\n${r.stderr}`)),
+    (err: Error) => rejectUrl(err),
+  )
+  const kill = (signal: NodeJS.Signals): void => {
+    if (!running || pid === 0) return
+    try {
+      process.kill(pid, signal)
+    } catch {
+      // already gone
+    }
+  }
+  onTestFinished(() => kill('SIGKILL'))
+  return { url, done, kill }
+}
+
 /**
  * A fresh folder with the given files (no node_modules: the runner must resolve 'loads-runner'
  * itself), removed when the test that made it finishes — or, made while a file's tests are being

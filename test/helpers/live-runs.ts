@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
-import { afterAll, afterEach, beforeAll } from 'vitest'
-import { LOADS_RUNNER, runBin, tempProject } from './cli.js'
+import { afterAll, beforeAll } from 'vitest'
+import { LOADS_RUNNER, startDashboardRun, tempProject, type DashboardRun } from './cli.js'
 
 /** A test that GETs $TARGET/hit once per run. */
 export const LIVE_TEST = `
@@ -98,44 +98,18 @@ export async function post(url: string, action: string, body?: unknown, headers:
  * A temp project with LIVE_TEST and a WatchServer for this test file, and `start(args)`: the
  * runner with `--dashboard 0`, its dashboard URL once printed, killed if a test fails midway.
  */
-export function liveRuns(): { dir: () => string; server: () => WatchServer; start(args: string[], env?: NodeJS.ProcessEnv): { url: Promise<string>; done: ReturnType<typeof runBin>; kill(signal: NodeJS.Signals): void } } {
+export function liveRuns(): { dir: () => string; server: () => WatchServer; start(args: string[], env?: NodeJS.ProcessEnv): DashboardRun } {
   let dir = ''
   let server: WatchServer | undefined
-  const running = new Set<number>()
   beforeAll(async () => {
     dir = tempProject({ 'live.ts': LIVE_TEST })
     server = await watchServer()
-  })
-  afterEach(() => {
-    for (const pid of running) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {
-        // gone
-      }
-    }
-    running.clear()
   })
   afterAll(() => server?.close())
   return {
     dir: () => dir,
     server: () => server!,
-    start(args, env = {}) {
-      let resolveUrl: (url: string) => void = () => {}
-      const url = new Promise<string>((resolve) => (resolveUrl = resolve))
-      let pid = 0
-      const done = runBin(LOADS_RUNNER, [...args, '--dashboard', '0', '-q'], {
-        cwd: dir,
-        env: { ...env, TARGET: server!.url },
-        timeoutMs: 120_000,
-        onSpawn: (p) => running.add((pid = p)),
-        onStdout: (text) => {
-          const m = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(text)
-          if (m) resolveUrl(m[1]!)
-        },
-      }).finally(() => running.delete(pid))
-      return { url, done, kill: (signal) => process.kill(pid, signal) }
-    },
+    start: (args, env = {}) => startDashboardRun(LOADS_RUNNER, [...args, '--dashboard', '0', '-q'], { cwd: dir, env: { ...env, TARGET: server!.url }, timeoutMs: 120_000 }),
   }
 }
 
