@@ -35,6 +35,22 @@ describe('hostile test code never hangs the run nor loses what was recorded', ()
     return { ...r, count: server.count - before }
   }
 
+  /**
+   * The run ended with exit 1 (errors, not a crash of Loads), its TestResult line is `result`,
+   * its output says each of `says`, and nothing it recorded was lost or made up: the summary's
+   * hits and the server's own count are both `hits`.
+   */
+  function expectEnded(r: CliResult & { count: number }, expected: { result?: ReturnType<typeof testResult>; says: (string | RegExp)[]; hits: number }): void {
+    expect(r.code, r.stderr).toBe(1)
+    if (expected.result !== undefined) expect(testResult(r.stdout)).toEqual(expected.result)
+    for (const text of expected.says) {
+      if (typeof text === 'string') expect(r.stdout).toContain(text)
+      else expect(r.stdout).toMatch(text)
+    }
+    expect(hits(r.stdout)).toBe(expected.hits)
+    expect(r.count).toBe(expected.hits)
+  }
+
   it('a worker stuck in a synchronous loop is ended; the other worker finishes; its cut run is a WorkerStuck error', async () => {
     // Two workers, one user each: worker-0's user spins at its 3rd run, worker-1's runs all 20.
     const r = await run(['hostile.ts:SpinOnce', '-u', '2', '-w', '2', '-c', '20', '--test-timeout', '1s'], {})
@@ -50,54 +66,32 @@ describe('hostile test code never hangs the run nor loses what was recorded', ()
 
   it('process.exit() in a test is refused: an error of kind ProcessExit, and the run goes on', async () => {
     const r = await run(['hostile.ts:Exit', '-u', '1', '-c', '6'])
-    expect(r.code, r.stderr).toBe(1)
-    expect(testResult(r.stdout)).toEqual({ run: 6, errors: 3, failures: 0 })
-    expect(r.stdout).toContain('ProcessExit')
-    expect(hits(r.stdout)).toBe(6)
-    expect(r.count).toBe(6)
+    expectEnded(r, { result: { run: 6, errors: 3, failures: 0 }, says: ['ProcessExit'], hits: 6 })
   })
 
   it('an unhandled rejection ends the worker with its cause; what it recorded is kept; exit 1, not 2', async () => {
     const r = await run(['hostile.ts:Reject', '-u', '1', '-c', '10'])
-    expect(r.code, r.stderr).toBe(1)
-    expect(r.stdout).toMatch(/worker-0 crashed on an unhandled promise rejection: nobody awaits me/)
-    expect(testResult(r.stdout)).toEqual({ run: 3, errors: 1, failures: 0 })
-    expect(hits(r.stdout)).toBe(3)
-    expect(r.count).toBe(3)
+    expectEnded(r, { result: { run: 3, errors: 1, failures: 0 }, says: [/worker-0 crashed on an unhandled promise rejection: nobody awaits me/], hits: 3 })
   })
 
   it('a worker out of heap is ended with a clear cause; what it recorded is kept; exit 1', async () => {
     const r = await run(['hostile.ts:Heap', '-u', '1', '-c', '10', '--worker-heap', '64'])
-    expect(r.code, r.stderr).toBe(1)
-    expect(r.stdout).toMatch(/worker-0 ran out of memory \(--worker-heap 64\)/)
-    expect(r.stdout).toContain('WorkerOutOfMemory')
-    expect(hits(r.stdout)).toBe(3)
-    expect(r.count).toBe(3)
+    expectEnded(r, { says: [/worker-0 ran out of memory \(--worker-heap 64\)/, 'WorkerOutOfMemory'], hits: 3 })
   })
 
   it('a tearDown that never settles is cut off by --test-timeout, run by run', async () => {
     const r = await run(['hostile.ts:HangingTearDown', '-u', '2', '-c', '2', '--test-timeout', '300ms'])
-    expect(r.code, r.stderr).toBe(1)
-    expect(testResult(r.stdout)).toEqual({ run: 4, errors: 4, failures: 0 })
-    expect(r.stdout).toContain("HangingTearDown.test_get's tearDown did not settle within 300 ms")
-    expect(hits(r.stdout)).toBe(4)
-    expect(r.count).toBe(4)
+    expectEnded(r, { result: { run: 4, errors: 4, failures: 0 }, says: ["HangingTearDown.test_get's tearDown did not settle within 300 ms"], hits: 4 })
   })
 
   it('a setUp that never settles is cut off by --test-timeout, and the test is not run', async () => {
     const r = await run(['hostile.ts:HangingSetUp', '-u', '1', '-c', '2', '--test-timeout', '300ms'])
-    expect(r.code, r.stderr).toBe(1)
-    expect(testResult(r.stdout)).toEqual({ run: 2, errors: 2, failures: 0 })
-    expect(r.stdout).toContain("HangingSetUp.test_get's setUp did not settle within 300 ms")
-    expect(r.count).toBe(0)
+    expectEnded(r, { result: { run: 2, errors: 2, failures: 0 }, says: ["HangingSetUp.test_get's setUp did not settle within 300 ms"], hits: 0 })
   })
 
   it('a tearDownClass that never settles is cut off after 10 s and recorded; the run ends with its summary', async () => {
     const r = await run(['hostile.ts:HangingTearDownClass', '-u', '1', '-c', '2'])
-    expect(r.code, r.stderr).toBe(1)
-    expect(r.stdout).toContain('HangingTearDownClass.tearDownClass did not settle within 10000 ms')
-    expect(hits(r.stdout)).toBe(2)
-    expect(r.count).toBe(2)
+    expectEnded(r, { says: ['HangingTearDownClass.tearDownClass did not settle within 10000 ms'], hits: 2 })
   })
 
   it('Ctrl-C while a worker spins: the summary once the spinning worker is ended, exit 130, hits equal the server count', async () => {
