@@ -3,16 +3,22 @@
  * one hour, encoded as compressed base64 on the wire. Every histogram in the pipeline is built
  * here, so all of them share one bucket layout and merge exactly.
  */
-import {
-  build,
-  decodeFromCompressedBase64,
-  type Histogram,
-} from 'hdr-histogram-js'
-import type { JsHistogram } from 'hdr-histogram-js'
+import { createRequire } from 'node:module'
+import type { Histogram, JsHistogram } from 'hdr-histogram-js'
+// The two classes we build, not the package's index: the index also loads its WebAssembly build,
+// pako and the log reader and writer (94 files, 40–120 ms at every process start), none of which
+// runs here.
 import { addCompactBytes, addCompactInto, addRawInto, encodeCompact, encodeRaw } from './histogram-wire.js'
 import type { LatencyStats, WireHistogram } from './types.js'
 
 export type { Histogram }
+
+// Loaded with require(): the package is CommonJS with `exports.default`, which Node's ESM loader
+// and Vitest's interop unwrap differently.
+const require = createRequire(import.meta.url)
+type HistogramClass = new (lowest: number, highest: number, digits: number) => JsHistogram
+const Int32Histogram = (require('hdr-histogram-js/dist/Int32Histogram.js') as { default: HistogramClass }).default
+const Float64Histogram = (require('hdr-histogram-js/dist/Float64Histogram.js') as { default: HistogramClass }).default
 
 /** The largest latency we keep apart from the others: one hour, in µs. Longer ones are clamped. */
 export const MAX_TRACKABLE_US = 3_600_000_000
@@ -23,14 +29,12 @@ export const MAX_TRACKABLE_US = 3_600_000_000
  * They start small and grow to the largest value seen (at most ~95 kB / ~190 kB each).
  */
 export function createHistogram(wide = false): Histogram {
-  return build({
-    bitBucketSize: wide ? 64 : 32,
-    autoResize: true,
-    useWebAssembly: false,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 2,
-    numberOfSignificantValueDigits: 3,
-  })
+  // What hdr-histogram-js's build() makes of { bitBucketSize: 64 or 32, autoResize: true,
+  // useWebAssembly: false, lowestDiscernibleValue: 1, highestTrackableValue: 2,
+  // numberOfSignificantValueDigits: 3 }.
+  const h = wide ? new Float64Histogram(1, 2, 3) : new Int32Histogram(1, 2, 3)
+  h.autoResize = true
+  return h
 }
 
 /** Rounds to a whole µs in [0, MAX_TRACKABLE_US]; NaN and negatives become 0. */
@@ -61,6 +65,8 @@ export function decodeHistogram(encoded: WireHistogram, wide = false): Histogram
   }
   if (encoded === '') return h
   if (addCompactInto(h as JsHistogram, encoded) || addRawInto(h as JsHistogram, encoded)) return h
+  // The package's own compressed base64 (an older wire format): the full package, loaded once.
+  const { decodeFromCompressedBase64 } = require('hdr-histogram-js') as typeof import('hdr-histogram-js')
   return decodeFromCompressedBase64(encoded, wide ? 64 : 32, false)
 }
 
