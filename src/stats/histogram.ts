@@ -122,29 +122,18 @@ export function percentilesAndMean(h: Histogram, percentiles: readonly number[])
     const fp = (Math.min(p, 100) / 100) * total
     return Math.max(Math.ceil(fp - ulp(fp)), 1)
   })
-  const j = h as JsHistogram
-  const raw = (j as unknown as { _counts?: unknown })._counts
-  const counts = raw instanceof Float64Array || raw instanceof Uint32Array ? raw : null
-  const length = j.countsArrayLength
-  // From the lowest bucket with a count: latencies of milliseconds leave the first ~2000 empty.
-  const zeros = counts !== null ? counts[0]! : j.getCountAtIndex(0)
-  const first = zeros > 0 || j.minNonZeroValue > Number.MAX_SAFE_INTEGER - 1 ? 0 : j.countsArrayIndex(j.minNonZeroValue)
   let seen = 0
   let sum = 0
   let k = 0
-  for (let i = first; i < length && seen < total; i++) {
-    const c = counts !== null ? counts[i]! : j.getCountAtIndex(i)
-    if (c === 0) continue
+  forEachBucket(h, (lowest, highest, c) => {
     seen += c
-    // Bucket i holds [lowest, lowest + size - 1]; the mean counts each at its median value.
-    const size = i < UNIT_RANGE ? 1 : 2 ** ((i >> HALF_COUNT_MAGNITUDE) - 1)
-    const lowest = valueFromIndex(i)
-    sum += (lowest + Math.floor(size / 2)) * c
+    // The mean counts each value at the median of its bucket [lowest, highest].
+    sum += (lowest + Math.floor((highest - lowest + 1) / 2)) * c
     while (k < needed.length && seen >= needed[k]!) {
-      out[k] = percentiles[k] === 0 ? lowest : lowest + size - 1
+      out[k] = percentiles[k] === 0 ? lowest : highest
       k++
     }
-  }
+  })
   out[percentiles.length] = sum / total
   return out
 }
@@ -161,6 +150,7 @@ export function forEachBucket(h: Histogram, fn: (lowestUs: number, highestUs: nu
   const raw = (j as unknown as { _counts?: unknown })._counts
   const counts = raw instanceof Float64Array || raw instanceof Uint32Array ? raw : null
   const length = j.countsArrayLength
+  // From the lowest bucket with a count: latencies of milliseconds leave the first ~2000 empty.
   const zeros = counts !== null ? counts[0]! : j.getCountAtIndex(0)
   const first = zeros > 0 || j.minNonZeroValue > Number.MAX_SAFE_INTEGER - 1 ? 0 : j.countsArrayIndex(j.minNonZeroValue)
   let seen = 0
@@ -168,6 +158,7 @@ export function forEachBucket(h: Histogram, fn: (lowestUs: number, highestUs: nu
     const c = counts !== null ? counts[i]! : j.getCountAtIndex(i)
     if (c === 0) continue
     seen += c
+    // Bucket i holds [lowest, lowest + size - 1].
     const size = i < UNIT_RANGE ? 1 : 2 ** ((i >> HALF_COUNT_MAGNITUDE) - 1)
     const lowest = valueFromIndex(i)
     fn(lowest, lowest + size - 1, c)
