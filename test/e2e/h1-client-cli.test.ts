@@ -2,6 +2,7 @@ import net from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
+import { eachRequest } from '../helpers/wire-servers.js'
 
 const TEST = `
 import { TestCase } from 'loads-runner'
@@ -79,16 +80,10 @@ describe('the HTTP/1.1 client through the CLI', () => {
     let requests = 0
     const port = await listen((socket) => {
       socket.setNoDelay(true)
-      let pending = ''
-      socket.setEncoding('latin1')
-      socket.on('data', (text: string) => {
-        pending += text
-        for (let end = pending.indexOf('\r\n\r\n'); end !== -1; end = pending.indexOf('\r\n\r\n')) {
-          pending = pending.slice(end + 4)
-          requests++
-          socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello')
-          socket.write('HTTP/1.1 404 Smuggled\r\nContent-Length: 8\r\n\r\nSMUGGLED')
-        }
+      eachRequest(socket, () => {
+        requests++
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello')
+        socket.write('HTTP/1.1 404 Smuggled\r\nContent-Length: 8\r\n\r\nSMUGGLED')
       })
     })
     const r = await runBin(LOADS_RUNNER, ['target.Target.test_get', '-u', '5', '-c', '40', '-q'], { cwd: dir, env: { TARGET: `http://127.0.0.1:${port}` } })

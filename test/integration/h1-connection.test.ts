@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { LoadsError, NetworkError } from '../../src/http/errors.js'
 import { Session } from '../../src/http/session.js'
 import { RecordingSink, startRawServer } from '../helpers/http-servers.js'
-import { wireFixture } from '../helpers/wire-servers.js'
+import { eachRequest, wireFixture } from '../helpers/wire-servers.js'
 
 /**
  * The http:// transport byte by byte: a raw TCP server writes exactly the responses under test
@@ -32,18 +32,9 @@ async function scripted(answer: (n: number, socket: Socket) => void | Promise<vo
   const state: Scripted = { origin: '', heads: [], connections: 0 }
   const onSocket = (socket: Socket): void => {
     state.connections++
-    let pending = ''
-    socket.setEncoding('latin1')
-    socket.on('data', (text: string) => {
-      pending += text
-      for (let end = pending.indexOf('\r\n\r\n'); end !== -1; end = pending.indexOf('\r\n\r\n')) {
-        const head = pending.slice(0, end + 4)
-        pending = pending.slice(end + 4)
-        const length = /content-length: (\d+)/i.exec(head)
-        if (length !== null) pending = pending.slice(Number(length[1]))
-        state.heads.push(head)
-        void answer(state.heads.length - 1, socket)
-      }
+    eachRequest(socket, (head) => {
+      state.heads.push(head.toString('latin1'))
+      void answer(state.heads.length - 1, socket)
     })
   }
   if (secure) {

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Session } from '../../src/http/session.js'
 import { RecordingSink, startRawServer } from '../helpers/http-servers.js'
+import { eachRequest } from '../helpers/wire-servers.js'
 
 /**
  * No response is ever booked against the wrong request: a server that sends bytes nobody asked
@@ -77,18 +78,11 @@ async function misbehaving(plan: (n: number, id: string) => Plan): Promise<Misbe
   const raw = await startRawServer((socket) => {
     state.connections++
     socket.setNoDelay(true)
-    let pending = ''
-    socket.setEncoding('latin1')
-    socket.on('data', (text: string) => {
-      pending += text
-      for (let end = pending.indexOf('\r\n\r\n'); end !== -1; end = pending.indexOf('\r\n\r\n')) {
-        const head = pending.slice(0, end + 4)
-        pending = pending.slice(end + 4)
-        const id = /^GET \/r\/([\d-]+) /.exec(head)?.[1] ?? 'none'
-        const { misbehaviour, delivery } = plan(state.requests++, id)
-        const [response, stray] = answer(id, misbehaviour)
-        deliver(socket, response, stray, delivery)
-      }
+    eachRequest(socket, (head) => {
+      const id = /^GET \/r\/([\d-]+) /.exec(head.toString('latin1'))?.[1] ?? 'none'
+      const { misbehaviour, delivery } = plan(state.requests++, id)
+      const [response, stray] = answer(id, misbehaviour)
+      deliver(socket, response, stray, delivery)
     })
   })
   cleanups.push(() => raw.close())
