@@ -6,19 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { canvasSizes, launchChromium, tableRows, watchedPage } from '../helpers/browser.js'
 import { LOADS_RUNNER, startDashboardRun, tempProject, testResult } from '../helpers/cli.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
-
-/** 4 ms of CPU per run: 20 think-free users fill their one worker. */
-const TESTS = `
-import { TestCase } from 'loads-runner'
-
-export class Gen extends TestCase {
-  async test_burn() {
-    const end = performance.now() + 4
-    while (performance.now() < end) {}
-    await this.session.get(process.env.TARGET + '/burn')
-  }
-}
-`
+import { GENERATOR_TESTS } from '../helpers/generator-tests.js'
 
 const GENERATOR_CHARTS = ['Generator: event-loop utilisation', 'Generator: event-loop delay p99']
 
@@ -28,7 +16,7 @@ describe("the page shows the generator's health", () => {
   let dir: string
   beforeAll(async () => {
     server = await startCountingServer()
-    dir = tempProject({ 'gen.ts': TESTS })
+    dir = tempProject({ 'gen.ts': GENERATOR_TESTS })
     browser = await launchChromium()
   })
   afterAll(async () => {

@@ -3,24 +3,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunResult } from '../../src/report/result.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
+import { GENERATOR_TESTS } from '../helpers/generator-tests.js'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
-
-/** `test_burn` holds its worker's thread for 4 ms of CPU per run: 20 think-free users fill it. */
-const TESTS = `
-import { TestCase } from 'loads-runner'
-
-export class Gen extends TestCase {
-  async test_burn() {
-    const end = performance.now() + 4
-    while (performance.now() < end) {}
-    await this.session.get(process.env.TARGET + '/burn')
-  }
-
-  async test_light() {
-    await this.session.get(process.env.TARGET + '/light')
-  }
-}
-`
 
 const ADVICE = "latencies may include Loads' own queueing: add workers (-w), agents, or reduce think-free users"
 
@@ -29,7 +13,7 @@ describe('generator health: Loads says when it is the bottleneck', () => {
   let dir: string
   beforeAll(async () => {
     server = await startCountingServer()
-    dir = tempProject({ 'gen.ts': TESTS })
+    dir = tempProject({ 'gen.ts': GENERATOR_TESTS })
   })
   afterAll(async () => {
     await server.close()
