@@ -46,6 +46,16 @@ function frame(type: number, flags: number, id: number, payload: Buffer = Buffer
   return Buffer.concat([head, payload])
 }
 
+/**
+ * A header block larger than `size`, on stream `id`: a HEADERS frame of its first `size` bytes,
+ * then CONTINUATION frames of `size` bytes, the last one with END_HEADERS (4).
+ */
+function headerFrames(id: number, block: Buffer, size: number): Buffer {
+  const parts = [frame(FRAME.HEADERS, 0, id, block.subarray(0, size))]
+  for (let at = size; at < block.length; at += size) parts.push(frame(FRAME.CONTINUATION, at + size >= block.length ? 4 : 0, id, block.subarray(at, at + size)))
+  return Buffer.concat(parts)
+}
+
 const SETTINGS = frame(FRAME.SETTINGS, 0, 0)
 const GET = hpackEncode([':method', 'GET', ':path', '/', ':scheme', 'http', ':authority', 'x'])
 
@@ -86,9 +96,7 @@ describe('own HTTP/2 client: frames on a fake socket', () => {
     session.request(GET, null, false, r)
     socket.emit('data', SETTINGS)
     const block = hpackEncode([':status', '200', 'x-big', 'v'.repeat(300_000)])
-    const parts = [frame(FRAME.HEADERS, 0, 1, block.subarray(0, 16000))]
-    for (let at = 16000; at < block.length; at += 16000) parts.push(frame(FRAME.CONTINUATION, at + 16000 >= block.length ? 4 : 0, 1, block.subarray(at, at + 16000)))
-    socket.emit('data', Buffer.concat(parts))
+    socket.emit('data', headerFrames(1, block, 16000))
     expect(r.log).toEqual(['error ERR_HTTP2_SESSION_ERROR'])
     expect(r.errors[0]!.message).toContain('NGHTTP2_ENHANCE_YOUR_CALM')
     const goaway = socket.frames().find((f) => f[0] === FRAME.GOAWAY)!
@@ -104,9 +112,7 @@ describe('own HTTP/2 client: frames on a fake socket', () => {
     session.request(GET, null, false, second)
     socket.emit('data', SETTINGS)
     const big = hpackEncode([':status', '200', 'x-big', 'v'.repeat(70_000)])
-    const parts = [frame(FRAME.HEADERS, 0, 1, big.subarray(0, 16384))]
-    for (let at = 16384; at < big.length; at += 16384) parts.push(frame(FRAME.CONTINUATION, at + 16384 >= big.length ? 4 : 0, 1, big.subarray(at, at + 16384)))
-    socket.emit('data', Buffer.concat(parts))
+    socket.emit('data', headerFrames(1, big, 16384))
     socket.emit('data', Buffer.concat([frame(FRAME.HEADERS, 4, 3, hpackEncode([':status', '200'])), frame(FRAME.DATA, 1, 3, Buffer.from('ok'))]))
     expect(first.log).toEqual(['error ERR_HTTP2_STREAM_ERROR'])
     expect(second.log).toEqual(['response 200 0', 'data 2', 'end'])
