@@ -135,31 +135,32 @@ function parseCheckThreshold(text: string): Threshold {
 
 /** `group:NAME:METRIC…`: a latency metric of the group's blocks, or `failed_tests` (its failed blocks). */
 function parseGroupThreshold(text: string): Threshold {
-  const rest = text.slice('group:'.length)
-  const m = SYNTAX.exec(rest)
-  const group = m?.[1]?.trim()
-  if (m === null || group === undefined || group === '') throw bad(text, 'expected group:NAME:METRIC<VALUE, e.g. group:checkout:p95<2s')
-  const inner = parseThreshold(rest.slice(rest.lastIndexOf(':', rest.search(/(<=|>=|<|>)/)) + 1))
-  if (!(LATENCY_METRICS as readonly string[]).includes(inner.metric) && inner.metric !== 'failed_tests') {
-    throw bad(text, `a group has latency metrics (${LATENCY_METRICS.join(', ')}) and failed_tests (its blocks that threw)`)
-  }
-  return { ...inner, text, group }
+  const { name, inner } = parseNamedThreshold(text, 'group', 'group:checkout:p95<2s', ['failed_tests'], ' and failed_tests (its blocks that threw)')
+  return { ...inner, text, group: name }
 }
 
 /** `scenario:NAME:METRIC…`: a latency metric of the scenario's hits, `errors`, `hits` or `failed_tests` (k6's `metric{scenario:NAME}`). */
 function parseScenarioThreshold(text: string): Threshold {
-  const rest = text.slice('scenario:'.length)
-  const m = SYNTAX.exec(rest)
-  const scenario = m?.[1]?.trim()
-  if (m === null || scenario === undefined || scenario === '') throw bad(text, 'expected scenario:NAME:METRIC<VALUE, e.g. scenario:buy:p95<300ms')
-  const inner = parseThreshold(rest.slice(rest.lastIndexOf(':', rest.search(/(<=|>=|<|>)/)) + 1))
-  if (!(LATENCY_METRICS as readonly string[]).includes(inner.metric) && !['errors', 'hits', 'failed_tests'].includes(inner.metric)) {
-    throw bad(text, `a scenario has latency metrics (${LATENCY_METRICS.join(', ')}), errors, hits and failed_tests`)
-  }
-  return { ...inner, text, scenario }
+  const { name, inner } = parseNamedThreshold(text, 'scenario', 'scenario:buy:p95<300ms', ['errors', 'hits', 'failed_tests'], ', errors, hits and failed_tests')
+  return { ...inner, text, scenario: name }
 }
 
-/** Parses every `--threshold` given; the first bad one throws. */
+/**
+ * `KIND:NAME:METRIC…` (a group's or a scenario's): NAME, and the threshold on METRIC, which must be
+ * a latency metric or one of `others`; `has` ends the message that lists what a KIND has.
+ */
+function parseNamedThreshold(text: string, kind: 'group' | 'scenario', example: string, others: readonly string[], has: string): { name: string; inner: Threshold } {
+  const rest = text.slice(kind.length + 1)
+  const m = SYNTAX.exec(rest)
+  const name = m?.[1]?.trim()
+  if (m === null || name === undefined || name === '') throw bad(text, `expected ${kind}:NAME:METRIC<VALUE, e.g. ${example}`)
+  const inner = parseThreshold(rest.slice(rest.lastIndexOf(':', rest.search(/(<=|>=|<|>)/)) + 1))
+  if (!(LATENCY_METRICS as readonly string[]).includes(inner.metric) && !others.includes(inner.metric)) {
+    throw bad(text, `a ${kind} has latency metrics (${LATENCY_METRICS.join(', ')})${has}`)
+  }
+  return { name, inner }
+}
+
 export function parseThresholds(texts: readonly string[]): Threshold[] {
   return texts.map(parseThreshold)
 }
