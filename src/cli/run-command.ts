@@ -3,7 +3,7 @@ import { Command, Option } from 'commander'
 import { UsageError } from '../errors.js'
 import type { ScenarioInput } from '../load/scenarios.js'
 import { formatExitCodeTable } from '../runner/exit-codes.js'
-import { runTests, type RunOptions } from '../runner/run.js'
+import { runTests, type RunIO, type RunOptions } from '../runner/run.js'
 import type { CliIO } from './cli-io.js'
 import { CliExit } from './cli-io.js'
 import { addConfigOption } from './config-file.js'
@@ -13,7 +13,7 @@ import { runFor, wantsCluster } from './cluster-run.js'
 import type { CurlRunFlags } from '../shell/curl/run-flags.js'
 import { curlTestFile } from './curl-command.js'
 import { byteSize, durationMs, positiveInt } from './options.js'
-import { addReportOptions, setUpReports, type ReportFlags } from './report-options.js'
+import { addReportOptions, setUpReports, type ReportFlags, type ReportSetup } from './report-options.js'
 import { webDefaults, WebStarts } from './web-mode.js'
 
 interface RunFlags extends ReportFlags, ShapeFlags, EnvFlags {
@@ -135,16 +135,7 @@ export function runCommand(io: CliIO): Command {
         const code = await runWeb(web, options, reports, curl, test, flags, io)
         throw new CliExit(code)
       }
-      const code = await runFor(curl?.file ?? test, flags, io)(options, {
-        stdout: io.stdout,
-        stderr: io.stderr,
-        isTTY: io.isTTY,
-        ...(io.columns !== undefined ? { columns: io.columns } : {}),
-        signal: reports.signal,
-        reporters: reports.reporters,
-        ...(reports.control !== undefined ? { control: reports.control } : {}),
-        ...(reports.thresholds !== undefined ? { thresholds: reports.thresholds } : {}),
-      })
+      const code = await runFor(curl?.file ?? test, flags, io)(options, runIO(io, reports, reports.signal))
         .finally(() => curl?.remove())
         .finally(() => reports.finish())
       throw new CliExit(code)
@@ -171,6 +162,20 @@ function checkScenarioFlags(tests: string[], flags: RunFlags): void {
   }
 }
 
+/** What a run gets from the CLI: its output, the reporters, live control and thresholds set up for it, and the signal that ends it. */
+function runIO(io: CliIO, reports: ReportSetup, signal: AbortSignal): RunIO {
+  return {
+    stdout: io.stdout,
+    stderr: io.stderr,
+    isTTY: io.isTTY,
+    ...(io.columns !== undefined ? { columns: io.columns } : {}),
+    signal,
+    reporters: reports.reporters,
+    ...(reports.control !== undefined ? { control: reports.control } : {}),
+    ...(reports.thresholds !== undefined ? { thresholds: reports.thresholds } : {}),
+  }
+}
+
 function checkUrl(url: string): string {
   try {
     const u = new URL(url)
@@ -186,7 +191,7 @@ function checkUrl(url: string): string {
  * Ctrl-C. A run whose form the runner refuses late (a test that does not load) is reported and
  * the page offers another.
  */
-async function runWeb(web: WebStarts, base: RunOptions, reports: Awaited<ReturnType<typeof setUpReports>>, curl: { remove(): void } | undefined, test: string | undefined, flags: RunFlags, io: CliIO): Promise<number> {
+async function runWeb(web: WebStarts, base: RunOptions, reports: ReportSetup, curl: { remove(): void } | undefined, test: string | undefined, flags: RunFlags, io: CliIO): Promise<number> {
   let code = 0
   let runs = 0
   try {
@@ -196,17 +201,8 @@ async function runWeb(web: WebStarts, base: RunOptions, reports: Awaited<ReturnT
       if (form === undefined) break
       runs++
       try {
-        code = await runFor(curl !== undefined ? base.address : test, flags, io)(web.options(form), {
-          stdout: io.stdout,
-          stderr: io.stderr,
-          isTTY: io.isTTY,
-          ...(io.columns !== undefined ? { columns: io.columns } : {}),
-          // Ctrl-C ends the run and then the loop; the page's Stop goes through live control.
-          signal: io.signal,
-          reporters: reports.reporters,
-          ...(reports.control !== undefined ? { control: reports.control } : {}),
-          ...(reports.thresholds !== undefined ? { thresholds: reports.thresholds } : {}),
-        })
+        // Ctrl-C ends the run and then the loop; the page's Stop goes through live control.
+        code = await runFor(curl !== undefined ? base.address : test, flags, io)(web.options(form), runIO(io, reports, io.signal))
       } catch (err) {
         if (!(err instanceof UsageError)) throw err
         io.stderr.write(`error: ${err.message}\n`)
