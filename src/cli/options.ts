@@ -5,20 +5,19 @@ import { parseDuration } from '../load/duration.js'
 /** Commander argument parsers: each turns the user's text into a value once, or says why not. */
 
 export function durationMs(flag: string) {
-  return (value: string): number => {
-    try {
-      return parseDuration(value, flag)
-    } catch (err) {
-      throw new InvalidArgumentError((err as Error).message)
-    }
-  }
+  return throughCommander(parseDuration, flag)
 }
 
 /** A size in bytes: `1048576`, `500kB`, `64MB`, `64MiB`, `1GiB` (0 allowed). */
 export function byteSize(flag: string) {
-  return (value: string): number => {
+  return throughCommander(parseByteSize, flag)
+}
+
+/** `parse(value, flag)` as a commander parser: what it throws becomes commander's usage error, with the same message. */
+function throughCommander(parse: (value: string, flag: string) => number, flag: string): (value: string) => number {
+  return (value) => {
     try {
-      return parseByteSize(value, flag)
+      return parse(value, flag)
     } catch (err) {
       throw new InvalidArgumentError((err as Error).message)
     }
