@@ -1,14 +1,7 @@
 // The table of a side-by-side scene (TLS / HTTP/2, gRPC): per tool its req/s in each round and
 // their median, CPU per 100k requests, latency, and Loads' ratio to its peer in each round.
 import os from 'node:os'
-
-const median = (xs) => {
-  const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
-  if (v.length === 0) return null
-  const mid = Math.floor(v.length / 2)
-  return v.length % 2 === 1 ? v[mid] : (v[mid - 1] + v[mid]) / 2
-}
-const fixed = (x, d) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d))
+import { fixed, median } from './table.mjs'
 
 /** `uptime`'s three load averages, as a string: reported beside every figure (the machine is shared). */
 export function loadAverage() {

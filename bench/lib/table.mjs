@@ -1,7 +1,8 @@
 // Per-tool medians over the rounds, the ratios to wrk and autocannon within this run, and the
 // Markdown table the README shows.
 
-const median = (xs) => {
+/** The median of the finite numbers of `xs` (the mean of the middle two when even), or null when none. */
+export const median = (xs) => {
   const v = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b)
   if (v.length === 0) return null
   const mid = Math.floor(v.length / 2)
@@ -56,7 +57,8 @@ function byRound(runs, tool, other) {
   return ratios
 }
 
-const fixed = (x, digits) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits))
+/** `x` with `digits` decimals, or '–' when it is not a number. */
+export const fixed = (x, digits) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits))
 
 export const TABLE_HEADER = ['tool', 'req/s (nginx)', '× wrk', '× autocannon', 'CPU-s / 100k req', 'core used', 'p50 ms', 'p99 ms', 'requests: own / nginx', 'nginx CPU-s / 100k req']
 
