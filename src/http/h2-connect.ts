@@ -73,6 +73,8 @@ export function connectH2(options: H2ConnectOptions, callback: (err: Error | nul
   }
   const onSocketError = (err: Error): void => finish(err, null)
 
+  // The own client reads with `onread` (no Readable stream per socket); node:http2 needs 'data'.
+  const reads = h2Backend() === 'wire' ? new ReadRouter() : null
   let socket: net.Socket
   if (secure) {
     const tlsOptions: tls.ConnectionOptions = {
@@ -87,21 +89,27 @@ export function connectH2(options: H2ConnectOptions, callback: (err: Error | nul
     if (options.lookup !== undefined) tlsOptions.lookup = options.lookup as net.LookupFunction
     const cached = options.tlsSessions.get(url.origin)
     if (cached !== undefined) tlsOptions.session = cached
+    if (reads !== null) (tlsOptions as tls.ConnectionOptions & { onread?: net.OnReadOpts }).onread = reads.onread
     const tlsSocket = tls.connect(tlsOptions)
     socket = tlsSocket
     tlsSocket.once('connect', () => (tcpDoneMs = performance.now()))
     tlsSocket.on('session', (session: Buffer) => options.tlsSessions.set(url.origin, session))
     tlsSocket.once('secureConnect', () => {
       tlsSocket.setNoDelay(true)
-      if (tlsSocket.alpnProtocol === 'h2') finish(null, { session: startSession(url, tlsSocket) })
-      else if (options.offerHttp1) finish(null, { http1Socket: tlsSocket })
+      if (tlsSocket.alpnProtocol === 'h2') finish(null, { session: startSession(url, tlsSocket, reads) })
+      else if (options.offerHttp1) {
+        // Its HTTP/1.1 client reads the socket as a stream: what `onread` takes goes back into it.
+        reads?.to((chunk) => tlsSocket.push(chunk))
+        finish(null, { http1Socket: tlsSocket })
+      }
       else finish(new H2Error('UND_ERR_INFO', `${url.host} does not speak HTTP/2 (ALPN answer: ${tlsSocket.alpnProtocol || 'none'})`), null)
     })
   } else {
     const netOptions: net.NetConnectOpts = { host, port, noDelay: true }
     if (options.lookup !== undefined) netOptions.lookup = options.lookup as net.LookupFunction
+    if (reads !== null) netOptions.onread = reads.onread
     socket = net.connect(netOptions)
-    socket.once('connect', () => finish(null, { session: startSession(url, socket) }))
+    socket.once('connect', () => finish(null, { session: startSession(url, socket, reads) }))
   }
   socket.on('error', onSocketError)
   if (options.connectTimeoutMs > 0) {
@@ -111,11 +119,50 @@ export function connectH2(options: H2ConnectOptions, callback: (err: Error | nul
   }
 }
 
-function startSession(url: URL, socket: net.Socket): H2Session {
-  if (h2Backend() === 'wire') return new WireSession(socket)
+function startSession(url: URL, socket: net.Socket, reads: ReadRouter | null): H2Session {
+  if (reads !== null) {
+    const session = new WireSession(socket, true)
+    reads.to((chunk) => {
+      session.receive(chunk)
+      return true
+    })
+    return session
+  }
   return http2.connect(url.origin, {
     createConnection: () => socket,
     // Responses of a load test are read at once; a larger window lets big bodies stream.
     settings: { enablePush: false, initialWindowSize: 1 << 20 },
   })
+}
+
+/** Where every connection of this thread reads into; each read is copied out at once. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024)
+
+/**
+ * One connection's reads through `onread` (as H1Connection reads): bytes land in READ_BUFFER and
+ * are copied into a Buffer of their own (the session keeps views of them: DATA payloads, a frame
+ * split across reads). Reads before the connection has a reader (TLS: application data can come
+ * with the end of the handshake) wait for it. The reader returns false to stop reading for now.
+ */
+class ReadRouter {
+  #reader: ((chunk: Buffer) => boolean) | null = null
+  #early: Buffer[] | null = null
+  readonly onread: net.OnReadOpts = {
+    buffer: READ_BUFFER,
+    callback: (length: number): boolean => {
+      const chunk = Buffer.allocUnsafe(length)
+      READ_BUFFER.copy(chunk, 0, 0, length)
+      if (this.#reader !== null) return this.#reader(chunk)
+      ;(this.#early ??= []).push(chunk)
+      return true
+    },
+  }
+
+  /** From now on reads go to `reader`, those that came before first. */
+  to(reader: (chunk: Buffer) => boolean): void {
+    this.#reader = reader
+    const early = this.#early
+    this.#early = null
+    if (early !== null) for (const chunk of early) reader(chunk)
+  }
 }

@@ -330,8 +330,18 @@ class WireRequest implements WireStreamEvents {
     if (this.#done) return
     this.#gotHeaders = true
     this.#timer?.refresh()
-    const spans = fieldSpans(fields)
-    this.#handler.onHeaders?.(status, (this.#spans ? spans : spans.list) as unknown as Buffer[], noop, http.STATUS_CODES[status] ?? '')
+    if (this.#spans) {
+      // The session hands the same fields for every response that repeats its header block; their
+      // spans are read-only, so those responses share them.
+      let spans = SPANS_OF.get(fields)
+      if (spans === undefined) {
+        spans = fieldSpans(fields)
+        SPANS_OF.set(fields, spans)
+      }
+      this.#handler.onHeaders?.(status, spans as unknown as Buffer[], noop, STATUS_TEXT[status] ?? '')
+    } else {
+      this.#handler.onHeaders?.(status, fieldSpans(fields).list, noop, STATUS_TEXT[status] ?? '')
+    }
   }
 
   onData(chunk: Buffer): void {
@@ -361,6 +371,10 @@ class WireRequest implements WireStreamEvents {
     this.abort(new H2Error(code, this.#gotHeaders ? 'Body Timeout Error' : 'Headers Timeout Error'))
   }
 }
+
+/** RawHeadSpans by the fields list WireSession handed (it never changes a list it handed out). */
+const SPANS_OF = new WeakMap<readonly string[], RawHeadSpans>()
+const STATUS_TEXT = http.STATUS_CODES
 
 /** Decoded response fields ([name, value, …], latin1) as RawHeadSpans over one Buffer. */
 function fieldSpans(fields: string[]): RawHeadSpans {

@@ -64,7 +64,10 @@ const MAX_WINDOW = 0x7fffffff
 
 /** What a stream tells its request. Called at most once each, except onData; onEnd / onError end it. */
 export interface WireStreamEvents {
-  /** The final response head: status and the fields other than pseudo-headers, [name, value, …]. */
+  /**
+   * The final response head: status and the fields other than pseudo-headers, [name, value, …].
+   * Responses that repeat a header block get the same list: it must not be changed.
+   */
   onResponse(status: number, fields: string[]): void
   onData(chunk: Buffer): void
   onEnd(): void
@@ -130,6 +133,10 @@ export class WireSession {
   #blockEndStream = false
   #blockParts: Buffer[] = []
   #blockLength = 0
+  /** Scratch list the decoder fills for each header block. */
+  readonly #fields: string[] = []
+  /** What the decoder's cached block said (HpackDecoder.repeated), or null. */
+  #lastHead: ResponseHead | null = null
   /** Streams waiting for a slot under the peer's MAX_CONCURRENT_STREAMS, in order. */
   readonly #queued: WireStream[] = []
   /** Streams with body bytes waiting for window. */
@@ -139,7 +146,11 @@ export class WireSession {
   #destroyed = false
   readonly #listeners: Record<SessionEvent, Array<(arg?: unknown) => void>> = { error: [], goaway: [], close: [] }
 
-  constructor(socket: Socket) {
+  /**
+   * @param ownReads the creator reads the socket itself (`onread`, no Readable in the way) and
+   *   hands each chunk to `receive`; otherwise the session listens for 'data'.
+   */
+  constructor(socket: Socket, ownReads = false) {
     this.#socket = socket
     const settings = Buffer.alloc(9 + 12)
     frameHeader(settings, 0, 12, SETTINGS, 0, 0)
@@ -151,10 +162,15 @@ export class WireSession {
     frameHeader(update, 0, 4, WINDOW_UPDATE, 0, 0)
     update.writeUInt32BE(CONNECTION_WINDOW - 65535, 9)
     socket.write(Buffer.concat([PREFACE, settings, update]))
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk))
+    if (!ownReads) socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('error', (err: Error) => this.#onSocketGone(err))
     socket.on('close', () => this.#onSocketGone(null))
     socket.on('end', () => this.#onSocketGone(null))
+  }
+
+  /** Bytes read from the socket, when the creator reads it (`ownReads`); the session may keep views of them. */
+  receive(chunk: Buffer): void {
+    this.#onData(chunk)
   }
 
   /** Whether new streams may start (no GOAWAY, not closing, socket open). */
@@ -471,7 +487,8 @@ export class WireSession {
   }
 
   #headerBlock(id: number, endStream: boolean, block: Buffer, start: number, end: number): void {
-    const fields: string[] = []
+    const fields = this.#fields
+    fields.length = 0
     let listSize: number
     try {
       // Decoded even for a stream already closed: the table must stay in step.
@@ -480,6 +497,8 @@ export class WireSession {
       this.#connectionError(COMPRESSION_ERROR, `the server's header block does not decode: ${(err as HpackError).message}`)
       return
     }
+    // The head read from the decoder's cached block holds only while the decoder repeats it.
+    if (!this.#decoder.repeated) this.#lastHead = null
     const stream = this.#known(id, 'HEADERS')
     if (stream === undefined) return
     if (listSize < 0) {
@@ -492,36 +511,25 @@ export class WireSession {
       else this.#remoteEnd(stream)
       return
     }
-    let status = -1
-    const regular: string[] = []
-    for (let i = 0; i < fields.length; i += 2) {
-      const name = fields[i]!
-      if (name.charCodeAt(0) === 58 /* ':' */) {
-        if (name !== ':status' || status !== -1 || regular.length > 0) {
-          this.#streamError(id, PROTOCOL_ERROR, `malformed response: pseudo-header ${name}`)
-          return
-        }
-        const value = fields[i + 1]!
-        status = /^[1-9]\d\d$/.test(value) ? Number(value) : -2
-      } else {
-        if (name === 'content-length') stream.expectedLength = /^\d{1,15}$/.test(fields[i + 1]!) ? Number(fields[i + 1]) : -2
-        regular.push(name, fields[i + 1]!)
-      }
+    let head = this.#lastHead
+    if (head === null) {
+      head = responseHead(fields)
+      this.#lastHead = head
     }
-    if (status < 0 || stream.expectedLength === -2) {
-      this.#streamError(id, PROTOCOL_ERROR, status < 0 ? 'malformed response: no valid :status' : 'malformed response: invalid content-length')
+    if (head.error !== null) {
+      this.#streamError(id, PROTOCOL_ERROR, head.error)
       return
     }
+    const status = head.status
     if (status < 200) {
       // Informational (1xx): the final response follows; one that ends the stream is malformed.
-      stream.expectedLength = -1
       if (endStream) this.#streamError(id, PROTOCOL_ERROR, 'an informational response ended the stream')
       return
     }
     // HEAD, 204 and 304 carry no body whatever content-length says.
-    if (stream.head || status === 204 || status === 304) stream.expectedLength = -1
+    stream.expectedLength = stream.head || status === 204 || status === 304 ? -1 : head.contentLength
     stream.gotHeaders = true
-    stream.events.onResponse(status, regular)
+    stream.events.onResponse(status, head.fields)
     if (endStream && !stream.done) this.#remoteEnd(stream)
   }
 
@@ -733,6 +741,37 @@ export class WireSession {
     this.#listeners[event] = []
     for (const listener of listeners) listener(arg)
   }
+}
+
+/** A response head as read from its decoded fields; shared by every response that repeats its block. */
+interface ResponseHead {
+  readonly status: number
+  /** The fields other than pseudo-headers, [name, value, …]; never changed once made. */
+  readonly fields: string[]
+  /** content-length, -1 when none. */
+  readonly contentLength: number
+  /** Why the head is malformed (the stream fails with PROTOCOL_ERROR), or null. */
+  readonly error: string | null
+}
+
+function responseHead(decoded: readonly string[]): ResponseHead {
+  let status = -1
+  let contentLength = -1
+  const fields: string[] = []
+  for (let i = 0; i < decoded.length; i += 2) {
+    const name = decoded[i]!
+    const value = decoded[i + 1]!
+    if (name.charCodeAt(0) === 58 /* ':' */) {
+      if (name !== ':status' || status !== -1 || fields.length > 0) return { status, fields, contentLength, error: `malformed response: pseudo-header ${name}` }
+      status = /^[1-9]\d\d$/.test(value) ? Number(value) : -2
+    } else {
+      if (name === 'content-length') contentLength = /^\d{1,15}$/.test(value) ? Number(value) : -2
+      fields.push(name, value)
+    }
+  }
+  if (status < 0) return { status, fields, contentLength, error: 'malformed response: no valid :status' }
+  if (contentLength === -2) return { status, fields, contentLength, error: 'malformed response: invalid content-length' }
+  return { status, fields, contentLength, error: null }
 }
 
 /** The error a stream reset by the server (or refused by GOAWAY) fails with, as node:http2 words it. */

@@ -173,6 +173,7 @@ export class HpackDecoder {
   #lastFields: string[] = []
   #lastListSize = 0
   #lastMax = 0
+  #repeated = false
   /** While decoding: whether the block read a dynamic entry or changed the size; what it inserted. */
   #referenced = false
   #sizeUpdated = false
@@ -181,6 +182,14 @@ export class HpackDecoder {
   constructor(maxTableSize = 4096) {
     this.#capacity = maxTableSize
     this.#limit = maxTableSize
+  }
+
+  /**
+   * Whether the last decode() was a repeat of the block cached before it (the same bytes, decoding
+   * alike): callers may then reuse what they derived from that block's fields.
+   */
+  get repeated(): boolean {
+    return this.#repeated
   }
 
   /** Current dynamic table size in bytes (RFC 7541 §4.1), for tests. */
@@ -201,8 +210,10 @@ export class HpackDecoder {
       for (let i = 0; i < inserts.length; i += 2) this.#insert(inserts[i]!, inserts[i + 1]!)
       const fields = this.#lastFields
       for (let i = 0; i < fields.length; i++) out.push(fields[i]!)
+      this.#repeated = true
       return this.#lastListSize
     }
+    this.#repeated = false
     const generation = this.#generation
     const first = out.length
     this.#referenced = false
