@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { H2Error } from './h2-connect.js'
-import { HpackDecoder, HpackError } from './hpack.js'
+import { HpackDecoder, HpackError, type DecodedBlock } from './hpack.js'
 
 /**
  * Loads' own HTTP/2 client connection (RFC 9113): frames read and written on the socket directly,
@@ -133,10 +133,9 @@ export class WireSession {
   #blockEndStream = false
   #blockParts: Buffer[] = []
   #blockLength = 0
-  /** Scratch list the decoder fills for each header block. */
-  readonly #fields: string[] = []
-  /** What the decoder's cached block said (HpackDecoder.repeated), or null. */
+  /** The last response head read, and the decoded block it was read from. */
   #lastHead: ResponseHead | null = null
+  #lastDecoded: DecodedBlock | null = null
   /** Streams waiting for a slot under the peer's MAX_CONCURRENT_STREAMS, in order. */
   readonly #queued: WireStream[] = []
   /** Streams with body bytes waiting for window. */
@@ -487,21 +486,17 @@ export class WireSession {
   }
 
   #headerBlock(id: number, endStream: boolean, block: Buffer, start: number, end: number): void {
-    const fields = this.#fields
-    fields.length = 0
-    let listSize: number
+    let decoded: DecodedBlock
     try {
       // Decoded even for a stream already closed: the table must stay in step.
-      listSize = this.#decoder.decode(block, start, end, fields, MAX_HEADER_LIST)
+      decoded = this.#decoder.decodeBlock(block, start, end, MAX_HEADER_LIST)
     } catch (err) {
       this.#connectionError(COMPRESSION_ERROR, `the server's header block does not decode: ${(err as HpackError).message}`)
       return
     }
-    // The head read from the decoder's cached block holds only while the decoder repeats it.
-    if (!this.#decoder.repeated) this.#lastHead = null
     const stream = this.#known(id, 'HEADERS')
     if (stream === undefined) return
-    if (listSize < 0) {
+    if (decoded.listSize < 0) {
       this.#streamError(id, ENHANCE_YOUR_CALM, `the response's header list exceeds ${MAX_HEADER_LIST} bytes`)
       return
     }
@@ -511,10 +506,12 @@ export class WireSession {
       else this.#remoteEnd(stream)
       return
     }
+    // A repeated block is the same object as before (HpackDecoder.decodeBlock): so is its head.
     let head = this.#lastHead
-    if (head === null) {
-      head = responseHead(fields)
+    if (head === null || this.#lastDecoded !== decoded) {
+      head = responseHead(decoded.fields)
       this.#lastHead = head
+      this.#lastDecoded = decoded
     }
     if (head.error !== null) {
       this.#streamError(id, PROTOCOL_ERROR, head.error)

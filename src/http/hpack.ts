@@ -147,6 +147,21 @@ function entrySize(name: string, value: string): number {
  * One connection's HPACK decoder. `maxTableSize` is the SETTINGS_HEADER_TABLE_SIZE we announced:
  * the most a table size update may ask for.
  */
+/** A decoded header block: [name, value, …] and the list size (-1: over the bound). */
+export interface DecodedBlock {
+  readonly fields: readonly string[]
+  readonly listSize: number
+}
+
+interface CachedBlock {
+  readonly bytes: Buffer
+  readonly generation: number
+  readonly pure: boolean
+  readonly inserts: string[]
+  readonly decoded: DecodedBlock
+  readonly maxListSize: number
+}
+
 export class HpackDecoder {
   /** Dynamic table, oldest first: index 62 is the last element. */
   readonly #names: string[] = []
@@ -166,14 +181,13 @@ export class HpackDecoder {
    * and updates no size ("pure") decodes alike whatever the table holds: a repeat replays its
    * insertions. Any other block decodes alike only at the same table generation.
    */
-  #lastBlock: Buffer | null = null
-  #lastGeneration = -1
-  #lastPure = false
-  #lastInserts: string[] = []
-  #lastFields: string[] = []
-  #lastListSize = 0
-  #lastMax = 0
-  #repeated = false
+  #last: CachedBlock | null = null
+  /**
+   * Repeats of the pure `#last` whose insertions are not in the table yet: nothing reads the
+   * table until a block other than it comes, so they are replayed then (only as many as can
+   * still show in a table of this capacity).
+   */
+  #pendingRepeats = 0
   /** While decoding: whether the block read a dynamic entry or changed the size; what it inserted. */
   #referenced = false
   #sizeUpdated = false
@@ -184,16 +198,9 @@ export class HpackDecoder {
     this.#limit = maxTableSize
   }
 
-  /**
-   * Whether the last decode() was a repeat of the block cached before it (the same bytes, decoding
-   * alike): callers may then reuse what they derived from that block's fields.
-   */
-  get repeated(): boolean {
-    return this.#repeated
-  }
-
   /** Current dynamic table size in bytes (RFC 7541 §4.1), for tests. */
   get tableSize(): number {
+    this.#replayPending()
     return this.#size
   }
 
@@ -204,34 +211,59 @@ export class HpackDecoder {
    * otherwise the list size. Throws HpackError on a malformed block.
    */
   decode(block: Uint8Array, start: number, end: number, out: string[], maxListSize = Number.POSITIVE_INFINITY): number {
-    const last = this.#lastBlock
-    if (last !== null && (this.#lastPure || this.#lastGeneration === this.#generation) && this.#lastMax === maxListSize && last.length === end - start && last.equals(block.subarray(start, end))) {
-      const inserts = this.#lastInserts
-      for (let i = 0; i < inserts.length; i += 2) this.#insert(inserts[i]!, inserts[i + 1]!)
-      const fields = this.#lastFields
-      for (let i = 0; i < fields.length; i++) out.push(fields[i]!)
-      this.#repeated = true
-      return this.#lastListSize
+    const decoded = this.decodeBlock(block, start, end, maxListSize)
+    const fields = decoded.fields
+    for (let i = 0; i < fields.length; i++) out.push(fields[i]!)
+    return decoded.listSize
+  }
+
+  /**
+   * As `decode`, returning the fields and list size as one object. A block that repeats the one
+   * before it (same bytes, decoding alike) returns the very object it returned then: callers may
+   * key what they derive from a head on it. Never change what it returns.
+   */
+  decodeBlock(block: Uint8Array, start: number, end: number, maxListSize = Number.POSITIVE_INFINITY): DecodedBlock {
+    const last = this.#last
+    if (last !== null && (last.pure || last.generation === this.#generation) && last.maxListSize === maxListSize && last.bytes.length === end - start && last.bytes.compare(block, start, end) === 0) {
+      if (last.pure) this.#pendingRepeats++
+      else {
+        const inserts = last.inserts
+        for (let i = 0; i < inserts.length; i += 2) this.#insert(inserts[i]!, inserts[i + 1]!)
+      }
+      return last.decoded
     }
-    this.#repeated = false
+    this.#replayPending()
     const generation = this.#generation
-    const first = out.length
     this.#referenced = false
     this.#sizeUpdated = false
     this.#inserts = []
-    this.#lastBlock = null
-    const listSize = this.#decode(block, start, end, out, maxListSize)
+    this.#last = null
+    const fields: string[] = []
+    const listSize = this.#decode(block, start, end, fields, maxListSize)
+    const decoded: DecodedBlock = { fields, listSize }
     const pure = !this.#referenced && !this.#sizeUpdated
     if ((pure || this.#generation === generation) && end - start <= 1024) {
-      this.#lastBlock = Buffer.from(block.subarray(start, end))
-      this.#lastGeneration = this.#generation
-      this.#lastPure = pure
-      this.#lastInserts = this.#inserts
-      this.#lastFields = out.slice(first)
-      this.#lastListSize = listSize
-      this.#lastMax = maxListSize
+      this.#last = { bytes: Buffer.from(block.subarray(start, end)), generation: this.#generation, pure, inserts: this.#inserts, decoded, maxListSize }
     }
-    return listSize
+    return decoded
+  }
+
+  /** Puts the insertions of the deferred repeats into the table (see #pendingRepeats). */
+  #replayPending(): void {
+    const repeats = this.#pendingRepeats
+    if (repeats === 0) return
+    this.#pendingRepeats = 0
+    const inserts = this.#last!.inserts
+    if (inserts.length === 0) return
+    let bytes = 0
+    for (let i = 0; i < inserts.length; i += 2) bytes += entrySize(inserts[i]!, inserts[i + 1]!)
+    // The table keeps the newest entries that fit: once the replayed repeats alone exceed its
+    // capacity, anything inserted before them is evicted whatever came earlier, so the last
+    // `needed` repeats leave the table as all of them would.
+    const needed = Math.floor(this.#capacity / bytes) + 2
+    for (let r = Math.min(repeats, needed); r > 0; r--) {
+      for (let i = 0; i < inserts.length; i += 2) this.#insert(inserts[i]!, inserts[i + 1]!)
+    }
   }
 
   #decode(block: Uint8Array, start: number, end: number, out: string[], maxListSize: number): number {

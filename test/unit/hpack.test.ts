@@ -168,6 +168,41 @@ describe('HPACK decoder: the repeated-block shortcut', () => {
   })
 })
 
+describe('HPACK decoder: repeats whose insertions wait', () => {
+  it('500 repeats of an inserting block, then blocks referring to every entry: as decoded one by one', () => {
+    // Repeats of a pure block put their insertions in the table only when another block comes,
+    // and only as many as can still show: the table must read the same as without the shortcut.
+    const literal = (index: number, value: string): Buffer => Buffer.concat([Buffer.from([0x40 | index, value.length]), Buffer.from(value, 'latin1')])
+    const head = (date: string): Buffer => Buffer.concat([Buffer.from([0x88]), literal(54, 'nginx'), literal(33, date), literal(28, '100')])
+    const blocks: Buffer[] = []
+    for (let i = 0; i < 500; i++) blocks.push(head('Wed, 02 Dec 2026 15:00:00 GMT'))
+    // Each head inserts 43 + 65 + 49 = 157 bytes: 26 heads (78 entries, 4082 bytes) fit in 4096.
+    // Then every dynamic index the table holds (62 … 139), and one past it.
+    const indexed = (index: number): Buffer => Buffer.from(index < 127 ? [0x80 | index] : [0xff, index - 127])
+    for (let index = 62; index <= 62 + 78; index++) blocks.push(indexed(index))
+    for (let i = 0; i < 3; i++) blocks.push(head('Wed, 02 Dec 2026 15:00:01 GMT'), Buffer.from([0xbe, 0xc4]))
+    const run = (shortcut: boolean): Array<string[] | string> => {
+      const decoder = new HpackDecoder(4096)
+      return blocks.map((block, i) => {
+        const out: string[] = []
+        try {
+          // A different list bound at each block defeats the shortcut (it is part of the key).
+          decoder.decode(block, 0, block.length, out, shortcut ? 1e9 : 1e9 + i)
+        } catch (err) {
+          return (err as Error).message
+        }
+        // Reading the size puts waiting insertions in: not while the repeats come.
+        return i < 500 ? out : [...out, `size ${decoder.tableSize}`]
+      })
+    }
+    const seen = run(true)
+    expect(seen).toEqual(run(false))
+    expect(seen[500]).toEqual(['content-length', '100', 'size 4082'])
+    expect(seen[500 + 77]).toEqual(['server', 'nginx', 'size 4082'])
+    expect(seen.filter((r) => typeof r === 'string')).toHaveLength(1) // the index one past the table
+  })
+})
+
 describe('HPACK encoder', () => {
   it('round-trips through the decoder: static matches indexed, other fields literal', () => {
     const fields = [':method', 'GET', ':path', '/a?b=1', ':scheme', 'https', ':authority', 'localhost:8443', 'accept', '*/*', 'x-custom', 'é latin1', 'cookie', 'a=1; b=2', 'x-long', 'y'.repeat(300)]
