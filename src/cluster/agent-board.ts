@@ -1,8 +1,11 @@
 import type { Snapshot } from '../stats/types.js'
 import type { AgentEvent, FinishReason } from './protocol.js'
 
-/** Where one agent stands in a run. */
-export type AgentRunState = 'starting' | 'running' | FinishReason | 'failed' | 'lost' | 'refused'
+/**
+ * Where one agent stands in a run. `silent`: no heartbeat for a while, but its connection to the
+ * broker is open (frozen, or starved on a loaded host): waited for, not given up yet.
+ */
+export type AgentRunState = 'starting' | 'running' | 'silent' | FinishReason | 'failed' | 'lost' | 'refused'
 
 export interface AgentRow {
   agentId: string
@@ -17,6 +20,12 @@ export interface AgentRow {
   message: string | undefined
   /** What its engine said at the end: its workers that crashed, were stuck, ran out of memory. */
   notes: string[]
+  /** Its final snapshot reached us: nothing of its results is missing. */
+  final: boolean
+  /** The end of the newest snapshot of it that reached us, ms since epoch; undefined before the first. */
+  lastSnapshotEndMs: number | undefined
+  /** The state it had before it went silent (to go back to when it is heard again). */
+  beforeSilence: AgentRunState | undefined
 }
 
 /** States after which an agent sends nothing more for the run. */
@@ -31,6 +40,8 @@ export class AgentBoard {
   /** Seqs seen per snapshot source, so a redelivered snapshot is not counted twice here either. */
   readonly #seen = new Map<string, SeqTracker>()
   #maxStep = -1
+  /** The start of the earliest snapshot seen, ms since epoch (the run's clock, as the summary's). */
+  #startMs: number | undefined
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -63,6 +74,7 @@ export class AgentBoard {
     if (!seen.accept(snapshot.seq)) return false
     const row = this.#row(agentId)
     if (row.state === 'starting') row.state = 'running'
+    this.#startMs = Math.min(this.#startMs ?? snapshot.startMs, snapshot.startMs)
     for (const e of snapshot.endpoints) {
       row.hits += e.hits
       row.networkErrors += e.errors
@@ -71,6 +83,8 @@ export class AgentBoard {
     row.tests.failures += snapshot.tests.failures
     row.tests.errors += snapshot.tests.errors
     row.step = Math.max(row.step, snapshot.step)
+    row.final ||= snapshot.final
+    row.lastSnapshotEndMs = Math.max(row.lastSnapshotEndMs ?? 0, snapshot.endMs)
     this.heard(agentId)
     return true
   }
@@ -111,6 +125,59 @@ export class AgentBoard {
         break
     }
     return undefined
+  }
+
+  /** No heartbeat for a while, its connection still open: waited for (see `back`). */
+  silent(agentId: string): void {
+    const row = this.#rows.get(agentId)
+    if (!row || this.isTerminal(agentId) || row.state === 'silent') return
+    row.beforeSilence = row.state
+    row.state = 'silent'
+  }
+
+  /**
+   * Heard live again (a heartbeat of this run) after it went silent or was given up: it runs on,
+   * and the run waits for it again. Returns the state it comes back from, if it was either.
+   */
+  back(agentId: string): 'silent' | 'lost' | undefined {
+    const row = this.#rows.get(agentId)
+    if (!row || (row.state !== 'silent' && row.state !== 'lost')) return undefined
+    const was = row.state
+    row.state = row.beforeSilence ?? 'running'
+    row.beforeSilence = undefined
+    row.message = undefined
+    return was
+  }
+
+  /**
+   * Agents whose results stop short: they ran (or were sent the run and not refused) but their
+   * final snapshot never reached us — lost, or cut off with the broker. What reached us of them
+   * is in the results; what they did after their last snapshot is not.
+   */
+  missingTails(): AgentRow[] {
+    return this.rows()
+      .filter((r) => !r.final && r.state !== 'refused')
+      .sort((a, b) => a.agentId.localeCompare(b.agentId))
+  }
+
+  /**
+   * Lines under the summary for `missingTails()`: whose results stop short, why, and how much of
+   * them is counted — Loads knows only what reached it; the target may have served more.
+   */
+  tailLines(runId: string): string[] {
+    const rows = this.missingTails()
+    if (rows.length === 0) return []
+    const lines = rows.map((r) => {
+      const why = r.state === 'lost' || r.state === 'silent' ? `${r.state}: ${r.message ?? 'no heartbeat'}` : describe(r.state)
+      if (r.lastSnapshotEndMs === undefined) return `  ${r.agentId} (${why}): none of its results reached this runner; 0 hits counted`
+      const at = this.#startMs === undefined ? '' : `, ${((r.lastSnapshotEndMs - this.#startMs) / 1000).toFixed(0)} s into the run`
+      return `  ${r.agentId} (${why}): ${r.hits} hits counted, up to its last snapshot (${new Date(r.lastSnapshotEndMs).toISOString().slice(11, 19)} UTC${at}); its final snapshot never came`
+    })
+    return [
+      `Missing results: ${rows.length === 1 ? 'one agent' : `${rows.length} agents`} did not report to the end; what ${rows.length === 1 ? 'it' : 'they'} did after the last snapshot below is not in these figures:`,
+      ...lines,
+      `  Whatever ${rows.length === 1 ? 'it' : 'they'} stored later is replayed by: loads-runner --attach ${runId}`,
+    ]
   }
 
   isTerminal(agentId: string): boolean {
@@ -164,6 +231,9 @@ export class AgentBoard {
         lastHeardMs: this.now(),
         message: undefined,
         notes: [],
+        final: false,
+        lastSnapshotEndMs: undefined,
+        beforeSilence: undefined,
       }
       this.#rows.set(agentId, row)
     }
@@ -211,6 +281,8 @@ function stateText(r: AgentRow): string {
   switch (r.state) {
     case 'lost':
       return `lost: ${r.message ?? 'no heartbeat'}; its results up to its last snapshot are kept`
+    case 'silent':
+      return `silent: ${r.message ?? 'no heartbeat'}; its results up to its last snapshot are kept`
     case 'failed':
       return `failed: ${r.message ?? ''}`
     case 'refused':

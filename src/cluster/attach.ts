@@ -13,7 +13,7 @@ import { ExitCode, finalExitCode } from '../runner/exit-codes.js'
 import { ControlError } from '../runner/live-control.js'
 import { interruptedRuns, type RunIO } from '../runner/run.js'
 import { Aggregator } from '../stats/aggregator.js'
-import { openJetStream } from './cluster-engine.js'
+import { isPartial, openJetStream, watcherNotes } from './cluster-engine.js'
 import { ConnectionWatch } from './connection-watch.js'
 import { connectBroker, type BrokerOptions } from './nats-connection.js'
 import { requestChange } from './remote-control.js'
@@ -156,16 +156,12 @@ async function follow(nc: NatsConnection, o: AttachOptions, io: RunIO): Promise<
   const interrupted = stopped || watcher.end?.interrupted === true || watcher.board.interrupted()
   const exitCode = finalExitCode({
     interrupted,
-    engineCode: watcher.board.partial() || watcher.gaveUpOnBrokerMs !== undefined ? ExitCode.PARTIAL : undefined,
+    engineCode: isPartial(watcher) ? ExitCode.PARTIAL : undefined,
     // Runs cut by a scale-down are not failures of their own (as the runner judges them).
     testFailures: summary.tests.errors + summary.tests.failures - (changes.length > 0 ? interruptedRuns(summary) : 0),
     thresholdsFailed: thresholds.some((t) => !t.pass),
   })
-  const gaveUp =
-    watcher.gaveUpOnBrokerMs === undefined
-      ? []
-      : [`The broker did not answer for ${(watcher.gaveUpOnBrokerMs / 1000).toFixed(0)} s: these results stop where it went silent. Once it is back: loads-runner --attach ${meta.runId}`]
-  const notes = [...watcher.board.lines(), ...gaveUp, ...formatThresholdLines(thresholds, undefined)]
+  const notes = [...watcherNotes(watcher, meta.runId), ...formatThresholdLines(thresholds, undefined)]
   const outcome: RunOutcome = { summary, exitCode, interrupted, notes, thresholds, ...(changes.length > 0 ? { changes } : {}) }
   for (const r of reporters) await r.onRunEnd?.(outcome, aggregator)
   return { runId: meta.runId, exitCode, detached: false }

@@ -190,18 +190,14 @@ class ClusterEngine implements Engine {
   }
 
   notes(): string[] {
-    const lines = this.#watcher?.board.lines() ?? []
-    const gaveUp = this.#watcher?.gaveUpOnBrokerMs
-    if (gaveUp === undefined) return lines
-    return [
-      ...lines,
-      `The broker did not answer for ${(gaveUp / 1000).toFixed(0)} s: these results stop where it went silent. Once it is back: loads-runner --attach ${this.ctx.runId}`,
-    ]
+    const w = this.#watcher
+    if (w === undefined) return []
+    return watcherNotes(w, this.ctx.runId)
   }
 
   exitCode(): number | undefined {
     const w = this.#watcher
-    return w && (w.board.partial() || w.gaveUpOnBrokerMs !== undefined) ? ExitCode.PARTIAL : undefined
+    return w && isPartial(w) ? ExitCode.PARTIAL : undefined
   }
 
   /** Agents stopped on request (`--purge-broker`, a stop): interrupted, as `--attach` says too. */
@@ -224,6 +220,23 @@ class ClusterEngine implements Engine {
     await withinMs(nc.drain().catch(() => {}), 5000)
     if (!nc.isClosed()) await nc.close().catch(() => {})
   }
+}
+
+/**
+ * The lines under a cluster run's summary (the runner's and `--attach`'s): each agent's state,
+ * then whose results stop short and how much of them is counted, then a broker given up on.
+ */
+export function watcherNotes(w: RunWatcher, runId: string): string[] {
+  const lines = [...w.board.lines(), ...w.board.tailLines(runId)]
+  if (w.gaveUpOnBrokerMs !== undefined) {
+    lines.push(`The broker did not answer for ${(w.gaveUpOnBrokerMs / 1000).toFixed(0)} s: these results stop where it went silent. Once it is back: loads-runner --attach ${runId}`)
+  }
+  return lines
+}
+
+/** Some results are missing: an agent lost or cut short, a broker given up on, the stream not read to its end. */
+export function isPartial(w: RunWatcher): boolean {
+  return w.board.partial() || w.gaveUpOnBrokerMs !== undefined || w.unread
 }
 
 /** Waits for `p`, at most `ms`. */

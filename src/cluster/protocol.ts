@@ -30,7 +30,10 @@ export const subjects = {
   /** An agent's heartbeat, every second. */
   heartbeat: (agentId: string): string => `${P}.agents.heartbeat.${agentId}`,
   allHeartbeats: `${P}.agents.heartbeat.*`,
-  /** Request to one agent: run this. */
+  /**
+   * Request to one agent: run this. Subscribed for as long as the agent is connected, so a
+   * request that finds no responder here says its connection to the broker is closed.
+   */
   runRequest: (agentId: string): string => `${P}.agent.${agentId}.run`,
   /** Runner → the agents of a run: heartbeats, stop, detach. */
   control: (runId: string): string => `${P}.control.${runId}`,
@@ -56,8 +59,18 @@ export function streamName(runId: string): string {
 
 /** Heartbeats both ways, and how long a silence means the other side is gone. */
 export const HEARTBEAT_MS = 1000
-/** An agent not heard for this long (while we are connected) is lost; a runner too. */
+/**
+ * An agent not heard for this long (while we are connected) is silent: lost at once if its
+ * connection to the broker is closed, else waited for up to `AGENT_WAIT_MS`. A runner not heard
+ * for this long is lost to its agents.
+ */
 export const SILENCE_LIMIT_MS = 3000
+/**
+ * How long a runner waits for a silent agent whose connection to the broker is still open
+ * (frozen, or starved by a loaded host) before giving up on it, counted from its last heartbeat.
+ * As long as an agent cut off from the broker takes to stop its load on its own.
+ */
+export const AGENT_WAIT_MS = 15_000
 /** After our own reconnect, peers get this long to be heard again before they count as silent. */
 export const RECONNECT_GRACE_MS = 5000
 /** An agent that cannot reach the broker for this long stops the load: its controller is unreachable. */
@@ -230,8 +243,11 @@ export type AgentEvent =
   /** `notes`: what the agent's engine has to say (a worker crashed, stuck, out of memory: with its kind). */
   | { type: 'run.event'; runId: string; agentId: string; event: 'finished'; atMs: number; reason: FinishReason; notes?: string[] }
   | { type: 'run.event'; runId: string; agentId: string; event: 'failed'; atMs: number; message: string; detail: string }
-  /** Written by the runner about an agent it gave up on (stored so `--attach` tells the same story). */
-  | { type: 'run.event'; runId: string; agentId: string; event: 'lost'; atMs: number; silentMs: number }
+  /**
+   * Written by the runner about an agent it gave up on (stored so `--attach` tells the same story).
+   * `connection`: whether the broker still held its connection then (`open`: frozen or starved).
+   */
+  | { type: 'run.event'; runId: string; agentId: string; event: 'lost'; atMs: number; silentMs: number; connection?: 'open' | 'closed' }
   | { type: 'run.event'; runId: string; agentId: string; event: 'refused'; atMs: number; code: string; message: string; detail: string }
 
 /** The last record of a run, written by the runner that followed it to the end. */

@@ -5,7 +5,7 @@ import type { Snapshot } from '../stats/types.js'
 import { AgentBoard } from './agent-board.js'
 import type { ConnectionWatch } from './connection-watch.js'
 import { Outbox } from './outbox.js'
-import { decode, SILENCE_LIMIT_MS, subjects, type AgentEvent, type AgentHeartbeat, type LiveState, type RunEnd, type RunMeta } from './protocol.js'
+import { AGENT_WAIT_MS, decode, encode, SILENCE_LIMIT_MS, subjects, type AgentEvent, type AgentHeartbeat, type LiveState, type RunEnd, type RunMeta } from './protocol.js'
 import { RunReader } from './run-stream.js'
 
 export interface RunWatcherOptions {
@@ -27,11 +27,15 @@ export interface RunWatcherOptions {
    * after `BROKER_LOSS_LIMIT_MS` without it, and what they stored stays for `--attach`.
    */
   brokerWaitMs?: number
+  /** How long to wait for a silent agent whose connection is still open, ms; default `AGENT_WAIT_MS`. */
+  agentWaitMs?: number
   now?: () => number
 }
 
 /** A broker silent this long is worth a line to the user (shorter stalls happen under load), ms. */
 const BROKER_NOTICE_MS = 5000
+/** How long the broker is given to say that a silent agent's connection is closed, ms. */
+const PROBE_TIMEOUT_MS = 1000
 
 /**
  * Follows a run through its stream — live, or replayed by `--attach` — and through the agents'
@@ -56,6 +60,16 @@ export class RunWatcher {
   /** The index of the last change record read. */
   #changes = 0
   readonly #donePromise: Promise<void>
+  /** Silent agents with a probe of their connection under way. */
+  readonly #probing = new Set<string>()
+  /** Silent agents whose connection the broker said is closed. */
+  readonly #closed = new Set<string>()
+  /** The `lost` events this watcher stored itself (agent:atMs): read back, they are applied already. */
+  readonly #ownLost = new Set<string>()
+  /** Silent agents already announced as such (still connected). */
+  readonly #toldSilent = new Set<string>()
+  /** Set when the end came before every message stored was read (the summary may miss some). */
+  unread = false
 
   constructor(private readonly o: RunWatcherOptions) {
     this.#now = o.now ?? Date.now
@@ -70,7 +84,7 @@ export class RunWatcher {
     this.#heartbeats = this.o.nc.subscribe(subjects.allHeartbeats, {
       callback: (_e, m) => {
         const hb = decode<AgentHeartbeat>(m.data)
-        if (hb?.type === 'agent.heartbeat' && hb.runId === this.o.runId) this.board.heard(hb.agentId, this.#now())
+        if (hb?.type === 'agent.heartbeat' && hb.runId === this.o.runId) this.#heardLive(hb.agentId)
       },
     })
     await this.#reader.start((message) => {
@@ -84,6 +98,8 @@ export class RunWatcher {
           this.o.onSnapshot(message.snapshot)
           break
         case 'run.event': {
+          // Our own give-up, read back: applied when made (the agent may have come back since).
+          if (message.event === 'lost' && this.#ownLost.has(`${message.agentId}:${message.atMs}`)) break
           const wasTerminal = this.board.isTerminal(message.agentId)
           const step = this.board.addEvent(message)
           if (step !== undefined) this.o.onStep(step)
@@ -121,7 +137,9 @@ export class RunWatcher {
     await this.#donePromise
     // A broker we gave up on cannot say what is left to read.
     if (this.gaveUpOnBrokerMs !== undefined) return
-    await this.#reader.caughtUp()
+    if (await this.#reader.caughtUp()) return
+    this.unread = true
+    this.o.onNotice(`the run's stored results were not all read within 10 s: the summary may miss some. loads-runner --attach ${this.o.runId} replays all of them`)
   }
 
   /** Every message stored so far has been read. */
@@ -145,16 +163,73 @@ export class RunWatcher {
     const now = this.#now()
     if (this.#judgeBroker(now)) return
     for (const row of this.board.rows()) {
-      if (this.board.isTerminal(row.agentId)) continue
+      const id = row.agentId
+      if (this.board.isTerminal(id)) continue
       const silentMs = this.o.watch.silenceMs(row.lastHeardMs, now)
       if (silentMs <= SILENCE_LIMIT_MS) continue
-      const lost: AgentEvent = { type: 'run.event', runId: this.o.runId, agentId: row.agentId, event: 'lost', atMs: now, silentMs }
-      this.board.addEvent(lost)
-      this.#announce(lost)
-      // Stored too, so that `--attach` later tells the same story.
-      this.#outbox.push(subjects.runEvent(this.o.runId, row.agentId), lost, `lost:${row.agentId}`)
+      // Silent is not gone: a frozen or starved agent still runs, and its results reach the
+      // stream once it thaws. Only a closed connection, or the wait's end, gives it up.
+      this.board.silent(id)
+      if (this.#closed.has(id)) this.#giveUp(id, now, silentMs, 'closed')
+      else if (silentMs > (this.o.agentWaitMs ?? AGENT_WAIT_MS)) this.#giveUp(id, now, silentMs, 'open')
+      else this.#probe(id)
     }
     this.#checkDone()
+  }
+
+  #giveUp(agentId: string, now: number, silentMs: number, connection: 'open' | 'closed'): void {
+    const lost: AgentEvent = { type: 'run.event', runId: this.o.runId, agentId, event: 'lost', atMs: now, silentMs, connection }
+    this.#closed.delete(agentId)
+    this.#toldSilent.delete(agentId)
+    this.board.addEvent(lost)
+    this.#ownLost.add(`${agentId}:${now}`)
+    this.#announce(lost)
+    // Stored too, so that `--attach` later tells the same story.
+    this.#outbox.push(subjects.runEvent(this.o.runId, agentId), lost, `lost:${agentId}:${now}`)
+  }
+
+  /**
+   * Asks the broker whether a silent agent is still connected: a request on its run subject that
+   * finds no responder says its connection is closed (killed, crashed); one that times out says
+   * it is there but does not answer (frozen, starved), and it is waited for.
+   */
+  #probe(agentId: string): void {
+    if (this.#probing.has(agentId) || this.o.nc.isClosed()) return
+    this.#probing.add(agentId)
+    const probe = { type: 'agent.probe', runId: this.o.runId, agentId }
+    this.o.nc
+      .request(subjects.runRequest(agentId), encode(probe), { timeout: PROBE_TIMEOUT_MS })
+      .then(
+        () => {},
+        (err: unknown) => {
+          if ((err as { isNoResponders?: () => boolean }).isNoResponders?.() === true) {
+            this.#closed.add(agentId)
+            return
+          }
+          const row = this.board.row(agentId)
+          if (row?.state !== 'silent' || this.#toldSilent.has(agentId) || !this.o.watch.connected || this.o.watch.stalled) return
+          this.#toldSilent.add(agentId)
+          const wait = this.o.agentWaitMs ?? AGENT_WAIT_MS
+          this.o.onNotice(
+            `agent ${agentId} silent: no heartbeat for ${((this.#now() - row.lastHeardMs) / 1000).toFixed(1)} s, but still connected to the broker (frozen or starved); ` +
+              `waiting for it up to ${(wait / 1000).toFixed(0)} s — its results so far are kept`,
+          )
+        },
+      )
+      .finally(() => this.#probing.delete(agentId))
+  }
+
+  /** A heartbeat of this run: an agent that went silent, or was given up, runs on. */
+  #heardLive(agentId: string): void {
+    const now = this.#now()
+    const row = this.board.row(agentId)
+    const silentMs = row === undefined ? 0 : now - row.lastHeardMs
+    this.board.heard(agentId, now)
+    const was = this.board.back(agentId)
+    if (was === undefined) return
+    this.#closed.delete(agentId)
+    this.#toldSilent.delete(agentId)
+    this.o.onNotice(`agent ${agentId} answers again after ${(silentMs / 1000).toFixed(1)} s of silence${was === 'lost' ? ' (it had been given up)' : ''}; the run waits for its results`)
   }
 
   /**
@@ -190,9 +265,16 @@ export class RunWatcher {
   #announce(e: AgentEvent): void {
     const who = `agent ${e.agentId}`
     switch (e.event) {
-      case 'lost':
-        this.o.onNotice(`${who} lost: no heartbeat for ${(e.silentMs / 1000).toFixed(1)} s; its results up to its last snapshot are kept`)
+      case 'lost': {
+        const how =
+          e.connection === 'closed'
+            ? ' and its connection to the broker is closed'
+            : e.connection === 'open'
+              ? ' though still connected (frozen or starved): gave up waiting for it'
+              : ''
+        this.o.onNotice(`${who} lost: no heartbeat for ${(e.silentMs / 1000).toFixed(1)} s${how}; its results up to its last snapshot are kept`)
         break
+      }
       case 'failed':
         this.o.onNotice(`${who} failed: ${e.message}${e.detail ? `\n${e.detail}` : ''}`)
         break

@@ -54,6 +54,33 @@ describe('AgentBoard', () => {
     expect(board.lines().join('\n')).toContain('lost: no heartbeat for 3.2 s; its results up to its last snapshot are kept')
   })
 
+  it('waits for a silent agent (not done) until it is back or given up; names each agent whose final snapshot never came, with its hits counted', () => {
+    const board = new AgentBoard(() => 0)
+    board.expect(['a', 'b', 'c'])
+    board.addSnapshot('a', snapshot('a', 0, 7))
+    board.addSnapshot('a', snapshot('a', 1, 3, true))
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'a', event: 'finished', atMs: 0, reason: 'done' })
+    board.addSnapshot('b', snapshot('b', 0, 12))
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'c', event: 'refused', atMs: 0, code: 'X', message: 'no', detail: '' })
+    board.silent('b')
+    expect(board.row('b')?.state).toBe('silent')
+    expect(board.allDone()).toBe(false)
+    expect(board.back('b')).toBe('silent')
+    expect(board.row('b')?.state).toBe('running')
+    board.silent('b')
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'b', event: 'lost', atMs: 0, silentMs: 15_100, connection: 'open' })
+    expect(board.allDone()).toBe(true)
+    expect(board.missingTails().map((r) => [r.agentId, r.hits])).toEqual([['b', 12]])
+    expect(board.tailLines('run-1')).toEqual([
+      'Missing results: one agent did not report to the end; what it did after the last snapshot below is not in these figures:',
+      '  b (lost: no heartbeat for 15.1 s): 12 hits counted, up to its last snapshot (00:00:01 UTC, 1 s into the run); its final snapshot never came',
+      '  Whatever it stored later is replayed by: loads-runner --attach run-1',
+    ])
+    // Given up, then heard again while the run goes on: waited for again.
+    expect(board.back('b')).toBe('lost')
+    expect(board.allDone()).toBe(false)
+  })
+
   it('reports a new step once, when the first agent reaches it', () => {
     const board = new AgentBoard(() => 0)
     const step = (agentId: string, s: number) => board.addEvent({ type: 'run.event', runId: 'r', agentId, event: 'step', atMs: 0, step: s })
