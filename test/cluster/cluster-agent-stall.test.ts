@@ -1,0 +1,189 @@
+/**
+ * An agent that stops answering with its connection open (SIGSTOP: what a host at load 30 does to
+ * it for seconds) is not a dead agent. It still runs, and its results reach the run's stream once
+ * it thaws: the runner waits for it (up to AGENT_WAIT_MS from its last heartbeat) instead of
+ * closing the run with what it had — which, before this, was 0 hits while the target counted
+ * every one. Given up for good, the run reports exactly what reached it, names the agent whose
+ * tail is missing and how many of its hits are counted, exits 3, and `--attach` replays the rest.
+ */
+import { readFileSync } from 'node:fs'
+import type { ServerResponse } from 'node:http'
+import path from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { openJetStream } from '../../src/cluster/cluster-engine.js'
+import { connectBroker } from '../../src/cluster/nats-connection.js'
+import { AGENT_WAIT_MS } from '../../src/cluster/protocol.js'
+import { RunReader } from '../../src/cluster/run-stream.js'
+import type { RunResult } from '../../src/report/result.js'
+import { agentLine, clusterEnv, idle, reportedHits, spawnTimed, startAgent, waitForAgents } from '../helpers/agents.js'
+import { LOADS_RUNNER, runBin, tempProject } from '../helpers/cli.js'
+import { startCountingServer } from '../helpers/counting-server.js'
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
+
+const SITE = `import { TestCase } from 'loads-runner'
+export class Site extends TestCase {
+  async test_hit() {
+    const res = await this.session.get('/')
+    this.assertEqual(res.status, 200)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+`
+
+const cleanups: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c().catch(() => {})))
+})
+
+const noStack = /\n\s+at |internal error/
+
+/** A broker, a target that can hold its answers, one agent (one worker), a project with the test. */
+async function cluster() {
+  const held: ServerResponse[] = []
+  let holding = false
+  const answer = (res: ServerResponse): void => {
+    res.writeHead(200, { 'content-type': 'text/plain' })
+    res.end('ok')
+  }
+  const [nats, target] = await Promise.all([startNatsServer(), startCountingServer((_req, res) => (holding ? held.push(res) : answer(res)))])
+  const env = clusterEnv(nats)
+  const agent = startAgent(env)
+  cleanups.push(async () => {
+    try {
+      process.kill(agent.pid, 'SIGCONT')
+    } catch {
+      // Already gone.
+    }
+    for (const res of held.splice(0)) answer(res)
+    await agent.kill('SIGTERM')
+    await Promise.all([nats.stop(), target.close()])
+  })
+  const cwd = tempProject({ 'site.ts': SITE })
+  await waitForAgents(nats, idle([agent]), 90_000)
+  const hold = (): void => {
+    holding = true
+  }
+  const release = (): void => {
+    holding = false
+    for (const res of held.splice(0)) answer(res)
+  }
+  return { nats, target, env, agent, cwd, held, hold, release }
+}
+
+/** A runner process, killed (its run folder removed) if the test ends before it does. */
+function runnerProcess(...args: Parameters<typeof spawnTimed>): ReturnType<typeof spawnTimed> {
+  const runner = spawnTimed(...args)
+  cleanups.push(async () => {
+    runner.kill('SIGKILL')
+    await runner.done
+  })
+  return runner
+}
+
+/** Resolves once `check()` holds, polling; bounded. */
+async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
+  for (const start = Date.now(); !check(); await new Promise((r) => setTimeout(r, 20))) {
+    if (Date.now() - start > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`)
+  }
+}
+
+/** Follows a run's stream as the runner does, adding up the hits of the snapshots stored so far. */
+async function storedHits(nats: NatsServer, runId: string): Promise<{ hits: () => number; close: () => Promise<void> }> {
+  const nc = await connectBroker({ servers: [nats.url] }, { name: 'test reader' })
+  const { js, jsm } = await openJetStream(nc)
+  const reader = new RunReader(js, jsm, runId)
+  let hits = 0
+  // The run's id is printed before its stream is made.
+  for (const start = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
+    try {
+      await reader.start((m) => {
+        if (m.type === 'run.snapshot') for (const e of m.snapshot.endpoints) hits += e.hits
+      })
+      break
+    } catch (err) {
+      if (!/stream not found/.test((err as Error).message) || Date.now() - start > 30_000) throw err
+    }
+  }
+  return {
+    hits: () => hits,
+    close: async () => {
+      reader.stop()
+      await nc.drain().catch(() => {})
+    },
+  }
+}
+
+describe('an agent frozen (SIGSTOP) with its connection open', () => {
+  it('before any of its snapshots reached the runner, for 6 s: the runner waits for it, and the run reports every hit the target counted (exit 0)', async () => {
+    const { target, env, agent, cwd } = await cluster()
+    const runner = runnerProcess(LOADS_RUNNER, ['site.ts:Site.test_hit', '-u', '1', '-d', '8s', '--agents', '1', '--server-url', target.url, '--output', 'json:out.json'], { cwd, env, timeoutMs: 120_000 })
+    // Frozen at its first request: its first snapshot (one a second) has not left it.
+    await until('the first request', () => target.count > 0, 60_000)
+    process.kill(agent.pid, 'SIGSTOP')
+    const frozenAt = Date.now()
+    await runner.waitFor(/^agent \S+ silent: no heartbeat for \d+\.\d s, but still connected to the broker \(frozen or starved\); waiting for it up to 15 s/, 30_000)
+    // Thawed past SILENCE_LIMIT_MS, well within AGENT_WAIT_MS: it was silent, never gone.
+    await new Promise((r) => setTimeout(r, Math.max(0, 6000 - (Date.now() - frozenAt))))
+    process.kill(agent.pid, 'SIGCONT')
+    await runner.waitFor(/^agent \S+ answers again after \d+\.\d s of silence; the run waits for its results$/, 30_000)
+    const { code } = await runner.done
+    const out = runner.stdout()
+    const all = out + runner.stderr()
+    expect(all).not.toMatch(noStack)
+    expect(runner.stderr()).not.toMatch(/lost: no heartbeat/)
+    expect(code, all).toBe(0)
+    const result = JSON.parse(readFileSync(path.join(cwd, 'out.json'), 'utf8')) as RunResult
+    expect(target.count).toBeGreaterThan(1)
+    expect(result.summary.hits).toBe(target.count)
+    expect(result.summary.tests).toEqual({ run: target.count, errors: 0, failures: 0 })
+    expect(reportedHits(out)).toBe(target.count)
+    expect(agentLine(out, `\\S+-${agent.pid}`)).toEqual({ hits: target.count, state: 'finished' })
+    expect(result.sources.map((s) => ({ hits: s.hits, final: s.final }))).toEqual([{ hits: target.count, final: true }])
+    expect(out).not.toContain('Missing results')
+  }, 180_000)
+
+  it(`for good: after ${AGENT_WAIT_MS / 1000} s the runner gives up with exactly the hits that reached it, names the agent whose tail is missing (exit 3); --attach replays every hit once it thaws`, async () => {
+    const { nats, target, env, agent, cwd, held, hold, release } = await cluster()
+    const runner = runnerProcess(LOADS_RUNNER, ['site.ts:Site.test_hit', '-u', '2', '-d', '2m', '--agents', '1', '--server-url', target.url, '--output', 'json:out.json'], { cwd, env, timeoutMs: 150_000 })
+    const runId = /^run (\S+): loads ctl/.exec((await runner.waitFor(/^run \S+: loads ctl/, 60_000)).text)![1]!
+    const stream = await storedHits(nats, runId)
+    cleanups.push(stream.close)
+    await until('20 requests', () => target.count >= 20, 60_000)
+    // The target stops answering: each user's next request waits there, so what the agent recorded
+    // is fixed — every request the target counted but those two — and goes out in its snapshots.
+    hold()
+    await until('both users waiting on the target', () => held.length === 2, 30_000)
+    const recorded = target.count - 2
+    await until(`the agent's snapshots of its ${recorded} hits stored`, () => stream.hits() === recorded, 30_000)
+    process.kill(agent.pid, 'SIGSTOP')
+
+    const { code } = await runner.done
+    const out = runner.stdout()
+    const all = out + runner.stderr()
+    expect(all).not.toMatch(noStack)
+    expect(code, all).toBe(3)
+    expect(runner.stderr()).toMatch(/^agent \S+ silent: no heartbeat for \d+\.\d s, but still connected to the broker \(frozen or starved\); waiting for it up to 15 s/m)
+    expect(runner.stderr()).toMatch(/^agent \S+ lost: no heartbeat for 1\d\.\d s though still connected \(frozen or starved\): gave up waiting for it; its results up to its last snapshot are kept$/m)
+    // Every hit whose snapshot reached the runner, and no other.
+    const result = JSON.parse(readFileSync(path.join(cwd, 'out.json'), 'utf8')) as RunResult
+    expect(result.summary.hits).toBe(recorded)
+    expect(reportedHits(out)).toBe(recorded)
+    expect(result.exitCode).toBe(3)
+    const id = `\\S+-${agent.pid}`
+    expect(agentLine(out, id)?.hits).toBe(recorded)
+    expect(out).toContain('Missing results: one agent did not report to the end; what it did after the last snapshot below is not in these figures:')
+    expect(out).toMatch(new RegExp(`^  ${id} \\(lost: no heartbeat for 1\\d\\.\\d s\\): ${recorded} hits counted, up to its last snapshot \\(\\d\\d:\\d\\d:\\d\\d UTC, \\d+ s into the run\\); its final snapshot never came$`, 'm'))
+    expect(out).toContain(`  Whatever it stored later is replayed by: loads-runner --attach ${runId}`)
+    // The JSON says the same: one source, its hits, its final snapshot missing.
+    expect(result.sources.map((s) => ({ hits: s.hits, final: s.final }))).toEqual([{ hits: recorded, final: false }])
+
+    // Thawed: it hears no runner and stops; its requests are answered; what it stored is all there.
+    release()
+    process.kill(agent.pid, 'SIGCONT')
+    await waitForAgents(nats, idle([agent]), 60_000)
+    const attach = await runBin(LOADS_RUNNER, ['--attach', runId], { cwd, env, timeoutMs: 90_000 })
+    expect(attach.stdout + attach.stderr).not.toMatch(noStack)
+    expect(reportedHits(attach.stdout), attach.stdout + attach.stderr).toBe(target.count)
+    expect(target.count).toBeGreaterThan(recorded)
+  }, 240_000)
+})
