@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunResult } from '../../src/report/result.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
+import { resetOnRetry } from '../helpers/retry-reset.js'
 
 const TEST = `
 import { TestCase } from 'loads-runner'
@@ -18,7 +19,12 @@ export class Rate extends TestCase {
 
 /** A server that notes when (its own clock, ms) each request arrived, and answers via `respond`. */
 async function timedServer(respond: (sinceFirstMs: number, answer: () => void) => void): Promise<CountingServer & { arrivals: number[] }> {
+  // Emptied with the server's counts before a retry (test/helpers/retry-reset.ts): the stall's
+  // phase counts from the attempt's first request.
   const arrivals: number[] = []
+  resetOnRetry(() => {
+    arrivals.length = 0
+  })
   const server = await startCountingServer((_req, res) => {
     const now = performance.now()
     arrivals.push(now)

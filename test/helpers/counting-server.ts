@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { resetOnRetry } from './retry-reset.js'
 
 /** A request as the server saw it. */
 export interface Received {
@@ -53,11 +54,18 @@ export async function startCountingServer(handler?: Handler, keep = 100_000): Pr
   server.keepAliveTimeout = 30_000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
+  const forget = resetOnRetry(() => {
+    state.received.length = 0
+    state.count = 0
+    state.countByPath.clear()
+    state.connections = 0
+  })
   return Object.assign(state, {
     url: `http://127.0.0.1:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        forget()
         server.close(() => resolve())
         server.closeAllConnections()
       }),

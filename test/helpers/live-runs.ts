@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll } from 'vitest'
 import { LOADS_RUNNER, startDashboardRun, tempProject, type DashboardRun } from './cli.js'
+import { resetOnRetry } from './retry-reset.js'
 
 /** A test that GETs $TARGET/hit once per run. */
 export const LIVE_TEST = `
@@ -46,10 +47,15 @@ export async function watchServer(): Promise<WatchServer> {
   })
   server.keepAliveTimeout = 30_000
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  // Open connections and requests in flight are the moment's, not counts: a retry keeps them.
+  const forget = resetOnRetry(() => {
+    state.arrivals.length = 0
+  })
   return Object.assign(state, {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        forget()
         server.close(() => resolve())
         server.closeAllConnections()
       }),
