@@ -11,6 +11,8 @@
 //   node bench/ab.mjs --old main --pairs 5     any commit-ish; --new <commit> builds that too
 //   node bench/ab.mjs --smoke --old HEAD       1 pair × 2 s: checks the harness only
 //   node bench/ab.mjs --no-build               use this checkout's dist/ as it is
+//   node bench/ab.mjs --http2 --old main       HTTP/2 over TLS: nginx's `ssl http2` port, each Loads
+//                                              run (`--http2`) right after an h2load (-c N -m 1) run
 //
 // Figures mean something only on a quiet machine: the script prints the load average before and
 // after, and calls the run NOT QUIET when the 1-minute load at the start is ≥ 1.5 (2 cores:
@@ -25,6 +27,7 @@ import { measure } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
 import { describeMachine } from './lib/system.mjs'
 import { parseLoads, parseWrk } from './lib/tools.mjs'
+import { parseH2load } from './tls-h2.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const smoke = flag('--smoke')
@@ -33,15 +36,18 @@ const newRef = option('--new', undefined)
 const pairs = Number(option('--pairs', smoke ? 1 : 3))
 const seconds = Number(option('--duration', smoke ? 2 : 10))
 const connections = Number(option('--connections', 50))
+/** HTTP/2 over TLS (the TLS scene's nginx port), h2load as the peer instead of wrk. */
+const http2 = flag('--http2')
+const peerName = http2 ? 'h2load' : 'wrk'
 const outDir = option('--out', join(root, 'bench/results'))
 const log = (line) => process.stderr.write(`${line}\n`)
 const QUIET_LOAD = 1.5
 
 if (!(pairs >= 1 && pairs <= 20) || !(seconds > 0 && seconds <= 120) || !(connections >= 1 && connections <= 1000)) {
-  log('usage: node bench/ab.mjs [--old COMMIT] [--new COMMIT] [--pairs 1..20] [--duration 1..120] [--connections N] [--no-build] [--smoke] [--out DIR]')
+  log('usage: node bench/ab.mjs [--old COMMIT] [--new COMMIT] [--pairs 1..20] [--duration 1..120] [--connections N] [--http2] [--no-build] [--smoke] [--out DIR]')
   process.exit(2)
 }
-for (const bin of ['wrk', 'nginx', 'git']) {
+for (const bin of [peerName, 'nginx', 'git']) {
   if (spawnSync('sh', ['-c', `command -v ${bin} || test -x /usr/sbin/${bin}`], { stdio: 'ignore' }).status !== 0) {
     log(`${bin} is not installed (scripts/ensure-system-deps.mjs installs it)`)
     process.exit(2)
@@ -110,23 +116,25 @@ try {
   log(`machine: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load average ${loadAtStart.join(' ')}${quiet ? '' : ' — NOT QUIET'}`)
   log(`old: ${sides.old.label}; new: ${sides.new.label}; ${pairs} pair(s) × ${seconds} s, ${connections} connections`)
 
-  const nginx = await startNginx({ core: pin ? 0 : null })
+  const nginx = await startNginx({ core: pin ? 0 : null, tls: http2 })
+  const url = http2 ? nginx.tlsUrl : nginx.url
   const runs = []
   try {
     for (let pair = 0; pair < pairs; pair++) {
       for (const side of pair % 2 === 0 ? ['old', 'new'] : ['new', 'old']) {
         const timeoutMs = (seconds + 90) * 1000
-        const wrk = await measure({ command: 'wrk', args: ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `${nginx.url}/`], core: clientCore, timeoutMs, server: nginx.status })
+        const peerArgs = http2 ? ['-c', String(connections), '-m', '1', '-D', String(seconds), `${url}/`] : ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `${url}/`]
+        const wrk = await measure({ command: peerName, args: peerArgs, core: clientCore, timeoutMs, server: nginx.status })
         const loads = await measure({
           command: process.execPath,
-          args: [join(sides[side].root, 'bin/loads-runner.js'), join(root, 'bench/loads-case.ts') + ':Bench.test_index', '-u', String(connections), '-d', `${seconds}s`, '-w', '1', '--server-url', nginx.url, '-q'],
+          args: [join(sides[side].root, 'bin/loads-runner.js'), join(root, 'bench/loads-case.ts') + ':Bench.test_index', '-u', String(connections), '-d', `${seconds}s`, '-w', '1', '--server-url', url, '-q', ...(http2 ? ['--http2', '--insecure'] : [])],
           cwd: root,
           core: clientCore,
           timeoutMs,
           server: nginx.status,
         })
         const own = parseLoads(loads.stdout)
-        const wrkOwn = parseWrk(wrk.stdout)
+        const wrkOwn = http2 ? parseH2load(wrk.stdout) : parseWrk(wrk.stdout)
         const problem = loads.code !== 0 ? `exit ${loads.code ?? loads.signal}: ${loads.stderr.trim().split('\n').slice(-2).join(' | ')}` : own.errors
         const run = {
           pair: pair + 1,
@@ -140,11 +148,11 @@ try {
           p99Ms: own.p99Ms,
           hits: own.claimedRequests,
           serverRequests: loads.serverRequests,
-          problem: problem ?? (wrkOwn.errors !== null ? `wrk: ${wrkOwn.errors}` : null),
+          problem: problem ?? (wrkOwn.errors !== null ? `${peerName}: ${wrkOwn.errors}` : null),
         }
         runs.push(run)
         if (run.problem !== null) exitCode = 1
-        log(`pair ${run.pair} ${side}: wrk ${Math.round(run.wrkReqPerSec)} req/s, Loads ${Math.round(run.reqPerSec)} req/s (×${fixed(run.vsWrk, 2)} wrk), ${fixed(run.cpuPer100k, 2)} CPU-s/100k${run.problem ? `  [${run.problem}]` : ''}`)
+        log(`pair ${run.pair} ${side}: ${peerName} ${Math.round(run.wrkReqPerSec)} req/s, Loads ${Math.round(run.reqPerSec)} req/s (×${fixed(run.vsWrk, 2)} ${peerName}), ${fixed(run.cpuPer100k, 2)} CPU-s/100k${run.problem ? `  [${run.problem}]` : ''}`)
       }
     }
   } finally {
@@ -157,18 +165,18 @@ try {
   const lines = [
     `A/B ${new Date().toISOString()}: old ${sides.old.label}, new ${sides.new.label}; ${machine.cpuModel}, ${machine.cores} cores; load average ${loadAtStart.join(' ')} at the start, ${loadAtEnd.join(' ')} at the end${quiet ? '' : ' — NOT QUIET: these figures do not say how fast either side is'}`,
     '',
-    '| pair | side | wrk req/s | Loads req/s | Loads ÷ wrk | Loads CPU-s / 100k req | p50 ms | p99 ms | hits / nginx counted |',
+    `| pair | side | ${peerName} req/s | Loads req/s | Loads ÷ ${peerName} | Loads CPU-s / 100k req | p50 ms | p99 ms | hits / nginx counted |`,
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...runs.map((r) => `| ${r.pair} | ${r.side} | ${Math.round(r.wrkReqPerSec)} | ${Math.round(r.reqPerSec)} | ${fixed(r.vsWrk, 2)} | ${fixed(r.cpuPer100k, 2)} | ${r.p50Ms ?? '–'} | ${r.p99Ms ?? '–'} | ${r.problem ?? `${r.hits} / ${r.serverRequests}`} |`),
     '',
-    `new ÷ old, median over ${pairs} pair(s): req/s ${fixed(summary.reqPerSec, 3)}, Loads ÷ wrk ${fixed(summary.vsWrk, 3)}, CPU-s per 100k requests ${fixed(summary.cpuPer100k, 3)} (below 1: cheaper)`,
+    `new ÷ old, median over ${pairs} pair(s): req/s ${fixed(summary.reqPerSec, 3)}, Loads ÷ ${peerName} ${fixed(summary.vsWrk, 3)}, CPU-s per 100k requests ${fixed(summary.cpuPer100k, 3)} (below 1: cheaper)`,
   ]
   const table = lines.join('\n')
   process.stdout.write(`${table}\n`)
   mkdirSync(outDir, { recursive: true })
   const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '')
   const file = join(outDir, `ab-${stamp}${smoke ? '-smoke' : ''}.json`)
-  const scene = { server: 'nginx, 1 worker on core 0, 100-byte file', generatorCore: clientCore, connections, seconds, pairs, smoke }
+  const scene = { server: `nginx, 1 worker on core 0, 100-byte file${http2 ? ', HTTP/2 over TLS 1.3' : ''}`, peer: peerName, generatorCore: clientCore, connections, seconds, pairs, smoke }
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, scene, loadAtStart, loadAtEnd, quiet, old: { ref: oldRef, commit: sides.old.commit }, new: { ref: newRef ?? 'checkout', commit: sides.new.commit }, runs, summary, table }, null, 2)}\n`)
   log(`written: ${file}`)
 } catch (err) {
