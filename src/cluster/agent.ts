@@ -16,6 +16,7 @@ import { LocalEngine, MAX_WORKERS_PER_CORE, TestLoadError } from '../runner/loca
 import { loadChecked } from '../runner/prepare-test.js'
 import { shareUsers } from '../load/plan.js'
 import { SnapshotMerger } from '../stats/snapshot-merge.js'
+import type { Snapshot } from '../stats/types.js'
 import { everyAligned, type AlignedTimer } from '../util/aligned-timer.js'
 import { namedTempFolder, privateTempRoot, removeTempFolder } from '../util/private-temp.js'
 import { receiveBundle } from './bundle-transfer.js'
@@ -23,6 +24,7 @@ import { ConnectionWatch } from './connection-watch.js'
 import { natsClient } from './nats-client.js'
 import { checkAgentSecurity, connectBroker, type BrokerOptions } from './nats-connection.js'
 import { Outbox } from './outbox.js'
+import { splitToFit } from './snapshot-split.js'
 import { peakUsers } from '../load/scenarios.js'
 import {
   BROKER_LOSS_LIMIT_MS,
@@ -49,6 +51,13 @@ import {
 
 /** How long the workers' snapshots of an interval wait for a late worker's before leaving. */
 const SNAPSHOT_WAIT_MS = 1000
+/** Room left under the broker's max_payload for a stored message's headers (its de-duplication id). */
+const MESSAGE_HEADROOM_BYTES = 1024
+
+/** The largest snapshot message the broker takes from us, bytes. */
+function maxMessageBytes(nc: NatsConnection): number {
+  return (nc.info?.max_payload ?? 1024 * 1024) - MESSAGE_HEADROOM_BYTES
+}
 
 export interface AgentOptions {
   broker: BrokerOptions
@@ -272,8 +281,18 @@ export class Agent {
     const send = (final: boolean): void => {
       const snapshot = merger.take(final)
       if (snapshot === undefined) return
-      const msg: SnapshotMessage = { type: 'run.snapshot', runId: req.runId, agentId: this.id, snapshot }
-      outbox.push(subjects.runSnapshot(req.runId, this.id), msg, `snapshot:${snapshot.source}:${snapshot.seq}`)
+      // The broker refuses a message over its max_payload for good: a snapshot that big (thousands
+      // of URL names in a second) goes in parts, each under a seq of its own.
+      const limit = maxMessageBytes(nc)
+      const encoded = new Map<Snapshot, Uint8Array>()
+      const encodeOne = (s: Snapshot): Uint8Array => {
+        let data = encoded.get(s)
+        if (data === undefined) encoded.set(s, (data = encode({ type: 'run.snapshot', runId: req.runId, agentId: this.id, snapshot: s } satisfies SnapshotMessage)))
+        return data
+      }
+      const parts = splitToFit(snapshot, (s) => encodeOne(s).length <= limit, () => merger.nextSeq())
+      if (parts.length > 1) this.log(`run ${req.runId}: a snapshot of ${snapshot.endpoints.length} URL names is over the broker's max_payload (${limit + MESSAGE_HEADROOM_BYTES} bytes): sent in ${parts.length} parts`)
+      for (const part of parts) outbox.pushEncoded(subjects.runSnapshot(req.runId, this.id), encodeOne(part), `snapshot:${part.source}:${part.seq}`)
     }
     // A worker that falls behind does not hold the others' snapshots back for long.
     const flusher = setInterval(() => {

@@ -44,7 +44,12 @@ export class Outbox {
   }
 
   push(subject: string, message: unknown, msgId: string): void {
-    this.#queue.push({ subject, data: encode(message), msgId })
+    this.pushEncoded(subject, encode(message), msgId)
+  }
+
+  /** As `push`, for a message encoded already (the caller checked its size). */
+  pushEncoded(subject: string, data: Uint8Array, msgId: string): void {
+    this.#queue.push({ subject, data, msgId })
     if (!this.#running) void this.#drain()
   }
 

@@ -57,6 +57,11 @@ export class SnapshotMerger {
     private readonly workers: number,
   ) {}
 
+  /** A seq of this source for one more snapshot of the interval just taken (one split to fit the broker). */
+  nextSeq(): number {
+    return this.#seq++
+  }
+
   /** Snapshots added since the last `take`. */
   get pending(): number {
     return this.#pendingSources.size

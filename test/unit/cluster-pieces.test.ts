@@ -8,6 +8,7 @@ import { parseIni, readClusterIni } from '../../src/cluster/cluster-config.js'
 import { checkAgentSecurity, isLoopbackHost, mergeCredentials } from '../../src/cluster/nats-connection.js'
 import { natsServerConfig } from '../../src/cluster/nats-server-process.js'
 import { decode, encode, safeToken, subjects } from '../../src/cluster/protocol.js'
+import { splitToFit } from '../../src/cluster/snapshot-split.js'
 import type { Snapshot } from '../../src/stats/types.js'
 
 function snapshot(source: string, seq: number, hits: number, final = false): Snapshot {
@@ -87,6 +88,25 @@ describe('AgentBoard', () => {
     expect(step('a', 0)).toBe(0)
     expect(step('b', 0)).toBeUndefined()
     expect(step('b', 1)).toBe(1)
+  })
+})
+
+describe('splitToFit', () => {
+  it('spreads the endpoints of a snapshot too big for the broker over parts that fit, each under its own seq, the totals unchanged', () => {
+    const big = { ...snapshot('a', 4, 0, true), tests: { run: 9, failures: 1, errors: 0 }, counters: { c: 2 } }
+    big.endpoints = Array.from({ length: 7 }, (_, i) => ({ ...snapshot('a', 0, i + 1).endpoints[0]!, name: `/p/${i}` }))
+    big.generator = { threads: 1 } as unknown as Snapshot['generator']
+    let seq = 5
+    const parts = splitToFit(big, (s) => s.endpoints.length <= 2, () => seq++)
+    expect(parts.map((p) => p.endpoints.map((e) => e.name))).toEqual([['/p/0', '/p/1'], ['/p/2', '/p/3'], ['/p/4', '/p/5'], ['/p/6']])
+    expect(parts.map((p) => p.seq)).toEqual([4, 5, 6, 7])
+    expect(parts.map((p) => p.final)).toEqual([false, false, false, true])
+    expect(parts.map((p) => p.tests.run)).toEqual([9, 0, 0, 0])
+    expect(parts.map((p) => p.counters)).toEqual([{ c: 2 }, {}, {}, {}])
+    expect(parts.map((p) => p.generator !== undefined)).toEqual([false, false, false, true])
+    expect(parts.flatMap((p) => p.endpoints).reduce((n, e) => n + e.hits, 0)).toBe(28)
+    // One that fits is sent as it is.
+    expect(splitToFit(big, () => true, () => seq++)).toEqual([big])
   })
 })
 
