@@ -1,0 +1,64 @@
+/**
+ * A snapshot bigger than the broker takes (max_payload): thousands of URL names in a second. It
+ * used to block the agent's outbox for two minutes and then go, with everything queued behind it:
+ * the runner reported 0 hits of 2000 the target counted. The agent now sends it in parts.
+ */
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunResult } from '../../src/report/result.js'
+import { agentLine, clusterEnv, idle, reportedHits, startAgent, waitForAgents, type AgentProcess } from '../helpers/agents.js'
+import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
+import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
+
+// Each run a URL name of its own: 2000 names, some 430 bytes each in a snapshot.
+const NAMES = `import { TestCase } from 'loads-runner'
+let i = 0
+export class Names extends TestCase {
+  async test_hit() {
+    const res = await this.session.get('/p/' + i++)
+    this.assertEqual(res.status, 200)
+  }
+}
+`
+
+let nats: NatsServer
+let target: CountingServer
+let agent: AgentProcess
+let env: NodeJS.ProcessEnv
+let cwd: string
+
+beforeAll(async () => {
+  // 16 KB: a second's snapshot of a few dozen names is already more.
+  ;[nats, target] = await Promise.all([startNatsServer({ maxPayload: '16KB' }), startCountingServer()])
+  env = clusterEnv(nats)
+  agent = startAgent(env)
+  cwd = tempProject({ 'names.ts': NAMES })
+  await waitForAgents(nats, idle([agent]), 90_000)
+})
+
+afterAll(async () => {
+  await agent?.kill()
+  await Promise.all([nats?.stop(), target?.close()])
+})
+
+describe('a snapshot over the broker’s max_payload', () => {
+  it('goes in parts: 2000 URL names in seconds, every hit the target counted reported, the agent finished (exit 0)', async () => {
+    const before = target.count
+    const r = await runBin(LOADS_RUNNER, ['names.ts:Names.test_hit', '-u', '1', '-c', '2000', '--agents', '1', '--server-url', target.url, '--output', 'json:out.json'], { cwd, env, timeoutMs: 90_000 })
+    const all = r.stdout + r.stderr
+    expect(target.count - before).toBe(2000)
+    expect(reportedHits(r.stdout), all).toBe(2000)
+    expect(r.code, all).toBe(0)
+    expect(testResult(r.stdout)).toEqual({ run: 2000, errors: 0, failures: 0 })
+    expect(agentLine(r.stdout, `\\S+-${agent.pid}`)).toEqual({ hits: 2000, state: 'finished' })
+    const result = JSON.parse(readFileSync(path.join(cwd, 'out.json'), 'utf8')) as RunResult
+    expect(result.summary.hits).toBe(2000)
+    // The summary keeps 1000 names and folds the rest into one line; the hits are all there.
+    expect(result.summary.endpoints.reduce((n, e) => n + e.hits, 0)).toBe(2000)
+    expect(result.sources.map((s) => ({ hits: s.hits, final: s.final }))).toEqual([{ hits: 2000, final: true }])
+    expect(agent.log()).toMatch(/a snapshot of \d+ URL names is over the broker's max_payload \(16384 bytes\): sent in \d+ parts/)
+    expect(agent.log()).not.toMatch(/dropped/)
+  }, 120_000)
+})
