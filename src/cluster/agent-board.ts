@@ -191,7 +191,8 @@ export class AgentBoard {
 
   /** Some agent's results are missing: lost, failed, refused, or cut off from its runner or broker. */
   partial(): boolean {
-    return this.rows().some((r) => r.state !== 'done' && r.state !== 'stopped' && r.state !== 'purged')
+    // Lost after its final snapshot (frozen between it and its `finished` event): nothing is missing.
+    return this.rows().some((r) => r.state !== 'done' && r.state !== 'stopped' && r.state !== 'purged' && !(r.state === 'lost' && r.final))
   }
 
   /** Any agent stopped on request (Ctrl-C, --purge-broker). */
@@ -280,6 +281,7 @@ function describe(state: AgentRunState): string {
 function stateText(r: AgentRow): string {
   switch (r.state) {
     case 'lost':
+      if (r.final) return `lost after its final snapshot (${r.message ?? 'no heartbeat'}): its results are complete`
       return `lost: ${r.message ?? 'no heartbeat'}; its results up to its last snapshot are kept`
     case 'silent':
       return `silent: ${r.message ?? 'no heartbeat'}; its results up to its last snapshot are kept`

@@ -82,6 +82,18 @@ describe('AgentBoard', () => {
     expect(board.allDone()).toBe(false)
   })
 
+  it('an agent lost after its final snapshot (before its finished event) leaves nothing missing: not partial', () => {
+    const board = new AgentBoard(() => 0)
+    board.expect(['a'])
+    board.addSnapshot('a', snapshot('a', 0, 5))
+    board.addSnapshot('a', snapshot('a', 1, 2, true))
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'a', event: 'lost', atMs: 0, silentMs: 15_000, connection: 'open' })
+    expect(board.allDone()).toBe(true)
+    expect(board.partial()).toBe(false)
+    expect(board.missingTails()).toEqual([])
+    expect(board.lines().join('\n')).toContain('lost after its final snapshot (no heartbeat for 15.0 s): its results are complete')
+  })
+
   it('reports a new step once, when the first agent reaches it', () => {
     const board = new AgentBoard(() => 0)
     const step = (agentId: string, s: number) => board.addEvent({ type: 'run.event', runId: 'r', agentId, event: 'step', atMs: 0, step: s })
