@@ -1,6 +1,7 @@
-import { callSiteFor, withCallSite, type CallSite } from '../http/call-site.js'
+import { callSiteFor, captureCallSite, withCallSite, type CallSite } from '../http/call-site.js'
 import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
+import type { PackageDefinition } from '@grpc/proto-loader'
 import type { CallOptions, ChannelCredentials, Client, ClientDuplexStream, ClientOptions, ClientReadableStream, ClientWritableStream, Metadata, ServiceError } from '@grpc/grpc-js'
 import { LoadsError } from '../errors.js'
 import type { TlsOptions } from '../http/origin-connection.js'
@@ -8,11 +9,19 @@ import type { ResolveMap } from '../http/resolve-map.js'
 import type { HitSink, StreamSink } from '../stats/hit-sink.js'
 import { GrpcError } from './grpc-error.js'
 import { findMethod, loadProtos, servicesOf, type GrpcMethod } from './grpc-proto.js'
+import { reflect, reflectedDefinition, ReflectionTransportError } from './grpc-reflection.js'
 
 /** Options of `this.grpc(target, options)`. */
 export interface GrpcOptions {
-  /** The .proto file(s) describing the service, relative to the test file (string literals: they travel with the test). */
-  proto: string | string[]
+  /** The .proto file(s) describing the service, relative to the test file (string literals: they travel with the test). Either this or `reflect`. */
+  proto?: string | string[]
+  /**
+   * Ask the server instead of reading .proto files: its reflection service
+   * (grpc.reflection.v1.ServerReflection, else v1alpha) lists the services and sends the files
+   * defining them. One reflection call per target per worker, before the first call (not a hit);
+   * a server without reflection is an error saying to pass `proto`. Not together with `proto`.
+   */
+  reflect?: boolean
   /** `package.Service` whose methods bare names (`GetItem`) refer to; optional when the protos define one service. */
   service?: string
   /** Folders, relative to the test file, where imports of the protos are looked up too. */
@@ -74,21 +83,34 @@ export class GrpcClient {
   readonly #client: Client
   readonly #context: GrpcContext
   readonly #service: string | undefined
-  readonly #services: ReturnType<typeof servicesOf>
+  /** Undefined until reflection answered (with `reflect`). */
+  #services: ReturnType<typeof servicesOf> | undefined
+  /** With `reflect`: the target (for messages) and its key in the worker's reflection cache. */
+  readonly #reflect: { target: string; key: string } | undefined
   readonly #metadata: Record<string, string>
   readonly #deadlineMs: number
   /** Methods by the name the test used, with byte-counting (de)serializers. */
   readonly #methods = new Map<string, CountedMethod>()
 
   constructor(target: string, options: GrpcOptions, context: GrpcContext) {
-    if (options === undefined || options.proto === undefined) {
-      throw new LoadsError('LOADS_ERR_GRPC_PROTO', 'gRPC: this.grpc(target, { proto }) needs the .proto file(s) of the service')
+    const reflecting = options?.reflect === true
+    if (reflecting && options.proto !== undefined) {
+      throw new LoadsError('LOADS_ERR_GRPC_PROTO', 'gRPC: pass either { proto } or { reflect: true } to this.grpc, not both', {
+        hint: 'proto reads the .proto files; reflect asks the server for them',
+      })
     }
-    const protos = Array.isArray(options.proto) ? options.proto : [options.proto]
-    this.#services = servicesOf(loadProtos(context.protoRoot, protos, options.includeDirs ?? [], context.protoShownRoot))
+    if (!reflecting && options?.proto === undefined) {
+      throw new LoadsError('LOADS_ERR_GRPC_PROTO', 'gRPC: this.grpc(target, { proto }) needs the .proto file(s) of the service', {
+        hint: 'or { reflect: true } to ask a server that offers reflection',
+      })
+    }
     this.#service = options.service
-    if (options.service !== undefined && !this.#services.has(options.service)) {
-      throw new LoadsError('LOADS_ERR_GRPC_METHOD', `gRPC: unknown service '${options.service}'; ${protos.join(', ')} define: ${[...this.#services.keys()].join(', ') || 'no service'}`)
+    if (options.proto !== undefined) {
+      const protos = Array.isArray(options.proto) ? options.proto : [options.proto]
+      this.#services = servicesOf(loadProtos(context.protoRoot, protos, options.includeDirs ?? [], context.protoShownRoot))
+      if (options.service !== undefined && !this.#services.has(options.service)) {
+        throw new LoadsError('LOADS_ERR_GRPC_METHOD', `gRPC: unknown service '${options.service}'; ${protos.join(', ')} define: ${[...this.#services.keys()].join(', ') || 'no service'}`)
+      }
     }
     this.#context = context
     this.#metadata = options.metadata ?? {}
@@ -107,12 +129,23 @@ export class GrpcClient {
       if (secure) channelOptions['grpc.ssl_target_name_override'] = host.name
     }
     this.#client = new (lib().Client)(dial, secure ? tlsCredentials(context.tls) : lib().credentials.createInsecure(), channelOptions)
+    this.#reflect = reflecting ? { target, key: JSON.stringify([dial, address, secure]) } : undefined
+    if (this.#reflect !== undefined) {
+      // Another client of this worker asked already: no waiting.
+      const known = reflectedDefinition(this.#reflect.key)
+      if (known !== undefined) this.#adopt(known)
+    }
   }
 
   /** A unary call: one request, one response. */
   unary<Res = unknown, Req = unknown>(method: string, request: Req, options?: GrpcCallOptions): Promise<Res> {
+    if (this.#services === undefined) return this.#afterReflection(method, this.unary, (site) => this.#unary<Res, Req>(method, request, options, site))
+    return this.#unary<Res, Req>(method, request, options, undefined)
+  }
+
+  #unary<Res, Req>(method: string, request: Req, options: GrpcCallOptions | undefined, early: CallSite | undefined): Promise<Res> {
     const m = this.#method(method, 'unary')
-    const site = callSiteFor(METHOD, m.path, this.unary)
+    const site = early ?? callSiteFor(METHOD, m.path, this.unary)
     return new Promise<Res>((resolve, reject) => {
       const started = performance.now()
       let ttfbUs = 0
@@ -127,16 +160,26 @@ export class GrpcClient {
 
   /** A server-streaming call: one request, every response message collected (or handed to `onMessage`). */
   serverStream<Res = unknown, Req = unknown>(method: string, request: Req, options?: GrpcCallOptions & { onMessage?: (message: Res) => void }): Promise<GrpcStreamResult<Res>> {
+    if (this.#services === undefined) return this.#afterReflection(method, this.serverStream, (site) => this.#serverStream<Res, Req>(method, request, options, site))
+    return this.#serverStream<Res, Req>(method, request, options, undefined)
+  }
+
+  #serverStream<Res, Req>(method: string, request: Req, options: (GrpcCallOptions & { onMessage?: (message: Res) => void }) | undefined, early: CallSite | undefined): Promise<GrpcStreamResult<Res>> {
     const m = this.#method(method, 'serverStream')
-    const site = callSiteFor(METHOD, m.path, this.serverStream)
+    const site = early ?? callSiteFor(METHOD, m.path, this.serverStream)
     const call = this.#client.makeServerStreamRequest(m.path, m.serialize, m.deserialize, request, this.#metadataOf(options), this.#callOptions(options))
     return this.#collect<Res>(m.path, call, options?.onMessage, site)
   }
 
   /** A client-streaming call: every request of `requests` sent in order, then one response. */
   clientStream<Res = unknown, Req = unknown>(method: string, requests: Iterable<Req> | AsyncIterable<Req>, options?: GrpcCallOptions): Promise<Res> {
+    if (this.#services === undefined) return this.#afterReflection(method, this.clientStream, (site) => this.#clientStream<Res, Req>(method, requests, options, site))
+    return this.#clientStream<Res, Req>(method, requests, options, undefined)
+  }
+
+  #clientStream<Res, Req>(method: string, requests: Iterable<Req> | AsyncIterable<Req>, options: GrpcCallOptions | undefined, early: CallSite | undefined): Promise<Res> {
     const m = this.#method(method, 'clientStream')
-    const site = callSiteFor(METHOD, m.path, this.clientStream)
+    const site = early ?? callSiteFor(METHOD, m.path, this.clientStream)
     return new Promise<Res>((resolve, reject) => {
       const started = performance.now()
       let ttfbUs = 0
@@ -152,8 +195,13 @@ export class GrpcClient {
 
   /** A bidirectional call: `requests` sent in order (then the send side closed), every response collected. */
   bidi<Res = unknown, Req = unknown>(method: string, requests: Iterable<Req> | AsyncIterable<Req>, options?: GrpcCallOptions & { onMessage?: (message: Res) => void }): Promise<GrpcStreamResult<Res>> {
+    if (this.#services === undefined) return this.#afterReflection(method, this.bidi, (site) => this.#bidi<Res, Req>(method, requests, options, site))
+    return this.#bidi<Res, Req>(method, requests, options, undefined)
+  }
+
+  #bidi<Res, Req>(method: string, requests: Iterable<Req> | AsyncIterable<Req>, options: (GrpcCallOptions & { onMessage?: (message: Res) => void }) | undefined, early: CallSite | undefined): Promise<GrpcStreamResult<Res>> {
     const m = this.#method(method, 'bidi')
-    const site = callSiteFor(METHOD, m.path, this.bidi)
+    const site = early ?? callSiteFor(METHOD, m.path, this.bidi)
     const call = this.#client.makeBidiStreamRequest(m.path, m.serialize, m.deserialize, this.#metadataOf(options), this.#callOptions(options))
     const result = this.#collect<Res>(m.path, call, options?.onMessage, site)
     void writeAll(call, requests)
@@ -185,6 +233,45 @@ export class GrpcClient {
     })
   }
 
+  /**
+   * A call made before this worker's reflection of the target answered: waits for it (asking
+   * the server if no one has), then makes the call. The call site is captured now, while the
+   * test's frames are on the stack. If reflection could not reach the server, the call is
+   * recorded with that status (as a call with a .proto would be) and rejects with a GrpcError.
+   */
+  #afterReflection<T>(name: string, above: (...args: never[]) => unknown, call: (site: CallSite) => Promise<T>): Promise<T> {
+    const site = captureCallSite(above)
+    const started = performance.now()
+    const reflection = this.#reflect!
+    return reflect(reflection.key, reflection.target, this.#client, this.#deadlineMs).then(
+      (definition) => {
+        try {
+          if (this.#services === undefined) this.#adopt(definition)
+          return call(site)
+        } catch (err) {
+          throw withCallSite(err as Error, site)
+        }
+      },
+      (err: unknown) => {
+        if (err instanceof ReflectionTransportError) {
+          const path = pathOf(name, this.#service)
+          this.#record(path, err.status, started, 0)
+          throw withCallSite(new GrpcError(path, err.status, err.details, {}), site)
+        }
+        throw withCallSite(err as Error, site)
+      },
+    )
+  }
+
+  /** Takes the services reflection gave; `service`, if given, must be one of them. */
+  #adopt(definition: PackageDefinition): void {
+    const services = servicesOf(definition)
+    if (this.#service !== undefined && !services.has(this.#service)) {
+      throw new LoadsError('LOADS_ERR_GRPC_METHOD', `gRPC: unknown service '${this.#service}'; the server (by reflection) defines: ${[...services.keys()].join(', ') || 'no service'}`)
+    }
+    this.#services = services
+  }
+
   #record(path: string, code: number, started: number, ttfbUs: number): void {
     this.#context.sink.recordHit(METHOD, path, code, usSince(started), ttfbUs, 0, 0, 0, null, code !== 0)
   }
@@ -192,7 +279,7 @@ export class GrpcClient {
   #method(name: string, kind: CallKind): CountedMethod {
     let m = this.#methods.get(name)
     if (m === undefined) {
-      const def = findMethod(this.#services, this.#service, name)
+      const def = findMethod(this.#services!, this.#service, name, this.#reflect === undefined ? 'the protos define' : 'the server (by reflection) defines')
       m = counted(def, this.#context.sink)
       this.#methods.set(name, m)
     }
@@ -255,6 +342,12 @@ async function writeAll<Req>(call: ClientWritableStream<Req> | ClientDuplexStrea
     call.cancel()
     call.emit('error', err)
   }
+}
+
+/** The path a call of `name` would have had, for a call whose reflection failed. */
+function pathOf(name: string, service: string | undefined): string {
+  const trimmed = name.startsWith('/') ? name.slice(1) : name
+  return trimmed.includes('/') || service === undefined ? `/${trimmed}` : `/${service}/${trimmed}`
 }
 
 function parseTarget(target: string, tls: boolean | undefined): { address: string; secure: boolean; host: { name: string; port: number } } {

@@ -40,6 +40,27 @@ export function loadProtos(root: string, protos: readonly string[], includeDirs:
   return definition
 }
 
+/**
+ * The package definition of FileDescriptorProtos (each as encoded bytes, as server reflection
+ * sends them), loaded as a .proto file is: wrapped as a FileDescriptorSet (field 1, repeated).
+ */
+export function loadDescriptorFiles(files: readonly Buffer[]): PackageDefinition {
+  const parts: Buffer[] = []
+  for (const file of files) parts.push(Buffer.from([0x0a]), varint(file.length), file)
+  const { loadFileDescriptorSetFromBuffer } = createRequire(import.meta.url)('@grpc/proto-loader') as typeof import('@grpc/proto-loader')
+  return loadFileDescriptorSetFromBuffer(Buffer.concat(parts), LOADER_OPTIONS)
+}
+
+function varint(n: number): Buffer {
+  const bytes: number[] = []
+  while (n > 0x7f) {
+    bytes.push((n & 0x7f) | 0x80)
+    n = Math.floor(n / 128)
+  }
+  bytes.push(n)
+  return Buffer.from(bytes)
+}
+
 /** A method of a service, with its full path (`/shop.Shop/GetItem`). */
 export type GrpcMethod = MethodDefinition<unknown, unknown>
 
@@ -58,7 +79,7 @@ export function servicesOf(definition: PackageDefinition): Map<string, ServiceDe
  * The method `name` names: `GetItem` (in `service`, or in the only service), `shop.Shop/GetItem`
  * or `/shop.Shop/GetItem`. An unknown service or method is a LoadsError listing what exists.
  */
-export function findMethod(services: Map<string, ServiceDefinition>, service: string | undefined, name: string): GrpcMethod {
+export function findMethod(services: Map<string, ServiceDefinition>, service: string | undefined, name: string, defines = 'the protos define'): GrpcMethod {
   const trimmed = name.startsWith('/') ? name.slice(1) : name
   const slash = trimmed.lastIndexOf('/')
   const serviceName = slash === -1 ? service : trimmed.slice(0, slash)
@@ -66,7 +87,7 @@ export function findMethod(services: Map<string, ServiceDefinition>, service: st
   let def: ServiceDefinition | undefined
   if (serviceName === undefined) {
     if (services.size !== 1) {
-      throw new LoadsError('LOADS_ERR_GRPC_METHOD', `gRPC: '${name}' names no service, and the protos define ${services.size}: ${[...services.keys()].join(', ') || 'none'}`, {
+      throw new LoadsError('LOADS_ERR_GRPC_METHOD', `gRPC: '${name}' names no service, and ${defines} ${services.size}: ${[...services.keys()].join(', ') || 'none'}`, {
         hint: "pass { service: 'package.Service' } to this.grpc, or call 'package.Service/Method'",
       })
     }
@@ -74,7 +95,7 @@ export function findMethod(services: Map<string, ServiceDefinition>, service: st
   } else {
     def = services.get(serviceName)
     if (def === undefined) {
-      throw new LoadsError('LOADS_ERR_GRPC_METHOD', `gRPC: unknown service '${serviceName}'; the protos define: ${[...services.keys()].join(', ') || 'no service'}`)
+      throw new LoadsError('LOADS_ERR_GRPC_METHOD', `gRPC: unknown service '${serviceName}'; ${defines}: ${[...services.keys()].join(', ') || 'no service'}`)
     }
   }
   const method = (def as Record<string, GrpcMethod | undefined>)[methodName]

@@ -2,6 +2,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadPackageDefinition, Metadata, Server, ServerCredentials, status, type ServerDuplexStream, type ServerReadableStream, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js'
 import { loadSync } from '@grpc/proto-loader'
+import { ReflectionService } from '@grpc/reflection'
 
 /** test/fixtures/grpc: shop.proto (the Shop service) and money.proto, which it imports. */
 export const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'grpc')
@@ -16,7 +17,13 @@ export interface ShopCounts {
   /** `x-user` metadata values seen, and the `:authority` of each call. */
   users: Set<string>
   authorities: Set<string>
+  /** Reflection calls (ServerReflectionInfo streams) by service name, and the requests in them. */
+  reflectionCalls: Record<string, number>
+  reflectionRequests: number
 }
+
+/** Which reflection services the server offers: both (as @grpc/reflection adds), only v1alpha, or none. */
+export type ReflectionOffer = 'v1+v1alpha' | 'v1alpha' | 'none'
 
 export interface ShopServer {
   port: number
@@ -31,10 +38,10 @@ type Item = { id: number; name: string; price?: { cents: string; currency: strin
  * id 404, and never for id -1 (deadlines); ListItems streams `count` items; AddItems counts the
  * items it receives; Chat echoes each note upper-cased.
  */
-export async function startShopServer(tls?: { key: string; cert: string }): Promise<ShopServer> {
+export async function startShopServer(tls?: { key: string; cert: string }, options: { reflection?: ReflectionOffer } = {}): Promise<ShopServer> {
   const def = loadSync(path.join(PROTO_DIR, 'shop.proto'), { keepCase: true, longs: String, enums: String, defaults: true, includeDirs: [PROTO_DIR] })
   const shop = (loadPackageDefinition(def) as unknown as { shop: { Shop: { service: never } } }).shop
-  const counts: ShopCounts = { calls: {}, messagesIn: 0, messagesOut: 0, users: new Set(), authorities: new Set() }
+  const counts: ShopCounts = { calls: {}, messagesIn: 0, messagesOut: 0, users: new Set(), authorities: new Set(), reflectionCalls: {}, reflectionRequests: 0 }
   const seen = (name: string, metadata: Metadata, host: string): void => {
     counts.authorities.add(host)
     counts.calls[name] = (counts.calls[name] ?? 0) + 1
@@ -90,6 +97,26 @@ export async function startShopServer(tls?: { key: string; cert: string }): Prom
       call.on('end', () => call.end())
     },
   })
+  if (options.reflection !== undefined && options.reflection !== 'none') {
+    const only = options.reflection === 'v1alpha' ? 'grpc.reflection.v1alpha.' : ''
+    // Add @grpc/reflection's services through a counting wrapper of each handler.
+    new ReflectionService(def).addToServer({
+      addService(service, implementation) {
+        const path = Object.values(service)[0]!.path
+        const name = path.slice(1, path.lastIndexOf('/'))
+        if (!name.startsWith(only)) return
+        const handlers: Record<string, (call: ServerDuplexStream<unknown, unknown>) => void> = {}
+        for (const [method, handler] of Object.entries(implementation as Record<string, (call: ServerDuplexStream<unknown, unknown>) => void>)) {
+          handlers[method] = (call) => {
+            counts.reflectionCalls[name] = (counts.reflectionCalls[name] ?? 0) + 1
+            call.on('data', () => counts.reflectionRequests++)
+            handler(call)
+          }
+        }
+        server.addService(service, handlers)
+      },
+    })
+  }
   const credentials = tls === undefined ? ServerCredentials.createInsecure() : ServerCredentials.createSsl(null, [{ private_key: Buffer.from(tls.key), cert_chain: Buffer.from(tls.cert) }])
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))))
   return {

@@ -141,3 +141,116 @@ describe('gRPC over TLS, with --resolve', () => {
     expect(sink.hits.map((h) => h.status)).toEqual([0, 14, 0])
   })
 })
+
+describe('gRPC by server reflection: { reflect: true } instead of .proto files', () => {
+  let server: ShopServer
+  beforeAll(async () => {
+    server = await startShopServer(undefined, { reflection: 'v1+v1alpha' })
+  })
+  afterAll(() => server.close())
+
+  it('makes all four kinds of call after one reflection call, shared by every client of the target in the worker; reflection is no hit', async () => {
+    const sink = new GrpcSink()
+    const target = `127.0.0.1:${server.port}`
+    // Two users' clients, calling at once before either has the services.
+    const a = new GrpcClient(target, { reflect: true, metadata: { 'x-user': 'r1' } }, context(sink, { protoRoot: '/nonexistent' }))
+    const b = new GrpcClient(`grpc://${target}`, { reflect: true }, context(sink, { protoRoot: '/nonexistent' }))
+    const [item, listed, added, chat, other] = await Promise.all([
+      a.unary<{ id: number; name: string; price: { cents: string } }>('GetItem', { id: 7 }),
+      a.serverStream<{ id: number }>('ListItems', { count: 5 }),
+      a.clientStream<{ count: number }>('shop.Shop/AddItems', [{ id: 1 }, { id: 2 }, { id: 3 }]),
+      a.bidi<{ text: string }>('/shop.Shop/Chat', ['a', 'b'].map((text) => ({ text }))),
+      b.unary<{ name: string }>('GetItem', { id: 8 }),
+    ])
+    expect(item).toMatchObject({ id: 7, name: 'item-7', price: { cents: '700' } })
+    expect(listed.messages.map((m) => m.id)).toEqual([0, 1, 2, 3, 4])
+    expect(added.count).toBe(3)
+    expect(chat.messages.map((m) => m.text)).toEqual(['A', 'B'])
+    expect(other.name).toBe('item-8')
+    // A client made after reflection answered calls at once, with no new reflection call.
+    const c = new GrpcClient(target, { reflect: true, service: 'shop.Shop' }, context(sink))
+    expect(await c.unary<{ name: string }>('GetItem', { id: 9 })).toMatchObject({ name: 'item-9' })
+    for (const client of [a, b, c]) client.close()
+
+    expect(server.counts.reflectionCalls).toEqual({ 'grpc.reflection.v1.ServerReflection': 1 })
+    // list_services, then file_containing_symbol shop.Shop (its imports come with it).
+    expect(server.counts.reflectionRequests).toBe(2)
+    expect(server.counts.calls).toEqual({ GetItem: 3, ListItems: 1, AddItems: 1, Chat: 1 })
+    expect(sink.hits.map((h) => [h.method, h.name, h.status]).sort()).toEqual(
+      [
+        ['GRPC', '/shop.Shop/AddItems', 0],
+        ['GRPC', '/shop.Shop/Chat', 0],
+        ['GRPC', '/shop.Shop/GetItem', 0],
+        ['GRPC', '/shop.Shop/GetItem', 0],
+        ['GRPC', '/shop.Shop/GetItem', 0],
+        ['GRPC', '/shop.Shop/ListItems', 0],
+      ].sort(),
+    )
+    expect(sink.messages.out).toBe(server.counts.messagesIn)
+    expect(sink.messages.in).toBe(server.counts.messagesOut)
+    expect(server.counts.users).toEqual(new Set(['r1']))
+  })
+
+  it('names an unknown method or service as with .proto files, and refuses proto and reflect together', async () => {
+    const sink = new GrpcSink()
+    const target = `127.0.0.1:${server.port}`
+    const shop = new GrpcClient(target, { reflect: true }, context(sink))
+    // Reflection of this target answered in the test before: errors come at once, as with .proto files.
+    expect(() => shop.unary('Nope', {})).toThrow("gRPC: unknown method 'Nope'; the service has: GetItem, ListItems, AddItems, Chat")
+    expect(() => shop.unary('shop.Nope/GetItem', {})).toThrow("gRPC: unknown service 'shop.Nope'; the server (by reflection) defines: shop.Shop")
+    expect(() => shop.unary('ListItems', {})).toThrow('gRPC: /shop.Shop/ListItems is a server-streaming method: call it with serverStream(), not unary()')
+    shop.close()
+    expect(() => new GrpcClient(target, { reflect: true, service: 'shop.Nope' }, context(sink))).toThrow("gRPC: unknown service 'shop.Nope'; the server (by reflection) defines: shop.Shop")
+    expect(() => new GrpcClient(target, { reflect: true, proto: 'shop.proto' }, context(sink))).toThrow('gRPC: pass either { proto } or { reflect: true } to this.grpc, not both')
+    expect(sink.hits).toHaveLength(0)
+  })
+
+  it('falls back to v1alpha when the server offers only that; an unknown method waiting for it rejects at the line of the call', async () => {
+    const old = await startShopServer(undefined, { reflection: 'v1alpha' })
+    const sink = new GrpcSink()
+    const shop = new GrpcClient(`127.0.0.1:${old.port}`, { reflect: true }, context(sink))
+    const [item, unknown] = await Promise.all([shop.unary('GetItem', { id: 5 }), shop.unary('Nope', {}).catch((e: unknown) => e)])
+    expect(item).toMatchObject({ name: 'item-5' })
+    expect((unknown as LoadsError).code).toBe('LOADS_ERR_GRPC_METHOD')
+    expect((unknown as LoadsError).message).toBe("gRPC: unknown method 'Nope'; the service has: GetItem, ListItems, AddItems, Chat")
+    // Thrown after reflection answered, yet its stack shows the test's line, not grpc-js callbacks.
+    expect((unknown as LoadsError).stack).toMatch(/at .*grpc-client\.test\.ts:\d+:/)
+    shop.close()
+    await old.close()
+    expect(old.counts.reflectionCalls).toEqual({ 'grpc.reflection.v1alpha.ServerReflection': 1 })
+    expect(old.counts.calls).toEqual({ GetItem: 1 })
+    expect(sink.hits.map((h) => [h.name, h.status])).toEqual([['/shop.Shop/GetItem', 0]])
+  })
+
+  it('a server without reflection is a clear error saying to pass proto; a refused connection is a hit with status UNAVAILABLE', async () => {
+    const plain = await startShopServer()
+    const sink = new GrpcSink()
+    const shop = new GrpcClient(`127.0.0.1:${plain.port}`, { reflect: true }, context(sink))
+    const err = await shop.unary('GetItem', { id: 1 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(LoadsError)
+    expect((err as LoadsError).code).toBe('LOADS_ERR_GRPC_REFLECTION')
+    expect((err as LoadsError).message).toBe(`gRPC: 127.0.0.1:${plain.port} offers no server reflection (grpc.reflection.v1 nor v1alpha: UNIMPLEMENTED)`)
+    expect((err as LoadsError).hint).toContain("{ proto: 'shop.proto' }")
+    // Kept: the next call does not ask again.
+    await expect(shop.bidi('Chat', [])).rejects.toThrow('offers no server reflection')
+    shop.close()
+    await plain.close()
+    expect(plain.counts.calls).toEqual({})
+    expect(sink.hits).toHaveLength(0)
+
+    const probe = await startShopServer()
+    const port = probe.port
+    await probe.close()
+    const refused = new GrpcClient(`127.0.0.1:${port}`, { reflect: true, service: 'shop.Shop' }, context(sink))
+    const down = await refused.unary('GetItem', { id: 1 }).catch((e: unknown) => e)
+    const again = await refused.unary('GetItem', { id: 1 }).catch((e: unknown) => e)
+    refused.close()
+    expect((down as GrpcError).kind).toBe('UNAVAILABLE')
+    expect((down as GrpcError).message).toMatch(/ECONNREFUSED/)
+    expect((again as GrpcError).kind).toBe('UNAVAILABLE')
+    expect(sink.hits.map((h) => [h.name, h.status])).toEqual([
+      ['/shop.Shop/GetItem', 14],
+      ['/shop.Shop/GetItem', 14],
+    ])
+  })
+})
