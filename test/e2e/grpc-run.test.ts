@@ -75,3 +75,67 @@ describe('gRPC from the command line: the .proto files travel with the test bund
     expect(r.stderr).not.toMatch(/at .*node_modules/)
   }, 60_000)
 })
+
+const REFLECT_TEST = `
+import { TestCase } from 'loads-runner'
+
+export class Reflect extends TestCase {
+  async test_all() {
+    const shop = this.grpc(process.env.TARGET, { reflect: true })
+    const item = await shop.unary('GetItem', { id: 3 })
+    this.assertEqual(item.name, 'item-3')
+    const list = await shop.serverStream('ListItems', { count: 4 })
+    this.assertEqual(list.messages.length, 4)
+    const added = await shop.clientStream('AddItems', [{ id: 1 }, { id: 2 }])
+    this.assertEqual(added.count, 2)
+    const chat = await shop.bidi('Chat', [{ text: 'hi' }])
+    this.assertEqual(chat.messages[0].text, 'HI')
+  }
+
+  async test_no_reflection() {
+    await this.grpc(process.env.PLAIN, { reflect: true }).unary('GetItem', { id: 1 })
+  }
+}
+`
+
+describe('gRPC from the command line by server reflection: no .proto file anywhere', () => {
+  let server: ShopServer
+  let plain: ShopServer
+  let dir: string
+  beforeAll(async () => {
+    ;[server, plain] = await Promise.all([startShopServer(undefined, { reflection: 'v1+v1alpha' }), startShopServer()])
+    dir = tempProject({ 'reflect_test.ts': REFLECT_TEST })
+  })
+  afterAll(() => Promise.all([server.close(), plain.close()]))
+
+  it('3 users × 4 runs in 2 workers: one reflection call per worker, every call a GRPC hit equal to the server\'s counts', async () => {
+    const r = await runBin(LOADS_RUNNER, ['reflect_test.Reflect.test_all', '-u', '3', '-c', '4', '-w', '2'], {
+      cwd: dir,
+      env: { TARGET: `127.0.0.1:${server.port}` },
+    })
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(testResult(r.stdout)).toEqual({ run: 12, errors: 0, failures: 0 })
+    expect(server.counts.calls).toEqual({ GetItem: 12, ListItems: 12, AddItems: 12, Chat: 12 })
+    // Reflection calls are not hits: 48 calls, 48 hits, and nothing named after reflection.
+    expect(r.stdout).toMatch(/Hits: 48\b/)
+    expect(r.stdout).not.toContain('ServerReflection')
+    expect(r.stdout).toMatch(/GRPC +\/shop\.Shop\/GetItem +12 .* OK×12/)
+    expect(r.stdout).toMatch(/\/shop\.Shop\/ListItems +12 +48 +12 /)
+    expect(server.counts.reflectionCalls).toEqual({ 'grpc.reflection.v1.ServerReflection': 2 })
+    expect(server.counts.reflectionRequests).toBe(2 * 2)
+  }, 60_000)
+
+  it('a server without reflection: a clear test error saying to pass proto (exit 1), and no call reaches it', async () => {
+    const r = await runBin(LOADS_RUNNER, ['reflect_test.Reflect.test_no_reflection', '-u', '1', '-c', '2', '-w', '1'], {
+      cwd: dir,
+      env: { PLAIN: `127.0.0.1:${plain.port}` },
+    })
+    expect(r.code).toBe(1)
+    expect(testResult(r.stdout)).toEqual({ run: 2, errors: 2, failures: 0 })
+    expect(r.stdout).toContain(`gRPC: 127.0.0.1:${plain.port} has no server reflection (UNIMPLEMENTED): pass { proto: 'service.proto' } instead`)
+    expect(r.stdout).toMatch(/Hits: 0\b/)
+    expect(plain.counts.calls).toEqual({})
+    expect(r.stderr).not.toMatch(/at .*node_modules/)
+  }, 60_000)
+})
