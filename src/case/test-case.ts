@@ -117,7 +117,8 @@ export class TestCase {
    * is a hit of method `GRPC` named `/package.Service/Method` with its gRPC status; messages and
    * bytes are counted each way. Same target and options, same client (and connection) for the
    * user's life. Give proto paths as string literals, relative to the test file: they travel
-   * with the test to workers and agents.
+   * with the test to workers and agents. Or `{ reflect: true }` instead of `proto`: the server's
+   * reflection service describes the service, asked once per target per worker (not a hit).
    */
   grpc(target: string, options: GrpcOptions): GrpcClient {
     const open = this[CONTEXT].grpc
