@@ -1,5 +1,5 @@
 import type { Snapshot } from '../stats/types.js'
-import type { AgentEvent, FinishReason } from './protocol.js'
+import type { AgentEvent, FinishReason, Undelivered } from './protocol.js'
 
 /**
  * Where one agent stands in a run. `silent`: no heartbeat for a while, but its connection to the
@@ -26,6 +26,8 @@ export interface AgentRow {
   lastSnapshotEndMs: number | undefined
   /** The state it had before it went silent (to go back to when it is heard again). */
   beforeSilence: AgentRunState | undefined
+  /** What it counted but could not deliver, as its `finished` event says (too big for the broker). */
+  undelivered: Undelivered | undefined
 }
 
 /** States after which an agent sends nothing more for the run. */
@@ -108,6 +110,7 @@ export class AgentBoard {
         // A lost agent that turns up again and finishes is finished after all.
         row.state = event.reason
         if (event.notes !== undefined) row.notes = event.notes
+        if (event.undelivered !== undefined) row.undelivered = event.undelivered
         break
       case 'failed':
         row.state = 'failed'
@@ -165,6 +168,28 @@ export class AgentBoard {
    * them is counted — Loads knows only what reached it; the target may have served more.
    */
   tailLines(runId: string): string[] {
+    return [...this.#tailLines(runId), ...this.undeliveredLines()]
+  }
+
+  /**
+   * Lines for the agents that finished but could not deliver some of what they counted (snapshot
+   * parts over the broker's max_payload even alone): exactly how much is not in the figures.
+   */
+  undeliveredLines(): string[] {
+    const rows = this.rows()
+      .filter((r) => r.undelivered !== undefined && r.undelivered.messages > 0)
+      .sort((a, b) => a.agentId.localeCompare(b.agentId))
+    if (rows.length === 0) return []
+    return [
+      `Undelivered results: ${rows.length === 1 ? 'one agent' : `${rows.length} agents`} counted hits that never reached this runner (not in these figures):`,
+      ...rows.map((r) => {
+        const u = r.undelivered!
+        return `  ${r.agentId}: ${u.hits} hits and ${u.testsRun} test runs in ${u.messages} snapshot part${u.messages === 1 ? '' : 's'} the broker could not take (over its max_payload even alone, or storing failed for 2 min); see the agent's log`
+      }),
+    ]
+  }
+
+  #tailLines(runId: string): string[] {
     const rows = this.missingTails()
     if (rows.length === 0) return []
     const lines = rows.map((r) => {
@@ -192,7 +217,10 @@ export class AgentBoard {
   /** Some agent's results are missing: lost, failed, refused, or cut off from its runner or broker. */
   partial(): boolean {
     // Lost after its final snapshot (frozen between it and its `finished` event): nothing is missing.
-    return this.rows().some((r) => r.state !== 'done' && r.state !== 'stopped' && r.state !== 'purged' && !(r.state === 'lost' && r.final))
+    // An agent that finished without delivering all it counted: partial too.
+    return this.rows().some(
+      (r) => (r.state !== 'done' && r.state !== 'stopped' && r.state !== 'purged' && !(r.state === 'lost' && r.final)) || (r.undelivered?.messages ?? 0) > 0,
+    )
   }
 
   /** Any agent stopped on request (Ctrl-C, --purge-broker). */
@@ -235,6 +263,7 @@ export class AgentBoard {
         final: false,
         lastSnapshotEndMs: undefined,
         beforeSilence: undefined,
+        undelivered: undefined,
       }
       this.#rows.set(agentId, row)
     }

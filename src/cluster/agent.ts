@@ -24,7 +24,7 @@ import { ConnectionWatch } from './connection-watch.js'
 import { natsClient } from './nats-client.js'
 import { checkAgentSecurity, connectBroker, type BrokerOptions } from './nats-connection.js'
 import { Outbox } from './outbox.js'
-import { splitToFit } from './snapshot-split.js'
+import { carried, emptied, splitToFit } from './snapshot-split.js'
 import { peakUsers } from '../load/scenarios.js'
 import {
   BROKER_LOSS_LIMIT_MS,
@@ -47,6 +47,7 @@ import {
   type RunReply,
   type RunRequest,
   type SnapshotMessage,
+  type Undelivered,
 } from './protocol.js'
 
 /** How long the workers' snapshots of an interval wait for a late worker's before leaving. */
@@ -277,6 +278,9 @@ export class Agent {
     // The workers' snapshots leave merged, one per interval under the agent's id: the runner
     // merges one snapshot per agent per second, however many workers each runs.
     const merger = new SnapshotMerger(this.id, workers)
+    // What this run counted but could not deliver: parts too big even alone, here; the outbox's drops, from its totals.
+    const outboxLostBefore = outbox.undelivered
+    const tooBig: Undelivered = { messages: 0, hits: 0, testsRun: 0 }
     let pendingSinceMs = 0
     const send = (final: boolean): void => {
       const snapshot = merger.take(final)
@@ -292,7 +296,24 @@ export class Agent {
       }
       const parts = splitToFit(snapshot, (s) => encodeOne(s).length <= limit, () => merger.nextSeq())
       if (parts.length > 1) this.log(`run ${req.runId}: a snapshot of ${snapshot.endpoints.length} URL names is over the broker's max_payload (${limit + MESSAGE_HEADROOM_BYTES} bytes): sent in ${parts.length} parts`)
-      for (const part of parts) outbox.pushEncoded(subjects.runSnapshot(req.runId, this.id), encodeOne(part), `snapshot:${part.source}:${part.seq}`)
+      for (const part of parts) {
+        const subject = subjects.runSnapshot(req.runId, this.id)
+        const msgId = `snapshot:${part.source}:${part.seq}`
+        const data = encodeOne(part)
+        if (data.length <= limit) {
+          outbox.pushEncoded(subject, data, msgId, carried(part))
+          continue
+        }
+        // Too big even alone: refused for ever, so not sent. Emptied, it keeps the source's seqs
+        // whole and its final flag; what it carried is counted, and the `finished` event says so.
+        const lost = carried(part)
+        tooBig.messages++
+        tooBig.hits += lost.hits
+        tooBig.testsRun += lost.testsRun
+        const what = part.endpoints.length === 1 ? `the endpoint ${part.endpoints[0]!.method} ${part.endpoints[0]!.name.slice(0, 60)}${part.endpoints[0]!.name.length > 60 ? '…' : ''}` : 'its figures other than endpoints'
+        this.log(`run ${req.runId}: a snapshot part of ${data.length} bytes (${what}) is over the broker's max_payload (${limit + MESSAGE_HEADROOM_BYTES} bytes) even alone: not delivered, with ${lost.hits} hits and ${lost.testsRun} test runs`)
+        outbox.pushEncoded(subject, encodeOne(emptied(part)), msgId)
+      }
     }
     // A worker that falls behind does not hold the others' snapshots back for long.
     const flusher = setInterval(() => {
@@ -322,11 +343,20 @@ export class Agent {
         send(true)
       })
       .then(
-        () => {
+        async () => {
           // A worker that crashed, was stuck or ran out of memory here: the runner's summary says so.
           const notes = run.engine?.notes() ?? []
           for (const note of notes) this.log(`run ${req.runId}: ${note}`)
-          event({ type: 'run.event', runId: req.runId, agentId: this.id, event: 'finished', atMs: Date.now(), reason: run.stopReason ?? 'done', ...(notes.length > 0 ? { notes } : {}) })
+          // Every snapshot stored or dropped first, so the event can say what did not arrive.
+          await outbox.flushed()
+          const now = outbox.undelivered
+          const undelivered: Undelivered = {
+            messages: tooBig.messages + now.messages - outboxLostBefore.messages,
+            hits: tooBig.hits + now.hits - outboxLostBefore.hits,
+            testsRun: tooBig.testsRun + now.testsRun - outboxLostBefore.testsRun,
+          }
+          if (undelivered.messages > 0) this.log(`run ${req.runId}: ${undelivered.hits} hits and ${undelivered.testsRun} test runs in ${undelivered.messages} snapshot parts were not delivered`)
+          event({ type: 'run.event', runId: req.runId, agentId: this.id, event: 'finished', atMs: Date.now(), reason: run.stopReason ?? 'done', ...(notes.length > 0 ? { notes } : {}), ...(undelivered.messages > 0 ? { undelivered } : {}) })
         },
         (err: unknown) => {
           const e = err instanceof Error ? err : new Error(String(err))

@@ -1,11 +1,13 @@
 import type { JetStreamClient } from '@nats-io/jetstream'
-import { encode } from './protocol.js'
+import { encode, type Undelivered } from './protocol.js'
 
 interface Pending {
   subject: string
   data: Uint8Array
   /** JetStream's de-duplication id: a retry after a lost ack is stored once. */
   msgId: string
+  /** The hits and test runs it carries (a snapshot's), counted as undelivered if it is dropped. */
+  carries: { hits: number; testsRun: number } | undefined
 }
 
 /** How long storing may keep failing (broker down, stream gone) before what waits is given up. */
@@ -25,6 +27,7 @@ export class Outbox {
   #running = false
   #idle: (() => void)[] = []
   #dropped = 0
+  readonly #undelivered: Undelivered = { messages: 0, hits: 0, testsRun: 0 }
   /** Since when every attempt failed; undefined while stores succeed. */
   #failingSinceMs: number | undefined
 
@@ -34,9 +37,14 @@ export class Outbox {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Messages given up on after storing failed for two minutes. */
+  /** Messages given up on: refused as too large, or storing failed for two minutes. */
   get dropped(): number {
     return this.#dropped
+  }
+
+  /** What the dropped messages carried, since this outbox was made (a copy). */
+  get undelivered(): Undelivered {
+    return { ...this.#undelivered }
   }
 
   get pending(): number {
@@ -47,9 +55,9 @@ export class Outbox {
     this.pushEncoded(subject, encode(message), msgId)
   }
 
-  /** As `push`, for a message encoded already (the caller checked its size). */
-  pushEncoded(subject: string, data: Uint8Array, msgId: string): void {
-    this.#queue.push({ subject, data, msgId })
+  /** As `push`, for a message encoded already (the caller checked its size), with what it carries. */
+  pushEncoded(subject: string, data: Uint8Array, msgId: string, carries?: { hits: number; testsRun: number }): void {
+    this.#queue.push({ subject, data, msgId, carries })
     if (!this.#running) void this.#drain()
   }
 
@@ -74,11 +82,19 @@ export class Outbox {
         this.#queue.shift()
         this.#failingSinceMs = undefined
       } catch (err) {
+        // Over the broker's max_payload: refused for ever, so dropped at once, never retried: it
+        // must not hold back what is queued behind it (the agent's `finished` event among them).
+        if (isTooLarge(err)) {
+          this.#queue.shift()
+          this.#drop([head])
+          this.log(`a message of ${head.data.length} bytes is over the broker's max_payload: dropped${head.carries ? ` with ${head.carries.hits} hits` : ''}`)
+          continue
+        }
         const now = this.now()
         this.#failingSinceMs ??= now
         if (now - this.#failingSinceMs > GIVE_UP_AFTER_MS) {
           const lost = this.#queue.splice(0)
-          this.#dropped += lost.length
+          this.#drop(lost)
           this.log(`could not store anything for ${GIVE_UP_AFTER_MS / 1000} s (${(err as Error).message}): ${lost.length} messages dropped`)
         } else {
           await new Promise((r) => setTimeout(r, RETRY_DELAY_MS))
@@ -90,4 +106,19 @@ export class Outbox {
     this.#idle = []
     for (const resolve of idle) resolve()
   }
+
+  #drop(lost: Pending[]): void {
+    this.#dropped += lost.length
+    for (const p of lost) {
+      if (p.carries === undefined) continue
+      this.#undelivered.messages++
+      this.#undelivered.hits += p.carries.hits
+      this.#undelivered.testsRun += p.carries.testsRun
+    }
+  }
+}
+
+/** The NATS client's refusal of a payload over the server's max_payload (it checks before sending). */
+function isTooLarge(err: unknown): boolean {
+  return err instanceof Error && /max_payload/i.test(err.message)
 }

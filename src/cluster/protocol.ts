@@ -234,14 +234,29 @@ export interface SnapshotMessage {
   snapshot: Snapshot
 }
 
+/**
+ * What an agent counted in a run but could not store: snapshot parts too big for the broker's
+ * max_payload even alone (sent emptied, docs/reliability.md), and messages given up on after
+ * storing failed for two minutes. Not in the run's figures; the run is partial (exit 3).
+ */
+export interface Undelivered {
+  /** Snapshot parts (or messages) not stored. */
+  messages: number
+  hits: number
+  testsRun: number
+}
+
 /** Why an agent's run ended. */
 export type FinishReason = 'done' | 'stopped' | 'runner-lost' | 'broker-lost' | 'purged' | 'shutdown'
 
 export type AgentEvent =
   | { type: 'run.event'; runId: string; agentId: string; event: 'started'; atMs: number; workers: number }
   | { type: 'run.event'; runId: string; agentId: string; event: 'step'; atMs: number; step: number }
-  /** `notes`: what the agent's engine has to say (a worker crashed, stuck, out of memory: with its kind). */
-  | { type: 'run.event'; runId: string; agentId: string; event: 'finished'; atMs: number; reason: FinishReason; notes?: string[] }
+  /**
+   * `notes`: what the agent's engine has to say (a worker crashed, stuck, out of memory: with its kind).
+   * `undelivered`: what it counted but could not store (absent when nothing was lost).
+   */
+  | { type: 'run.event'; runId: string; agentId: string; event: 'finished'; atMs: number; reason: FinishReason; notes?: string[]; undelivered?: Undelivered }
   | { type: 'run.event'; runId: string; agentId: string; event: 'failed'; atMs: number; message: string; detail: string }
   /**
    * Written by the runner about an agent it gave up on (stored so `--attach` tells the same story).

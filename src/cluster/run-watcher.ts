@@ -281,6 +281,7 @@ export class RunWatcher {
       case 'finished':
         if (e.reason === 'runner-lost' || e.reason === 'broker-lost' || e.reason === 'shutdown') this.o.onNotice(`${who} stopped on its own (${e.reason})`)
         for (const note of e.notes ?? []) this.o.onNotice(`${who}: ${note}`)
+        if (e.undelivered !== undefined) this.o.onNotice(`${who}: ${e.undelivered.hits} hits and ${e.undelivered.testsRun} test runs it counted were not delivered (${e.undelivered.messages} snapshot parts too big for the broker): not in the results`)
         break
     }
   }
