@@ -23,6 +23,20 @@ export class Names extends TestCase {
 }
 `
 
+// Each run hits two endpoints: /ok, and /big under a stats name of 20,000 characters — an
+// endpoint bigger than the broker's 16 KB alone, in every second's snapshot.
+const BIG_NAME = `import { TestCase } from 'loads-runner'
+const name = 'x'.repeat(20000)
+export class Big extends TestCase {
+  async test_two() {
+    const ok = await this.session.get('/ok')
+    this.assertEqual(ok.status, 200)
+    const big = await this.session.get('/big', { name })
+    this.assertEqual(big.status, 200)
+  }
+}
+`
+
 let nats: NatsServer
 let target: CountingServer
 let agent: AgentProcess
@@ -34,7 +48,7 @@ beforeAll(async () => {
   ;[nats, target] = await Promise.all([startNatsServer({ maxPayload: '16KB' }), startCountingServer()])
   env = clusterEnv(nats)
   agent = startAgent(env)
-  cwd = tempProject({ 'names.ts': NAMES })
+  cwd = tempProject({ 'names.ts': NAMES, 'big.ts': BIG_NAME })
   await waitForAgents(nats, idle([agent]), 90_000)
 })
 
@@ -60,5 +74,30 @@ describe('a snapshot over the broker’s max_payload', () => {
     expect(result.sources.map((s) => ({ hits: s.hits, final: s.final }))).toEqual([{ hits: 2000, final: true }])
     expect(agent.log()).toMatch(/a snapshot of \d+ URL names is over the broker's max_payload \(16384 bytes\): sent in \d+ parts/)
     expect(agent.log()).not.toMatch(/dropped/)
+  }, 120_000)
+
+  it('one endpoint too big even alone: not sent, the rest delivered at once, the run partial with exactly the hits not delivered (exit 3, in seconds)', async () => {
+    const before = target.count
+    const startedMs = Date.now()
+    const r = await runBin(LOADS_RUNNER, ['big.ts:Big.test_two', '-u', '1', '-c', '300', '--agents', '1', '--server-url', target.url, '--output', 'json:big.json'], { cwd, env, timeoutMs: 90_000 })
+    const elapsedMs = Date.now() - startedMs
+    const all = r.stdout + r.stderr
+    expect(target.count - before).toBe(600)
+    // Every /ok hit and every test run reached the runner; the 300 hits of /big did not, and it says so.
+    expect(reportedHits(r.stdout), all).toBe(300)
+    expect(testResult(r.stdout)).toEqual({ run: 300, errors: 0, failures: 0 })
+    expect(agentLine(r.stdout, `\\S+-${agent.pid}`)).toEqual({ hits: 300, state: 'finished' })
+    expect(r.stdout).toMatch(new RegExp(`Undelivered results: one agent counted hits that never reached this runner \\(not in these figures\\):\\n  \\S+-${agent.pid}: 300 hits and 0 test runs in \\d+ snapshot parts? the broker could not take`))
+    expect(r.code, all).toBe(3)
+    const result = JSON.parse(readFileSync(path.join(cwd, 'big.json'), 'utf8')) as RunResult
+    expect(result.summary.hits).toBe(300)
+    expect(result.summary.endpoints.map((e) => [e.name, e.hits])).toEqual([['/ok', 300]])
+    // Its final snapshot arrived (emptied parts keep the seqs and the final flag): nothing else is missing.
+    expect(result.sources.map((s) => ({ hits: s.hits, final: s.final }))).toEqual([{ hits: 300, final: true }])
+    expect(r.stdout).not.toMatch(/Missing results/)
+    expect(agent.log()).toMatch(/a snapshot part of \d+ bytes \(the endpoint GET x{60}…\) is over the broker's max_payload \(16384 bytes\) even alone: not delivered, with \d+ hits and 0 test runs/)
+    expect(agent.log()).not.toMatch(/could not store anything/)
+    // Nothing waited for the old 120 s: the run of 300 local requests is over in seconds (60 s: a loaded 2-core host).
+    expect(elapsedMs).toBeLessThan(60_000)
   }, 120_000)
 })

@@ -8,7 +8,7 @@ import { parseIni, readClusterIni } from '../../src/cluster/cluster-config.js'
 import { checkAgentSecurity, isLoopbackHost, mergeCredentials } from '../../src/cluster/nats-connection.js'
 import { natsServerConfig } from '../../src/cluster/nats-server-process.js'
 import { decode, encode, safeToken, subjects } from '../../src/cluster/protocol.js'
-import { splitToFit } from '../../src/cluster/snapshot-split.js'
+import { carried, emptied, splitToFit } from '../../src/cluster/snapshot-split.js'
 import type { Snapshot } from '../../src/stats/types.js'
 
 function snapshot(source: string, seq: number, hits: number, final = false): Snapshot {
@@ -94,6 +94,22 @@ describe('AgentBoard', () => {
     expect(board.lines().join('\n')).toContain('lost after its final snapshot (no heartbeat for 15.0 s): its results are complete')
   })
 
+  it('an agent that finished without delivering some of what it counted: partial, with exactly those hits named', () => {
+    const board = new AgentBoard(() => 0)
+    board.expect(['a', 'b'])
+    board.addSnapshot('a', snapshot('a', 0, 5, true))
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'a', event: 'finished', atMs: 0, reason: 'done', undelivered: { messages: 2, hits: 17, testsRun: 0 } })
+    board.addSnapshot('b', snapshot('b', 0, 4, true))
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'b', event: 'finished', atMs: 0, reason: 'done' })
+    expect(board.allDone()).toBe(true)
+    expect(board.partial()).toBe(true)
+    expect(board.missingTails()).toEqual([])
+    expect(board.tailLines('r')).toEqual([
+      'Undelivered results: one agent counted hits that never reached this runner (not in these figures):',
+      "  a: 17 hits and 0 test runs in 2 snapshot parts the broker could not take (over its max_payload even alone, or storing failed for 2 min); see the agent's log",
+    ])
+  })
+
   it('reports a new step once, when the first agent reaches it', () => {
     const board = new AgentBoard(() => 0)
     const step = (agentId: string, s: number) => board.addEvent({ type: 'run.event', runId: 'r', agentId, event: 'step', atMs: 0, step: s })
@@ -175,5 +191,23 @@ describe('cluster.ini', () => {
     expect(conf).toContain('listen: "127.0.0.1:4222"')
     expect(conf).toContain('password: "p\\"w"')
     expect(conf).toContain('store_dir: "/tmp/a \\"b\\""')
+  })
+
+  it('gives an endpoint too big alone a part of its own, so the first part keeps every other figure; emptied, a part keeps its seq and final flag', () => {
+    const big = { ...snapshot('a', 4, 0, true), tests: { run: 9, failures: 1, errors: 0 }, counters: { c: 2 } }
+    big.endpoints = [{ ...snapshot('a', 0, 6).endpoints[0]!, name: 'huge' }, { ...snapshot('a', 0, 3).endpoints[0]!, name: '/ok' }]
+    let seq = 5
+    const fits = (s: Snapshot): boolean => !s.endpoints.some((e) => e.name === 'huge')
+    const parts = splitToFit(big, fits, () => seq++)
+    expect(parts.map((p) => [p.seq, p.endpoints.map((e) => e.name), p.tests.run, p.final])).toEqual([
+      [4, [], 9, false],
+      [5, ['huge'], 0, false],
+      [6, ['/ok'], 0, true],
+    ])
+    expect(parts.map(fits)).toEqual([true, false, true])
+    expect(carried(parts[1]!)).toEqual({ hits: 6, testsRun: 0 })
+    const stub = emptied(parts[1]!)
+    expect([stub.seq, stub.endpoints, stub.final, carried(stub)]).toEqual([5, [], false, { hits: 0, testsRun: 0 }])
+    expect(emptied(parts[2]!).final).toBe(true)
   })
 })
