@@ -24,7 +24,8 @@ import { ConnectionWatch } from './connection-watch.js'
 import { natsClient } from './nats-client.js'
 import { checkAgentSecurity, connectBroker, type BrokerOptions } from './nats-connection.js'
 import { Outbox } from './outbox.js'
-import { carried, emptied, splitToFit } from './snapshot-split.js'
+import { carried, emptied, splitToFit, trimErrors } from './snapshot-split.js'
+import { OTHER_ERRORS } from '../stats/error-groups.js'
 import { peakUsers } from '../load/scenarios.js'
 import {
   BROKER_LOSS_LIMIT_MS,
@@ -302,6 +303,13 @@ export class Agent {
         const data = encodeOne(part)
         if (data.length <= limit) {
           outbox.pushEncoded(subject, data, msgId, carried(part))
+          continue
+        }
+        // Mostly error groups (distinct messages, long stacks): the rarest folded, every count kept.
+        const trimmed = trimErrors(part, (s) => encodeOne(s).length <= limit)
+        if (trimmed !== undefined) {
+          this.log(`run ${req.runId}: a snapshot's ${part.errors.length} error groups are over the broker's max_payload (${limit + MESSAGE_HEADROOM_BYTES} bytes): ${trimmed.errors.filter((g) => g.message !== OTHER_ERRORS).length} kept whole, the rest counted as (other errors)`)
+          outbox.pushEncoded(subject, encodeOne(trimmed), msgId, carried(trimmed))
           continue
         }
         // Too big even alone: refused for ever, so not sent. Emptied, it keeps the source's seqs

@@ -6,11 +6,14 @@
  * `finished` event. Split, the endpoints spread over several snapshots of the same source, each
  * under a seq of its own, so the runner merges them as any others: counters add, nothing twice.
  *
- * A part that cannot fit even alone (one endpoint bigger than the limit: a huge name; or the
- * figures that are not an endpoint's) is not sent: `emptied` stands in for it under its seq,
- * and the agent's `finished` event says what it carried (docs/reliability.md).
+ * The first part's figures too big alone are mostly error groups (up to 100 per worker a second,
+ * each with a 500-character message and a 4,000-character stack): `trimErrors` folds the rarest
+ * into `(other errors)`, every count kept. A part that still cannot fit (one endpoint bigger than
+ * the limit: a huge name; thousands of counter or check names) is not sent: `emptied` stands in
+ * for it under its seq, and the agent's `finished` event says what it carried (docs/reliability.md).
  */
-import type { Snapshot } from '../stats/types.js'
+import { OTHER_ERRORS } from '../stats/error-groups.js'
+import type { ErrorGroup, Snapshot } from '../stats/types.js'
 
 /**
  * `snapshot` as it is when `fits`, else in parts that each fit as far as splitting endpoints
@@ -66,4 +69,40 @@ export function emptied(part: Snapshot): Snapshot {
 /** The hits and test runs a snapshot carries (what is lost with it). */
 export function carried(part: Snapshot): { hits: number; testsRun: number } {
   return { hits: part.endpoints.reduce((n, e) => n + e.hits, 0), testsRun: part.tests.run }
+}
+
+/**
+ * `part` with its error groups folded until it `fits`: the most frequent kept whole (message and
+ * stack), the rest into one `(other errors)` group per outcome and kind — as the recorder folds
+ * groups past its bound — or, if that is still too big, per outcome. Every count is kept: the
+ * run's error totals stay exact, only messages and stacks are lost. Undefined when it does not
+ * fit even so (or has no error groups).
+ */
+export function trimErrors(part: Snapshot, fits: (s: Snapshot) => boolean): Snapshot | undefined {
+  if (part.errors.length === 0) return undefined
+  const sorted = [...part.errors].sort((a, b) => b.count - a.count)
+  const fold = (keep: number, byKind: boolean): Snapshot => {
+    const folded = new Map<string, ErrorGroup>()
+    for (const g of sorted.slice(keep)) {
+      const kind = byKind ? g.kind : OTHER_ERRORS
+      const key = `${g.outcome}\u0000${kind}`
+      const f = folded.get(key)
+      if (f !== undefined) f.count += g.count
+      else folded.set(key, { outcome: g.outcome, kind, message: OTHER_ERRORS, test: '', count: g.count, stack: '' })
+    }
+    return { ...part, errors: [...sorted.slice(0, keep), ...folded.values()] }
+  }
+  if (!fits(fold(0, true))) {
+    const all = fold(0, false)
+    return fits(all) ? all : undefined
+  }
+  // The most groups kept whole that fit: fold(lo) fits, fold(hi + 1) does not.
+  let lo = 0
+  let hi = sorted.length - 1
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2)
+    if (fits(fold(mid, true))) lo = mid
+    else hi = mid - 1
+  }
+  return fold(lo, true)
 }
