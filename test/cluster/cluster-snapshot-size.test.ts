@@ -37,6 +37,18 @@ export class Big extends TestCase {
 }
 `
 
+// Each run ends in an error of its own: up to 100 distinct groups a second, each with a long
+// message and a stack — far more than the broker's 16 KB in one snapshot.
+const ERRORS = `import { TestCase } from 'loads-runner'
+let i = 0
+export class Errs extends TestCase {
+  async test_err() {
+    const res = await this.session.get('/e')
+    throw new Error('bad ' + i++ + ' ' + 'y'.repeat(400) + res.status)
+  }
+}
+`
+
 let nats: NatsServer
 let target: CountingServer
 let agent: AgentProcess
@@ -48,7 +60,7 @@ beforeAll(async () => {
   ;[nats, target] = await Promise.all([startNatsServer({ maxPayload: '16KB' }), startCountingServer()])
   env = clusterEnv(nats)
   agent = startAgent(env)
-  cwd = tempProject({ 'names.ts': NAMES, 'big.ts': BIG_NAME })
+  cwd = tempProject({ 'names.ts': NAMES, 'big.ts': BIG_NAME, 'errs.ts': ERRORS })
   await waitForAgents(nats, idle([agent]), 90_000)
 })
 
@@ -98,6 +110,31 @@ describe('a snapshot over the broker’s max_payload', () => {
     expect(agent.log()).toMatch(/a snapshot part of \d+ bytes \(the endpoint GET x{60}…\) is over the broker's max_payload \(16384 bytes\) even alone: not delivered, with \d+ hits and 0 test runs/)
     expect(agent.log()).not.toMatch(/could not store anything/)
     // Nothing waited for the old 120 s: the run of 300 local requests is over in seconds (60 s: a loaded 2-core host).
+    expect(elapsedMs).toBeLessThan(60_000)
+  }, 120_000)
+
+  it('error groups too big for it: the rarest folded into (other errors), every count delivered (exit 1 for the errors, not partial)', async () => {
+    const before = target.count
+    const startedMs = Date.now()
+    const r = await runBin(LOADS_RUNNER, ['errs.ts:Errs.test_err', '-u', '1', '-c', '300', '--agents', '1', '--server-url', target.url, '--output', 'json:errs.json'], { cwd, env, timeoutMs: 90_000 })
+    const elapsedMs = Date.now() - startedMs
+    const all = r.stdout + r.stderr
+    expect(target.count - before).toBe(300)
+    expect(reportedHits(r.stdout), all).toBe(300)
+    expect(testResult(r.stdout)).toEqual({ run: 300, errors: 300, failures: 0 })
+    expect(agentLine(r.stdout, `\\S+-${agent.pid}`)).toEqual({ hits: 300, state: 'finished' })
+    expect(r.stdout).not.toMatch(/Undelivered results|Missing results/)
+    expect(r.code, all).toBe(1)
+    const result = JSON.parse(readFileSync(path.join(cwd, 'errs.json'), 'utf8')) as RunResult
+    expect(result.summary.tests).toEqual({ run: 300, errors: 300, failures: 0 })
+    expect(result.summary.errors.reduce((n, g) => n + g.count, 0)).toBe(300)
+    const other = result.summary.errors.find((g) => g.message === '(other errors)')
+    expect(other?.kind).toBe('Error')
+    // Some kept whole, with their message; fewer than the 100 a snapshot holds.
+    const whole = result.summary.errors.filter((g) => g.message.startsWith('bad ')).length
+    expect(whole).toBeGreaterThan(0)
+    expect(whole).toBeLessThan(100)
+    expect(agent.log()).toMatch(/a snapshot's \d+ error groups are over the broker's max_payload \(16384 bytes\): \d+ kept whole, the rest counted as \(other errors\)/)
     expect(elapsedMs).toBeLessThan(60_000)
   }, 120_000)
 })

@@ -8,7 +8,7 @@ import { parseIni, readClusterIni } from '../../src/cluster/cluster-config.js'
 import { checkAgentSecurity, isLoopbackHost, mergeCredentials } from '../../src/cluster/nats-connection.js'
 import { natsServerConfig } from '../../src/cluster/nats-server-process.js'
 import { decode, encode, safeToken, subjects } from '../../src/cluster/protocol.js'
-import { carried, emptied, splitToFit } from '../../src/cluster/snapshot-split.js'
+import { carried, emptied, splitToFit, trimErrors } from '../../src/cluster/snapshot-split.js'
 import type { Snapshot } from '../../src/stats/types.js'
 
 function snapshot(source: string, seq: number, hits: number, final = false): Snapshot {
@@ -209,5 +209,24 @@ describe('cluster.ini', () => {
     const stub = emptied(parts[1]!)
     expect([stub.seq, stub.endpoints, stub.final, carried(stub)]).toEqual([5, [], false, { hits: 0, testsRun: 0 }])
     expect(emptied(parts[2]!).final).toBe(true)
+  })
+
+  it('trimErrors keeps the most frequent error groups whole that fit and folds the rest per outcome and kind, every count kept', () => {
+    const part = snapshot('a', 0, 3)
+    const group = (kind: string, n: number) => ({ outcome: 'error' as const, kind, message: `m${n}`, test: 'T.t', count: n, stack: 's' })
+    part.errors = [group('TypeError', 1), group('Error', 5), group('Error', 2), group('TypeError', 4), group('Error', 3)]
+    const fitsGroups = (max: number) => (s: Snapshot): boolean => s.errors.length <= max
+    const t = trimErrors(part, fitsGroups(4))!
+    expect(t.errors.map((g) => [g.kind, g.message, g.count])).toEqual([
+      ['Error', 'm5', 5],
+      ['TypeError', 'm4', 4],
+      ['Error', '(other errors)', 5],
+      ['TypeError', '(other errors)', 1],
+    ])
+    // Not even one group per kind fits: one per outcome.
+    expect(trimErrors(part, fitsGroups(1))!.errors).toEqual([{ outcome: 'error', kind: '(other errors)', message: '(other errors)', test: '', count: 15, stack: '' }])
+    expect(trimErrors(part, fitsGroups(0))).toBeUndefined()
+    expect(trimErrors(snapshot('a', 0, 3), () => true)).toBeUndefined()
+    expect(t.endpoints).toEqual(part.endpoints)
   })
 })
