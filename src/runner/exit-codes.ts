@@ -9,7 +9,7 @@ export const ExitCode = {
   TEST_FAILURES: 1,
   /** Bad usage or configuration: a flag, a test address, a test file that does not load. */
   USAGE: 2,
-  /** A cluster run finished without some of its agents' final results (lost mid-run, a broker given up on): partial. */
+  /** A cluster run finished without some of its agents' results (lost mid-run, a snapshot part over the broker's max_payload, a broker given up on): partial. */
   PARTIAL: 3,
   /** A threshold (`--threshold`) failed, and no test run did (test failures take precedence). */
   THRESHOLD: 4,
