@@ -111,6 +111,13 @@ describe('a snapshot over the broker’s max_payload', () => {
     expect(agent.log()).not.toMatch(/could not store anything/)
     // Nothing waited for the old 120 s: the run of 300 local requests is over in seconds (60 s: a loaded 2-core host).
     expect(elapsedMs).toBeLessThan(60_000)
+    // --attach reads the same stored story: the same hits, the same undelivered line, exit 3.
+    const runId = /^run (\S+): loads ctl/m.exec(all)?.[1]
+    expect(runId, all).toBeDefined()
+    const attach = await runBin(LOADS_RUNNER, ['--attach', runId!], { cwd, env, timeoutMs: 60_000 })
+    expect(reportedHits(attach.stdout), attach.stdout + attach.stderr).toBe(300)
+    expect(attach.stdout).toMatch(new RegExp(`  \\S+-${agent.pid}: 300 hits and 0 test runs in \\d+ snapshot parts? the broker could not take`))
+    expect(attach.code).toBe(3)
   }, 120_000)
 
   it('error groups too big for it: the rarest folded into (other errors), every count delivered (exit 1 for the errors, not partial)', async () => {
