@@ -6,6 +6,11 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openJetStream } from '../../src/cluster/cluster-engine.js'
+import { connectBroker } from '../../src/cluster/nats-connection.js'
+import { Outbox } from '../../src/cluster/outbox.js'
+import { streamName, subjects } from '../../src/cluster/protocol.js'
+import { createRunStream } from '../../src/cluster/run-stream.js'
 import type { RunResult } from '../../src/report/result.js'
 import { agentLine, clusterEnv, idle, reportedHits, startAgent, waitForAgents, type AgentProcess } from '../helpers/agents.js'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
@@ -144,4 +149,28 @@ describe('a snapshot over the broker’s max_payload', () => {
     expect(agent.log()).toMatch(/a snapshot's \d+ error groups are over the broker's max_payload \(16384 bytes\): \d+ kept whole, the rest counted as \(other errors\)/)
     expect(elapsedMs).toBeLessThan(60_000)
   }, 120_000)
+
+  it('the outbox drops a message the client refuses as over max_payload at once, and stores what follows it', async () => {
+    const nc = await connectBroker({ servers: [nats.url] }, { name: 'outbox test' })
+    try {
+      const { js, jsm } = await openJetStream(nc)
+      const runId = 'outbox-too-large'
+      await createRunStream(jsm, runId)
+      const lines: string[] = []
+      const outbox = new Outbox(js, (line) => lines.push(line))
+      const startedMs = Date.now()
+      outbox.pushEncoded(subjects.runSnapshot(runId, 'a'), new Uint8Array(20_000), 'big', { hits: 7, testsRun: 2 })
+      for (let i = 0; i < 3; i++) outbox.push(subjects.runEvent(runId, 'a'), { type: 'run.event', i }, `small:${i}`)
+      await outbox.flushed(60_000)
+      expect(Date.now() - startedMs).toBeLessThan(30_000)
+      expect(outbox.pending).toBe(0)
+      expect(outbox.dropped).toBe(1)
+      expect(outbox.undelivered).toEqual({ messages: 1, hits: 7, testsRun: 2 })
+      expect((await jsm.streams.info(streamName(runId))).state.messages).toBe(3)
+      expect(lines).toEqual([expect.stringMatching(/^a message of 20000 bytes is over the broker's max_payload: dropped with 7 hits$/)])
+      await jsm.streams.delete(streamName(runId))
+    } finally {
+      await nc.close()
+    }
+  }, 90_000)
 })
