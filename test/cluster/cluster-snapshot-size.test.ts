@@ -108,6 +108,7 @@ describe('a snapshot over the broker’s max_payload', () => {
     expect(r.code, all).toBe(3)
     const result = JSON.parse(readFileSync(path.join(cwd, 'big.json'), 'utf8')) as RunResult
     expect(result.summary.hits).toBe(300)
+    expect(result.exitCode).toBe(3)
     expect(result.summary.endpoints.map((e) => [e.name, e.hits])).toEqual([['/ok', 300]])
     // Its final snapshot arrived (emptied parts keep the seqs and the final flag): nothing else is missing.
     expect(result.sources.map((s) => ({ hits: s.hits, final: s.final }))).toEqual([{ hits: 300, final: true }])
