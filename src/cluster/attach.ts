@@ -89,6 +89,7 @@ async function follow(nc: NatsConnection, o: AttachOptions, io: RunIO): Promise<
     jsm,
     watch,
     runId: meta.runId,
+    onUndelivered: (id, u) => aggregator.undelivered(id, u),
     onSnapshot: (s) => {
       if (!aggregator.add(s)) return
       for (const r of reporters) r.onSnapshot?.(s, aggregator)

@@ -127,6 +127,7 @@ class ClusterEngine implements Engine {
         watch,
         runId: ctx.runId,
         onSnapshot: (s) => ctx.onSnapshot(s),
+        onUndelivered: (id, u) => ctx.onUndelivered?.(id, u),
         onStep: (i) => ctx.onStep(i),
         onNotice: options.notice,
         ...(options.brokerWaitMs !== undefined ? { brokerWaitMs: options.brokerWaitMs } : {}),

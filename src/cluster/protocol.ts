@@ -12,11 +12,13 @@ import { createRequire } from 'node:module'
 import type { ChangedBy, ChangeEvent, RunChange } from '../load/control.js'
 import type { Plan } from '../load/plan.js'
 import type { RunConfig } from '../load/run-config.js'
-import type { Snapshot } from '../stats/types.js'
+import type { Snapshot, Undelivered } from '../stats/types.js'
 import { decodeSnapshotMessage, encodeSnapshotMessage, isBinarySnapshot } from './snapshot-codec.js'
 
 /** Protocol version, in every subject: a runner and an agent of different protocols never meet. */
 export const PROTOCOL = 'v1'
+
+export type { Undelivered }
 const P = `loads.${PROTOCOL}`
 
 /** The version of Loads this process runs; agents and runners must match it exactly. */
@@ -232,18 +234,6 @@ export interface SnapshotMessage {
   runId: string
   agentId: string
   snapshot: Snapshot
-}
-
-/**
- * What an agent counted in a run but could not store: snapshot parts too big for the broker's
- * max_payload even alone (sent emptied, docs/reliability.md), and messages given up on after
- * storing failed for two minutes. Not in the run's figures; the run is partial (exit 3).
- */
-export interface Undelivered {
-  /** Snapshot parts (or messages) not stored. */
-  messages: number
-  hits: number
-  testsRun: number
 }
 
 /** Why an agent's run ended. */

@@ -5,7 +5,7 @@ import type { Snapshot } from '../stats/types.js'
 import { AgentBoard } from './agent-board.js'
 import type { ConnectionWatch } from './connection-watch.js'
 import { Outbox } from './outbox.js'
-import { AGENT_WAIT_MS, decode, encode, SILENCE_LIMIT_MS, subjects, type AgentEvent, type AgentHeartbeat, type LiveState, type RunEnd, type RunMeta } from './protocol.js'
+import { AGENT_WAIT_MS, decode, encode, SILENCE_LIMIT_MS, subjects, type AgentEvent, type AgentHeartbeat, type LiveState, type RunEnd, type RunMeta, type Undelivered } from './protocol.js'
 import { RunReader } from './run-stream.js'
 
 export interface RunWatcherOptions {
@@ -17,6 +17,8 @@ export interface RunWatcherOptions {
   onSnapshot(snapshot: Snapshot): void
   /** The first time any agent starts step `index`. */
   onStep(index: number): void
+  /** An agent finished saying what it counted but could not deliver (its snapshots' source is its id). */
+  onUndelivered?(agentId: string, undelivered: Undelivered): void
   /** A line for the user now (an agent lost, failed …). */
   onNotice(line: string): void
   /** A live change stored in the run's stream (docs/live-control.md), once each, in order. */
@@ -103,6 +105,7 @@ export class RunWatcher {
           const wasTerminal = this.board.isTerminal(message.agentId)
           const step = this.board.addEvent(message)
           if (step !== undefined) this.o.onStep(step)
+          if (message.event === 'finished' && message.undelivered !== undefined) this.o.onUndelivered?.(message.agentId, message.undelivered)
           if (!wasTerminal && this.#judging) this.#announce(message)
           break
         }

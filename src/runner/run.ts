@@ -142,6 +142,7 @@ export async function runTests(options: RunOptions, io: RunIO, createEngine: Eng
         engineRef?.stop()
       }
     },
+    onUndelivered: (source, undelivered) => aggregator.undelivered(source, undelivered),
     onStep: (index) => {
       changes?.step(index)
       for (const r of reporters) r.onStep?.(index)

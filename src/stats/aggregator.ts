@@ -26,6 +26,7 @@ import type {
   SeriesPoint,
   Snapshot,
   SourceTotals,
+  Undelivered,
   WireHistogram,
 } from './types.js'
 
@@ -313,6 +314,11 @@ export class Aggregator {
     return this.#series.points()
   }
 
+  /** A cluster agent's word, in its `finished` event, on what it counted but could not deliver (set, not added: read twice, counted once). */
+  undelivered(source: string, undelivered: Undelivered): void {
+    this.#source(source).undelivered = { ...undelivered }
+  }
+
   /** Per-source totals, in the order sources were first heard from. */
   sources(): SourceTotals[] {
     return [...this.#sources.values()].map((s) => ({
@@ -325,6 +331,7 @@ export class Aggregator {
       activeUsers: s.activeUsers,
       step: s.step,
       final: s.final,
+      ...(s.undelivered !== undefined ? { undelivered: { ...s.undelivered } } : {}),
     }))
   }
 

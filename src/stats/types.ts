@@ -378,6 +378,18 @@ export interface LiveView {
 }
 
 /** One source's (worker's or agent's) running totals, for per-agent lines. */
+/**
+ * What an agent counted in a cluster run but could not store: snapshot parts too big for the
+ * broker's max_payload even alone (sent emptied, docs/cluster.md), and messages given up on after
+ * storing failed for two minutes. Not in the run's figures; the run is partial (exit 3).
+ */
+export interface Undelivered {
+  /** Snapshot parts (or messages) not stored. */
+  messages: number
+  hits: number
+  testsRun: number
+}
+
 export interface SourceTotals {
   source: string
   hits: number
@@ -391,6 +403,8 @@ export interface SourceTotals {
   step: number
   /** True once the source's final snapshot arrived. */
   final: boolean
+  /** A cluster agent's hits and test runs counted but never delivered, as it said when it finished. Absent when none. */
+  undelivered?: Undelivered
 }
 
 /** The run's merged histograms (compressed base64 HDR, µs), so a saved result can be re-merged. */
