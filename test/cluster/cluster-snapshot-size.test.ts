@@ -111,7 +111,11 @@ describe('a snapshot over the broker’s max_payload', () => {
     expect(result.exitCode).toBe(3)
     expect(result.summary.endpoints.map((e) => [e.name, e.hits])).toEqual([['/ok', 300]])
     // Its final snapshot arrived (emptied parts keep the seqs and the final flag): nothing else is missing.
-    expect(result.sources.map((s) => ({ hits: s.hits, final: s.final }))).toEqual([{ hits: 300, final: true }])
+    // What did not arrive is in the JSON too, by agent.
+    expect(result.sources.map((s) => ({ hits: s.hits, final: s.final, undelivered: { hits: s.undelivered?.hits, testsRun: s.undelivered?.testsRun } }))).toEqual([
+      { hits: 300, final: true, undelivered: { hits: 300, testsRun: 0 } },
+    ])
+    expect(result.sources[0]!.undelivered!.messages).toBeGreaterThan(0)
     expect(r.stdout).not.toMatch(/Missing results/)
     expect(agent.log()).toMatch(/a snapshot part of \d+ bytes \(the endpoint GET x{60}…\) is over the broker's max_payload \(16384 bytes\) even alone: not delivered, with \d+ hits and 0 test runs/)
     expect(agent.log()).not.toMatch(/could not store anything/)
@@ -120,10 +124,12 @@ describe('a snapshot over the broker’s max_payload', () => {
     // --attach reads the same stored story: the same hits, the same undelivered line, exit 3.
     const runId = /^run (\S+): loads ctl/m.exec(all)?.[1]
     expect(runId, all).toBeDefined()
-    const attach = await runBin(LOADS_RUNNER, ['--attach', runId!], { cwd, env, timeoutMs: 60_000 })
+    const attach = await runBin(LOADS_RUNNER, ['--attach', runId!, '--output', 'json:big-attach.json'], { cwd, env, timeoutMs: 60_000 })
     expect(reportedHits(attach.stdout), attach.stdout + attach.stderr).toBe(300)
     expect(attach.stdout).toMatch(new RegExp(`  \\S+-${agent.pid}: 300 hits and 0 test runs in \\d+ snapshot parts? the broker could not take`))
     expect(attach.code).toBe(3)
+    const attached = JSON.parse(readFileSync(path.join(cwd, 'big-attach.json'), 'utf8')) as RunResult
+    expect(attached.sources.map((s) => s.undelivered)).toEqual(result.sources.map((s) => s.undelivered))
   }, 120_000)
 
   it('error groups too big for it: the rarest folded into (other errors), every count delivered (exit 1 for the errors, not partial)', async () => {
@@ -140,6 +146,7 @@ describe('a snapshot over the broker’s max_payload', () => {
     expect(r.code, all).toBe(1)
     const result = JSON.parse(readFileSync(path.join(cwd, 'errs.json'), 'utf8')) as RunResult
     expect(result.summary.tests).toEqual({ run: 300, errors: 300, failures: 0 })
+    expect(result.sources.map((s) => ({ hits: s.hits, final: s.final, undelivered: s.undelivered }))).toEqual([{ hits: 300, final: true, undelivered: undefined }])
     expect(result.summary.errors.reduce((n, g) => n + g.count, 0)).toBe(300)
     const other = result.summary.errors.find((g) => g.message === '(other errors)')
     expect(other?.kind).toBe('Error')
