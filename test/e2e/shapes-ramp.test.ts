@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
+import { resetOnRetry } from '../helpers/retry-reset.js'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
 
 const TEST = `
@@ -23,6 +24,10 @@ describe('the closed model, shaped: --ramp-up, --pause and --think', () => {
   let server: CountingServer
   const users: UserTimes[] = []
   let dir: string
+  // A retried test tells apart only its own attempt's users (test/helpers/retry-reset.ts).
+  resetOnRetry(() => {
+    users.length = 0
+  })
   beforeAll(async () => {
     server = await startCountingServer((req, res) => {
       const now = performance.now()
@@ -60,7 +65,8 @@ describe('the closed model, shaped: --ramp-up, --pause and --think', () => {
         for (let i = 1; i < 3; i++) {
           const gap = u.times[i]! - u.times[i - 1]!
           expect(gap).toBeGreaterThanOrEqual(300 - 5)
-          expect(gap).toBeLessThan(400 + tolerance)
+          // A CI run at load 10 saw 851 ms: the think's timer and the next request both late.
+          expect(gap).toBeLessThan(400 + 2 * tolerance)
         }
       }
     }

@@ -3,6 +3,7 @@ import { createServer as createHttpsServer, type ServerOptions } from 'node:http
 import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { resetOnRetry } from '../helpers/retry-reset.js'
 import { ConnectionShare } from '../../src/http/connection-share.js'
 import { NetworkError } from '../../src/http/errors.js'
 import { parseResolve, pinnedLookup } from '../../src/http/resolve-map.js'
@@ -19,6 +20,10 @@ interface Seen {
 
 async function listen(options: ServerOptions | undefined): Promise<{ port: number; seen: Seen[]; close(): Promise<void> }> {
   const seen: Seen[] = []
+  // A retried test sees only its own attempt's requests (test/helpers/retry-reset.ts).
+  resetOnRetry(() => {
+    seen.length = 0
+  })
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const socket = req.socket as TLSSocket
     const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate() : undefined
