@@ -13,6 +13,9 @@
 //   node bench/ab.mjs --no-build               use this checkout's dist/ as it is
 //   node bench/ab.mjs --http2 --old main       HTTP/2 over TLS: nginx's `ssl http2` port, each Loads
 //                                              run (`--http2`) right after an h2load (-c N -m 1) run
+//   node bench/ab.mjs --tls --old main         HTTPS/1.1: the same TLS port, wrk and Loads over
+//                                              https:// (ALPN http/1.1), as in bench/tls-h2.mjs
+//   node bench/ab.mjs --help                   this text
 //
 // Figures mean something only on a quiet machine: the script prints the load average before and
 // after, and calls the run NOT QUIET when the 1-minute load at the start is ≥ 1.5 (2 cores:
@@ -38,13 +41,23 @@ const seconds = Number(option('--duration', smoke ? 2 : 10))
 const connections = Number(option('--connections', 50))
 /** HTTP/2 over TLS (the TLS scene's nginx port), h2load as the peer instead of wrk. */
 const http2 = flag('--http2')
+/** HTTPS/1.1 on the TLS scene's nginx port, wrk as the peer. */
+const tls = flag('--tls') || http2
 const peerName = http2 ? 'h2load' : 'wrk'
 const outDir = option('--out', join(root, 'bench/results'))
 const log = (line) => process.stderr.write(`${line}\n`)
 const QUIET_LOAD = 1.5
+const USAGE = 'usage: node bench/ab.mjs [--old COMMIT] [--new COMMIT] [--pairs 1..20] [--duration 1..120] [--connections N] [--http2 | --tls] [--no-build] [--smoke] [--out DIR]'
+
+if (flag('--help') || flag('-h')) {
+  // The header comment above says what each option does.
+  const text = (await import('node:fs')).readFileSync(fileURLToPath(import.meta.url), 'utf8')
+  process.stdout.write(`${text.split('\n').filter((l) => l.startsWith('//')).map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n\n${USAGE}\n`)
+  process.exit(0)
+}
 
 if (!(pairs >= 1 && pairs <= 20) || !(seconds > 0 && seconds <= 120) || !(connections >= 1 && connections <= 1000)) {
-  log('usage: node bench/ab.mjs [--old COMMIT] [--new COMMIT] [--pairs 1..20] [--duration 1..120] [--connections N] [--http2] [--no-build] [--smoke] [--out DIR]')
+  log(USAGE)
   process.exit(2)
 }
 for (const bin of [peerName, 'nginx', 'git']) {
@@ -116,8 +129,8 @@ try {
   log(`machine: ${machine.cpuModel}, ${machine.cores} cores, Node ${machine.node}, load average ${loadAtStart.join(' ')}${quiet ? '' : ' — NOT QUIET'}`)
   log(`old: ${sides.old.label}; new: ${sides.new.label}; ${pairs} pair(s) × ${seconds} s, ${connections} connections`)
 
-  const nginx = await startNginx({ core: pin ? 0 : null, tls: http2 })
-  const url = http2 ? nginx.tlsUrl : nginx.url
+  const nginx = await startNginx({ core: pin ? 0 : null, tls })
+  const url = tls ? nginx.tlsUrl : nginx.url
   const runs = []
   try {
     for (let pair = 0; pair < pairs; pair++) {
@@ -127,7 +140,7 @@ try {
         const wrk = await measure({ command: peerName, args: peerArgs, core: clientCore, timeoutMs, server: nginx.status })
         const loads = await measure({
           command: process.execPath,
-          args: [join(sides[side].root, 'bin/loads-runner.js'), join(root, 'bench/loads-case.ts') + ':Bench.test_index', '-u', String(connections), '-d', `${seconds}s`, '-w', '1', '--server-url', url, '-q', ...(http2 ? ['--http2', '--insecure'] : [])],
+          args: [join(sides[side].root, 'bin/loads-runner.js'), join(root, 'bench/loads-case.ts') + ':Bench.test_index', '-u', String(connections), '-d', `${seconds}s`, '-w', '1', '--server-url', url, '-q', ...(http2 ? ['--http2'] : []), ...(tls ? ['--insecure'] : [])],
           cwd: root,
           core: clientCore,
           timeoutMs,
@@ -176,7 +189,7 @@ try {
   mkdirSync(outDir, { recursive: true })
   const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '')
   const file = join(outDir, `ab-${stamp}${smoke ? '-smoke' : ''}.json`)
-  const scene = { server: `nginx, 1 worker on core 0, 100-byte file${http2 ? ', HTTP/2 over TLS 1.3' : ''}`, peer: peerName, generatorCore: clientCore, connections, seconds, pairs, smoke }
+  const scene = { server: `nginx, 1 worker on core 0, 100-byte file${http2 ? ', HTTP/2 over TLS 1.3' : tls ? ', HTTPS/1.1 (TLS 1.3)' : ''}`, peer: peerName, generatorCore: clientCore, connections, seconds, pairs, smoke }
   writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, scene, loadAtStart, loadAtEnd, quiet, old: { ref: oldRef, commit: sides.old.commit }, new: { ref: newRef ?? 'checkout', commit: sides.new.commit }, runs, summary, table }, null, 2)}\n`)
   log(`written: ${file}`)
 } catch (err) {
