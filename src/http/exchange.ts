@@ -5,6 +5,7 @@ import { networkErrorKind, toNetworkError } from './classify-network-error.js'
 import { LoadsError, NetworkError, TooManyRedirectsError } from './errors.js'
 import type { OriginConnection } from './origin-connection.js'
 import { ACCEPTS_HEAD_SPANS, rawFirst, rawHeaderFirst, rawNameIs, RawHeadSpans, type RawHeaders } from './raw-headers.js'
+import { deadlineList, type DeadlineEntry, type DeadlineList } from './request-deadlines.js'
 import { Response } from './response.js'
 import { settleAfterIo } from './settle-batch.js'
 import type { SessionState } from './session-state.js'
@@ -16,8 +17,9 @@ const NO_HEADERS: Buffer[] = []
 export const MAX_REDIRECTS = 30
 
 /**
- * Timeouts are timers of the request's own (precise to the event loop's delay, not coarse ticks):
- * every request's whole-request timer, and the optional headers and body timers. undici's and
+ * Timeouts are precise to the event loop's delay, not coarse ticks: every request's whole-request
+ * deadline (one timer per timeout length for the thread, armed for the first deadline:
+ * request-deadlines.ts), and the optional headers and body timers of its own. undici's and
  * the HTTP/2 client's own timeouts are turned off (0) so there is one clock, here. Kept for the
  * API: every timeout is precise now, whatever its length.
  */
@@ -45,10 +47,6 @@ export class RequestTimeoutError extends Error {
     )
     this.code = headersReceived ? 'UND_ERR_BODY_TIMEOUT' : 'UND_ERR_HEADERS_TIMEOUT'
   }
-}
-
-function onRequestTimeout(exchange: Exchange): void {
-  exchange.timedOut('request')
 }
 
 function onIdleTimeout(exchange: Exchange): void {
@@ -96,7 +94,7 @@ export interface ExchangeInit {
  * newer controller interface is wrapped in an adapter that also parses every header block), so a
  * request allocates this object, its promise and its response, and few closures.
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Dispatcher.DispatchHandler, DeadlineEntry {
   readonly #state: SessionState
   readonly #epoch: number
   readonly #timeoutMs: number
@@ -142,8 +140,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** undici called onConnect for this hop: the request is going on the wire. */
   #onSocket = false
   #abort: ((reason?: Error) => void) | null = null
-  /** The whole-request timer of this hop (from send to the last body byte). */
-  #timer: NodeJS.Timeout | null = null
+  // The whole-request deadline of this hop (from send to the last body byte): while it runs, this
+  // exchange is in its timeout length's list (request-deadlines.ts). @internal, for that list.
+  deadlineMs = 0
+  deadlineList: DeadlineList | null = null
+  deadlinePrev: DeadlineEntry | null = null
+  deadlineNext: DeadlineEntry | null = null
   /** The headers timer, then the body timer (refreshed by each body chunk); optional. */
   #idle: NodeJS.Timeout | null = null
   /** The whole-request timer fired before the request reached a socket: abort it when it does. */
@@ -207,8 +209,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#onSocket = false
     this.#abort = null
     this.#expired = false
-    if (this.#timer !== null) clearTimeout(this.#timer)
-    this.#timer = this.#timeoutMs > 0 ? setTimeout(onRequestTimeout, this.#timeoutMs, this) : null
+    this.deadlineList?.remove(this)
+    if (this.#timeoutMs > 0) deadlineList(this.#timeoutMs).add(this, this.#startMs)
     // undici reports arguments it refuses by calling onError during dispatch().
     this.#dispatching = true
     this.#connection.client.dispatch(this.#dispatchOptions, this)
@@ -242,10 +244,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
     return this.#status !== 0
   }
 
+  /** @internal The whole-request deadline passed (the list took this exchange off). */
+  deadlinePassed(): void {
+    this.timedOut('request')
+  }
+
   /** @internal A timer fired: fail the hop as undici's own timeout would. */
   timedOut(which: TimeoutWhich): void {
-    if (which === 'request') this.#timer = null
-    else this.#idle = null
+    if (which !== 'request') this.#idle = null
     const limitMs = which === 'request' ? this.#timeoutMs : which === 'headers' ? this.#headersTimeoutMs : this.#bodyTimeoutMs
     const abort = this.#abort
     if (abort === null) {
@@ -436,10 +442,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   #clearTimer(): void {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer)
-      this.#timer = null
-    }
+    this.deadlineList?.remove(this)
     if (this.#idle !== null) {
       clearTimeout(this.#idle)
       this.#idle = null
