@@ -516,20 +516,31 @@ export class WorkerEngine {
    * Waits for one phase of a run (setUp, the test, tearDown) under the watchdog: past
    * `--test-timeout` the phase is cut off with a TestTimeoutError and its session aborted.
    */
-  private async bounded(watch: RunWatch, label: string, phase: unknown): Promise<void> {
-    if (!(phase instanceof Promise)) return
+  private bounded(watch: RunWatch, label: string, phase: unknown): Promise<void> | undefined {
+    if (!(phase instanceof Promise)) return undefined
     watch.label = label
     watch.startMs = performance.now()
-    try {
-      // The watchdog rejects this promise when the phase takes too long; a late settle of the
-      // abandoned `phase` then finds it settled and changes nothing.
-      await new Promise((resolve, reject) => {
-        watch.cutOff = reject
-        phase.then(resolve, reject)
-      })
-    } finally {
-      watch.cutOff = null
-    }
+    // One promise per phase, no async wrapper around it: this runs for every run of every user.
+    return new Promise<void>((resolve, reject) => {
+      // The watchdog (or a stop, or a scale-down) rejects it when the phase takes too long; a late
+      // settle of the abandoned `phase` then finds it settled and changes nothing — nor the
+      // watch, which a later phase may own by then.
+      const cutOff = (err: Error): void => {
+        if (watch.cutOff === cutOff) watch.cutOff = null
+        reject(err)
+      }
+      watch.cutOff = cutOff
+      phase.then(
+        () => {
+          if (watch.cutOff === cutOff) watch.cutOff = null
+          resolve()
+        },
+        (err: unknown) => {
+          if (watch.cutOff === cutOff) watch.cutOff = null
+          reject(err)
+        },
+      )
+    })
   }
 
   /** Records a run that threw, as a failure (AssertionError) or an error; returns which. */
