@@ -80,13 +80,17 @@ export class DeadlineList {
   fire(): void {
     this.#timer = null
     const now = performance.now()
-    for (let entry = this.#head; entry !== null && entry.deadlineMs <= now; entry = this.#head) {
-      this.remove(entry)
-      entry.deadlinePassed()
+    try {
+      for (let entry = this.#head; entry !== null && entry.deadlineMs <= now; entry = this.#head) {
+        this.remove(entry)
+        entry.deadlinePassed()
+      }
+    } finally {
+      // deadlinePassed may have sent requests (which armed a timer) or finished them; should one
+      // throw, the requests after it still time out.
+      const head = this.#head
+      if (head !== null && this.#timer === null) this.#arm(head.deadlineMs, performance.now())
     }
-    // deadlinePassed may have sent requests (which armed a timer) or finished them.
-    const head = this.#head
-    if (head !== null && this.#timer === null) this.#arm(head.deadlineMs, performance.now())
   }
 
   /** @internal For tests: the deadline the timer is armed for, or null when it is not armed. */
