@@ -2,6 +2,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadPackageDefinition, Metadata, Server, ServerCredentials, status, type ServerDuplexStream, type ServerReadableStream, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js'
 import { loadSync } from '@grpc/proto-loader'
+import { resetOnRetry } from './retry-reset.js'
 
 /** test/fixtures/grpc: shop.proto (the Shop service) and money.proto, which it imports. */
 export const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'grpc')
@@ -120,11 +121,13 @@ export async function startShopServer(tls?: { key: string; cert: string }, optio
   }
   const credentials = tls === undefined ? ServerCredentials.createInsecure() : ServerCredentials.createSsl(null, [{ private_key: Buffer.from(tls.key), cert_chain: Buffer.from(tls.cert) }])
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))))
+  const forget = resetOnRetry(() => Object.assign(counts, { calls: {}, messagesIn: 0, messagesOut: 0, users: new Set(), authorities: new Set(), reflectionCalls: {}, reflectionRequests: 0 }))
   return {
     port,
     counts,
     close: () =>
       new Promise<void>((resolve) => {
+        forget()
         for (const release of pending) release()
         server.tryShutdown(() => resolve())
         setTimeout(() => server.forceShutdown(), 2000).unref()

@@ -7,6 +7,7 @@ import { createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { HitSink } from '../../src/stats/hit-sink.js'
+import { resetOnRetry } from './retry-reset.js'
 
 /** What a test server saw of one request. */
 export interface ReceivedRequest {
@@ -47,6 +48,10 @@ export async function startServer(handler: Handler, tls?: TlsFixture): Promise<C
   server.on(tls === undefined ? 'connection' : 'secureConnection', () => state.connections++)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const port = (server.address() as AddressInfo).port
+  const forget = resetOnRetry(() => {
+    requests.length = 0
+    state.connections = 0
+  })
   return {
     origin: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     port,
@@ -59,6 +64,7 @@ export async function startServer(handler: Handler, tls?: TlsFixture): Promise<C
     },
     close: () =>
       new Promise<void>((resolve) => {
+        forget()
         server.closeAllConnections()
         server.close(() => resolve())
       }),

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import protobuf from 'protobufjs'
 import { ROOT } from './cli.js'
+import { resetOnRetry } from './retry-reset.js'
 
 /** A request as a recording server kept it. */
 export interface Recorded {
@@ -36,11 +37,15 @@ export async function startRecordingServer(answer: (r: Recorded) => { status: nu
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const forget = resetOnRetry(() => {
+    requests.length = 0
+  })
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     close: () =>
       new Promise((resolve) => {
+        forget()
         server.close(() => resolve())
         server.closeAllConnections()
       }),
