@@ -99,8 +99,24 @@ export async function startNginx({ core = 0, nginx = '/usr/sbin/nginx', workers 
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise((resolve) => child.once('exit', resolve))
-    // A benchmark stopped by a signal must not leave its nginx behind.
-    const reap = () => child.kill('SIGKILL')
+    // A benchmark stopped by a signal must not leave its nginx behind: its workers first (a
+    // SIGKILLed master leaves them serving), then the master. Synchronous: this runs at exit.
+    const reap = () => {
+      for (const pid of childPids(child.pid)) {
+        try {
+          process.kill(pid, 'SIGKILL')
+        } catch {
+          // already gone
+        }
+      }
+      // process.kill, not child.kill: at exit the child's handle may already be closed.
+      try {
+        process.kill(child.pid, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+      rmSync(dir, { recursive: true, force: true })
+    }
     process.once('exit', reap)
     exited.then(() => process.removeListener('exit', reap))
     for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
@@ -174,11 +190,15 @@ async function waitUp(url, exited) {
 }
 
 function workerPid(masterPid) {
+  return childPids(masterPid)[0]
+}
+
+/** The pids of nginx's worker processes: the master's children. */
+function childPids(masterPid) {
   try {
-    const children = readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8').trim().split(/\s+/)
-    return Number(children[0])
+    return readFileSync(`/proc/${masterPid}/task/${masterPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
   } catch {
-    return undefined
+    return []
   }
 }
 
