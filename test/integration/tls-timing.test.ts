@@ -17,6 +17,7 @@ import { Aggregator } from '../../src/stats/aggregator.js'
 import { Recorder } from '../../src/stats/recorder.js'
 import type { RunSummary } from '../../src/stats/types.js'
 import { makeSelfSignedCert, type TlsFixture } from '../helpers/http-servers.js'
+import { resetOnRetry } from '../helpers/retry-reset.js'
 
 /** How long the TLS server holds each handshake (in SNICallback): the TLS time must include it, the connect time never. */
 const HANDSHAKE_DELAY_MS = 250
@@ -89,6 +90,10 @@ describe('TLS handshake time, apart from the TCP connect', () => {
     await listen(h2Server as unknown as Server, h2)
     plain = blank()
     await listen(createHttpServer(handler(plain)), plain)
+    // A retried test counts from zero again: the failed attempt's connections and handshakes are not its own.
+    resetOnRetry(() => {
+      for (const c of [https, h2, plain]) Object.assign(c, { sniAt: [], connections: 0, handshakes: 0, requests: 0 })
+    })
   })
   afterAll(async () => {
     await Promise.all([https.close(), h2.close(), plain.close()])
