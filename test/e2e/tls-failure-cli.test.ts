@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
+import { resetOnRetry } from '../helpers/retry-reset.js'
 import { makeTestCa, type TestCa } from '../helpers/tls-ca.js'
 
 const TEST = `
@@ -36,6 +37,10 @@ describe('TLS failures through the CLI', () => {
     const leaf = ca.issue('wrong.example', { dnsNames: ['wrong.example'] })
     server = https.createServer({ key: leaf.key, cert: leaf.cert }, (_req, res) => res.end('never reached'))
     server.on('connection', () => handshakes++)
+    // A retried test counts the connections of its own run only.
+    resetOnRetry(() => {
+      handshakes = 0
+    })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     port = (server.address() as AddressInfo).port
     // Accepts TCP and never answers the TLS handshake.

@@ -5,6 +5,7 @@ import path from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
+import { resetOnRetry } from '../helpers/retry-reset.js'
 import { makeTestCa, type TestCa } from '../helpers/tls-ca.js'
 
 const TEST = `
@@ -25,6 +26,12 @@ describe('--http2, --cacert, --cert/--key and --resolve from the command line', 
   let dir: string
   const seen = { sessions: 0, streams: 0, clients: new Set<string>(), hosts: new Set<string>() }
   const open = new Set<ServerHttp2Session>()
+  // A retried test counts the sessions and streams of its own run only.
+  resetOnRetry(() => {
+    Object.assign(seen, { sessions: 0, streams: 0 })
+    seen.clients.clear()
+    seen.hosts.clear()
+  })
   beforeAll(async () => {
     ca = makeTestCa()
     const leaf = ca.issue('loads.test', { dnsNames: ['loads.test'] })

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { RunResult } from '../../src/report/result.js'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
+import { resetOnRetry } from '../helpers/retry-reset.js'
 
 const TEST = `import { TestCase } from 'loads-runner'
 
@@ -49,6 +50,11 @@ async function startMisbehavingServer() {
   await new Promise<void>((resolve) => wss.once('listening', resolve))
   const seen = { opened: 0, messages: [] as string[] }
   const sockets = new Set<WebSocket>()
+  // A retried test counts the opens and messages of its own run only.
+  const forget = resetOnRetry(() => {
+    seen.opened = 0
+    seen.messages.length = 0
+  })
   wss.on('connection', (socket) => {
     seen.opened++
     sockets.add(socket)
@@ -65,6 +71,7 @@ async function startMisbehavingServer() {
     seen,
     close: () =>
       new Promise<void>((resolve) => {
+        forget()
         for (const s of sockets) s.terminate()
         wss.close(() => resolve())
       }),
