@@ -3,7 +3,6 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunResult } from '../../src/report/result.js'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
-import { resetOnRetry } from '../helpers/retry-reset.js'
 import { startEchoServer, type EchoServer } from '../helpers/ws-servers.js'
 
 const TEST = `
@@ -36,12 +35,6 @@ describe('this.createWs in a load test', () => {
   beforeAll(async () => {
     server = await startEchoServer()
     dir = tempProject({ 'ws.ts': TEST })
-    // A retried test counts the opens, messages and close codes of its own run only.
-    resetOnRetry(() => {
-      Object.assign(server, { opened: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0 })
-      server.closeCodes.length = 0
-      server.handshakes.length = 0
-    })
   })
   afterAll(() => server.close())
 

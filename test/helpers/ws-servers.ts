@@ -2,6 +2,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { WebSocketServer, type WebSocket } from 'ws'
+import { resetOnRetry } from './retry-reset.js'
 import type { Issued } from './tls-ca.js'
 
 /** A WebSocket echo server on 127.0.0.1 that counts what it saw, exactly. */
@@ -60,11 +61,18 @@ export async function startEchoServer(tls?: Issued): Promise<EchoServer> {
   if (https !== undefined) await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve))
   else await new Promise<void>((resolve) => wss.once('listening', resolve))
   const port = ((https ?? wss).address() as AddressInfo).port
+  // A retried test counts from zero again: the failed attempt's opens and messages are not its own.
+  const forget = resetOnRetry(() => {
+    Object.assign(state, { opened: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0 })
+    state.closeCodes.length = 0
+    state.handshakes.length = 0
+  })
   return Object.assign(state, {
     url: `${https !== undefined ? 'wss' : 'ws'}://127.0.0.1:${port}`,
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        forget()
         for (const s of sockets) s.terminate()
         wss.close(() => (https !== undefined ? https.close(() => resolve()) : resolve()))
       }),
