@@ -10,6 +10,7 @@ import { curlTestModule } from '../../src/shell/test-module.js'
 import { LOADS, LOADS_RUNNER, ROOT, runBin, testResult } from '../helpers/cli.js'
 import { makeSelfSignedCert, startServer, type CountingServer, type Handler, type ReceivedRequest, type TlsFixture } from '../helpers/http-servers.js'
 import { tally } from '../helpers/request-fingerprint.js'
+import { testTemp } from '../helpers/temp.js'
 
 const run = promisify(execFile)
 
@@ -204,16 +205,15 @@ function readCorpus(): CorpusEntry[] {
  */
 describe('the curl corpus: share converted, share sending what curl sends', { timeout: 420_000 }, () => {
   const TOKEN = 'tok-0123456789'
-  let dir: string
   let tls: TlsFixture
   beforeAll(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'loads-curl-corpus-'))
-    cpSync(path.join(ROOT, 'test', 'fixtures', 'curl'), dir, { recursive: true })
     tls = makeSelfSignedCert()
   })
-  afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
   it.skipIf(!CURL)('converts 54 of 64 commands (the 10 refused are the ones meant to be), and all 54 send what /usr/bin/curl sends', async () => {
+    // A folder of each attempt's own: a retry writes corpus/ afresh (removed at the file's end).
+    const dir = testTemp('loads-curl-corpus-')
+    cpSync(path.join(ROOT, 'test', 'fixtures', 'curl'), dir, { recursive: true })
     const corpus = readCorpus()
     const servers: CountingServer[] = []
     try {
