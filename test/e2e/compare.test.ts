@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { existsSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { LOADS, LOADS_RUNNER, runBin, tempProject } from '../helpers/cli.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
@@ -110,6 +110,8 @@ describe('loads report A.json B.json: a comparison that refuses to mislead', () 
   })
 
   it('refuses runs of different tests or plans (exit 2, nothing written) unless --force', async () => {
+    // A failed attempt's --force run wrote other.html: the refusal must be seen writing nothing.
+    rmSync(path.join(dir, 'other.html'), { force: true })
     const refused = await runBin(LOADS, ['report', 'fast.json', 'other.json', '-o', 'other.html'], { cwd: dir })
     expect(refused.code).toBe(2)
     const reasons = ['different tests: only the base ran TestApi.test_api; only the current run ran TestApi.test_other', 'different plans: base 2 users × 10 runs; current 3 users × 10 runs']
