@@ -4,6 +4,7 @@
  */
 import type { CountingServer } from './counting-server.js'
 import { startCountingServer } from './counting-server.js'
+import { resetOnRetry } from './retry-reset.js'
 
 export const SHOP_TEST = `import { TestCase } from 'loads-runner'
 export class Shop extends TestCase {
@@ -38,7 +39,21 @@ export function startShopServer(): Promise<CountingServer & { served500: () => n
       return
     }
     res.writeHead(200, { 'content-type': 'text/plain' }).end('ok')
-  }).then((server) => Object.assign(server, { served500: () => errors }))
+  }).then((server) => {
+    // A retried test starts the every-10th count afresh, as the server's own counts do.
+    const forget = resetOnRetry(() => {
+      items = 0
+      errors = 0
+    })
+    const close = server.close
+    return Object.assign(server, {
+      served500: () => errors,
+      close: () => {
+        forget()
+        return close()
+      },
+    })
+  })
 }
 
 /** Three user classes: Browser (weight 3), Buyer (fixedCount 2), Admin (weight 1), each on its own path. */
