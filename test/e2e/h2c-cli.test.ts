@@ -2,6 +2,7 @@ import http2, { createServer, type Http2Server, type ServerHttp2Session } from '
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
+import { resetOnRetry } from '../helpers/retry-reset.js'
 
 const TEST = `
 import { TestCase } from 'loads-runner'
@@ -20,6 +21,11 @@ describe('--h2c and --h2-streams from the command line', () => {
   let dir: string
   const seen = { sessions: 0, streams: 0 }
   const open = new Set<ServerHttp2Session>()
+  // A retried test counts the sessions and streams of its own attempt only.
+  const forget = resetOnRetry(() => {
+    seen.sessions = 0
+    seen.streams = 0
+  })
   beforeAll(async () => {
     server = createServer()
     server.on('session', (session) => {
@@ -37,6 +43,7 @@ describe('--h2c and --h2-streams from the command line', () => {
     dir = tempProject({ 'plain.ts': TEST })
   })
   afterAll(async () => {
+    forget()
     for (const s of open) s.destroy()
     await new Promise<void>((resolve) => server.close(() => resolve()))
   })
