@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LOADS, LOADS_RUNNER, ROOT, runBin, tempProject, testResult } from '../helpers/cli.js'
@@ -82,6 +82,8 @@ describe('loads har: a browser recording replayed as load', () => {
   })
 
   it('refuses a FIFO and /dev/zero as recordings at once, instead of hanging or reading without end', async () => {
+    // A retry makes the FIFO afresh (mkfifo refuses a name that exists).
+    rmSync(path.join(dir, 'pipe.har'), { force: true })
     execFileSync('mkfifo', [path.join(dir, 'pipe.har')])
     const fifo = await runBin(LOADS, ['har', 'pipe.har'], { cwd: dir, timeoutMs: 20_000 })
     expect(fifo.code).toBe(2)
