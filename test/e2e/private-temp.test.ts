@@ -100,6 +100,8 @@ export class Get extends TestCase {
 
   it("a loads-<uid> folder that belongs to someone else is refused with a clear message (exit 2), before any load", async () => {
     const planted = path.join(tmp, `loads-${OTHER_UID + 1}`)
+    // Planted afresh on a retry (a failed attempt's is still there).
+    rmSync(planted, { recursive: true, force: true })
     mkdirSync(planted, { mode: 0o777 })
     const before = server.count
     const r = await runAs(OTHER_UID + 1, ['get.Get', '-q'], dir, { TMPDIR: tmp, TARGET: server.url })
