@@ -3,6 +3,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { harTestModule } from '../../src/shell/test-module.js'
 import { LOADS, LOADS_RUNNER, ROOT, runBin, tempProject, testResult } from '../helpers/cli.js'
+import { resetOnRetry } from '../helpers/retry-reset.js'
 // Plain JavaScript, so that scripts/record-har-journeys.mjs can start the same app.
 import { startStrictApp } from '../helpers/strict-app.mjs'
 
@@ -10,6 +11,16 @@ interface StrictApp {
   origin: string
   stats: { logins: number; sessions: Set<string>; refused: Record<string, number>; routes: Record<string, number>; uploads: number[]; blobs: number[]; createdBySession: Record<string, number>; arrivals: [string, number][] }
   close(): Promise<void>
+}
+
+/** Empties the app's counts in place (the app holds the objects). */
+function forgetStats(stats: StrictApp['stats']): void {
+  stats.logins = 0
+  stats.sessions.clear()
+  for (const record of [stats.refused, stats.routes, stats.createdBySession]) for (const key of Object.keys(record)) delete record[key]
+  stats.uploads.length = 0
+  stats.blobs.length = 0
+  stats.arrivals.length = 0
 }
 
 /**
@@ -24,11 +35,17 @@ const JOURNEYS = readdirSync(JOURNEYS_DIR).filter((f) => f.endsWith('.har')).sor
 describe('loads har: recorded journeys replay for many users', () => {
   let app: StrictApp
   let dir: string
+  // A retried test sees only its own attempt in the app's counts (its sessions live on: tokens
+  // a failed attempt was given stay valid, and no retry asserts on the app's session store).
+  const forget = resetOnRetry(() => forgetStats(app.stats))
   beforeAll(async () => {
     app = (await startStrictApp()) as StrictApp
     dir = tempProject(Object.fromEntries(JOURNEYS.map((file) => [file, readFileSync(path.join(JOURNEYS_DIR, file), 'utf8')])))
   })
-  afterAll(() => app.close())
+  afterAll(() => {
+    forget()
+    return app.close()
+  })
 
   it('converts 4 of 4 journeys and 4 of 4 pass 6 of 6 runs under -u 2 -c 3, each run its own login and session', async () => {
     let converted = 0
