@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
+import { resetOnRetry } from '../helpers/retry-reset.js'
 
 const GiB = 2 ** 30
 const MiB = 2 ** 20
@@ -52,6 +53,10 @@ describe('bounded memory through the CLI', () => {
   let origin: string
   /** Per /big response: bytes written, and whether the client hung up before the end. */
   const bigs: Array<{ sent: number; cut: boolean }> = []
+  // A retried test sees only its own attempt's responses.
+  const forget = resetOnRetry(() => {
+    bigs.length = 0
+  })
 
   beforeAll(async () => {
     dir = tempProject({
@@ -85,6 +90,7 @@ describe('bounded memory through the CLI', () => {
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   })
   afterAll(async () => {
+    forget()
     server.closeAllConnections()
     await new Promise<void>((resolve) => server.close(() => resolve()))
   })
