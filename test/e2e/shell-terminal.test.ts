@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { LOADS, LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
@@ -34,6 +34,8 @@ describe.skipIf(!HAS_TMUX)('loads shell in a pseudo-terminal (tmux)', { timeout:
   }
 
   it('completes with Tab, keeps history between sessions, stops a .run with Ctrl-C, and .save writes a test loads-runner replays', async () => {
+    // A retry starts without a failed attempt's history and saved test: what it finds there must be its own.
+    for (const left of [history, path.join(dir, 'tty_test.ts')]) rmSync(left, { force: true })
     const tty = shell()
     await tty.waitFor('loads> ')
     tty.send('get /hello', 'Enter')
