@@ -119,6 +119,8 @@ describe('the packed package', () => {
   }, SLOW)
 
   it('`loads init` makes a project that installs, type-checks and runs its first test', async () => {
+    // A retry inits afresh: a failed attempt's my-tests would be refused (as the end of this test checks).
+    rmSync(path.join(project, 'my-tests'), { recursive: true, force: true })
     const init = await sh(process.execPath, ['node_modules/loads-runner/bin/loads.js', 'init', 'my-tests'], project)
     expect(init.stderr).toBe('')
     expect(init.code).toBe(0)
