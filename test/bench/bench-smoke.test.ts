@@ -1,9 +1,9 @@
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { testTemp } from '../helpers/temp.js'
 
 /**
  * `npm run bench -- --smoke` end to end: the harness starts nginx, runs every tool for a couple of
@@ -11,8 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest'
  * not a timed test, and a slow or busy machine must not fail CI.
  */
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const out = mkdtempSync(join(tmpdir(), 'loads-bench-smoke-'))
-afterAll(() => rmSync(out, { recursive: true, force: true }))
+// A folder of each attempt's own (a retry must not find the failed attempt's results files beside
+// its own); test/helpers/temp.ts removes them when the file ends.
+let out: string
+beforeEach(() => {
+  out = testTemp('loads-bench-smoke-')
+})
 
 function runSmoke(script = 'bench/run.mjs', extra: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
