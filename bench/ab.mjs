@@ -49,13 +49,6 @@ const log = (line) => process.stderr.write(`${line}\n`)
 const QUIET_LOAD = 1.5
 const USAGE = 'usage: node bench/ab.mjs [--old COMMIT] [--new COMMIT] [--pairs 1..20] [--duration 1..120] [--connections N] [--http2 | --tls] [--no-build] [--smoke] [--out DIR]'
 
-if (flag('--help') || flag('-h')) {
-  // The header comment above says what each option does.
-  const text = (await import('node:fs')).readFileSync(fileURLToPath(import.meta.url), 'utf8')
-  process.stdout.write(`${text.split('\n').filter((l) => l.startsWith('//')).map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n\n${USAGE}\n`)
-  process.exit(0)
-}
-
 if (!(pairs >= 1 && pairs <= 20) || !(seconds > 0 && seconds <= 120) || !(connections >= 1 && connections <= 1000)) {
   log(USAGE)
   process.exit(2)

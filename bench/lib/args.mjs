@@ -1,10 +1,20 @@
 // What the bench scripts share at their start: reading their command line, pinning a process to
 // a core, and where their progress lines go.
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 
 const argv = process.argv.slice(2)
+
+// `--help` / `-h` on any bench script: its header comment (what it does, its options), and
+// nothing run. Before, most scripts ignored it and ran the whole benchmark.
+if (argv.includes('--help') || argv.includes('-h')) {
+  const lines = readFileSync(process.argv[1], 'utf8').split('\n').slice(1)
+  const header = lines.slice(0, lines.findIndex((l) => !l.startsWith('//')))
+  process.stdout.write(`${header.map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`)
+  process.exit(0)
+}
 
 /** The value after `--name` on the command line, or `fallback` when it is not there. */
 export function option(name, fallback) {
