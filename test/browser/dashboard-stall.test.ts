@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Browser, Page } from 'playwright-core'
@@ -62,6 +62,9 @@ describe('a server that stalls mid-run', () => {
 
   it('shows the oldest request in flight while nothing completes, and draws the stall as a gap, not 0 ms', async () => {
     const out = path.join(dir, 'out.json')
+    // A retry starts clean: no stall pending, no result of the failed attempt to read as its own.
+    stallUntil = 0
+    rmSync(out, { force: true })
     const run = startDashboardRun(LOADS_RUNNER, ['example.TestApi.test_items', '-u', '2', '-d', '11s', '--workers', '1', '--dashboard', '0', '--dashboard-keep', '--output', `json:${out}`, '-q'], {
       cwd: dir,
       env: { TARGET: server.url },
