@@ -51,6 +51,9 @@ afterAll(async () => {
 
 describe('generator health on two agents', () => {
   it("shows each agent's figures, merged over its workers; the threshold and the warnings name the starved agent", async () => {
+    // Idle first: a retry may come while the agents still wind down the failed attempt's run
+    // (the run then found one agent with 1 of its 2 workers).
+    await waitForAgents(nats, idle([busy, calm]), 40_000)
     const r = await runBin(
       LOADS_RUNNER,
       ['gen.ts:Gen.test_hit', '-u', '40', '-d', '7s', '-w', '2', '--agents', '2', '--server-url', target.url, '--threshold', 'generator_elu<90%', '--output', 'json:out.json'],

@@ -16,6 +16,7 @@ class Starts extends TestCase {
 
 describe('WorkerEngine: users without a ramp-up', () => {
   it('start one event-loop turn apart: the first user is not held up by the set-up of all the others', async () => {
+    events.length = 0
     const config = { tests: [{ className: 'Starts', methodName: 'test_start' }], timeoutMs: 5000, testTimeoutMs: 5000, insecure: false, snapshotIntervalMs: 1000 }
     const recorder = new Recorder({ source: 'test' })
     const engine = new WorkerEngine(config, { Starts }, recorder)
