@@ -32,6 +32,26 @@ export class Bad extends TestCase {
 }
 `
 
+/**
+ * `address` (a test making each of the four kinds of call once a run) with 3 users × 4 runs on 2
+ * workers against `server`: every call one GRPC hit, equal to the server's own counts.
+ */
+async function twelveRuns(address: string, dir: string, server: ShopServer): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const r = await runBin(LOADS_RUNNER, [address, '-u', '3', '-c', '4', '-w', '2'], {
+    cwd: dir,
+    env: { TARGET: `127.0.0.1:${server.port}` },
+  })
+  expect(r.stderr).toBe('')
+  expect(r.code).toBe(0)
+  expect(testResult(r.stdout)).toEqual({ run: 12, errors: 0, failures: 0 })
+  expect(server.counts.calls).toEqual({ GetItem: 12, ListItems: 12, AddItems: 12, Chat: 12 })
+  expect(r.stdout).toMatch(/Hits: 48\b/)
+  expect(r.stdout).toMatch(/GRPC +\/shop\.Shop\/GetItem +12 .* OK×12/)
+  // Messages each way: client → server 1 + 1 + 2 + 1, server → client 1 + 4 + 1 + 1 per run.
+  expect(r.stdout).toMatch(/\/shop\.Shop\/ListItems +12 +48 +12 /)
+  return r
+}
+
 describe('gRPC from the command line: the .proto files travel with the test bundle', () => {
   let server: ShopServer
   let dir: string
@@ -45,18 +65,7 @@ describe('gRPC from the command line: the .proto files travel with the test bund
   afterAll(() => server.close())
 
   it('3 users × 4 runs in 2 workers: every call a GRPC hit, hits and messages equal the server\'s counts', async () => {
-    const r = await runBin(LOADS_RUNNER, ['shop_test.Shop.test_all', '-u', '3', '-c', '4', '-w', '2'], {
-      cwd: dir,
-      env: { TARGET: `127.0.0.1:${server.port}` },
-    })
-    expect(r.stderr).toBe('')
-    expect(r.code).toBe(0)
-    expect(testResult(r.stdout)).toEqual({ run: 12, errors: 0, failures: 0 })
-    expect(server.counts.calls).toEqual({ GetItem: 12, ListItems: 12, AddItems: 12, Chat: 12 })
-    expect(r.stdout).toMatch(/Hits: 48\b/)
-    expect(r.stdout).toMatch(/GRPC +\/shop\.Shop\/GetItem +12 .* OK×12/)
-    // Messages each way: client → server 1 + 1 + 2 + 1, server → client 1 + 4 + 1 + 1 per run.
-    expect(r.stdout).toMatch(/\/shop\.Shop\/ListItems +12 +48 +12 /)
+    const r = await twelveRuns('shop_test.Shop.test_all', dir, server)
     expect(server.counts.messagesIn).toBe(12 * 5)
     expect(server.counts.messagesOut).toBe(12 * 7)
     expect(server.counts.users).toEqual(new Set(['cli']))
@@ -109,19 +118,9 @@ describe('gRPC from the command line by server reflection: no .proto file anywhe
   afterAll(() => Promise.all([server.close(), plain.close()]))
 
   it('3 users × 4 runs in 2 workers: one reflection call per worker, every call a GRPC hit equal to the server\'s counts', async () => {
-    const r = await runBin(LOADS_RUNNER, ['reflect_test.Reflect.test_all', '-u', '3', '-c', '4', '-w', '2'], {
-      cwd: dir,
-      env: { TARGET: `127.0.0.1:${server.port}` },
-    })
-    expect(r.stderr).toBe('')
-    expect(r.code).toBe(0)
-    expect(testResult(r.stdout)).toEqual({ run: 12, errors: 0, failures: 0 })
-    expect(server.counts.calls).toEqual({ GetItem: 12, ListItems: 12, AddItems: 12, Chat: 12 })
+    const r = await twelveRuns('reflect_test.Reflect.test_all', dir, server)
     // Reflection calls are not hits: 48 calls, 48 hits, and nothing named after reflection.
-    expect(r.stdout).toMatch(/Hits: 48\b/)
     expect(r.stdout).not.toContain('ServerReflection')
-    expect(r.stdout).toMatch(/GRPC +\/shop\.Shop\/GetItem +12 .* OK×12/)
-    expect(r.stdout).toMatch(/\/shop\.Shop\/ListItems +12 +48 +12 /)
     expect(server.counts.reflectionCalls).toEqual({ 'grpc.reflection.v1.ServerReflection': 2 })
     expect(server.counts.reflectionRequests).toBe(2 * 2)
   }, 60_000)
