@@ -48,6 +48,8 @@ const as = (user: 'runner' | 'agent', extra: NodeJS.ProcessEnv = {}): NodeJS.Pro
 
 describe('a broker with TLS and the shipped permissions', () => {
   it('runs a test: the runner and the agent each with their own user, over TLS', async () => {
+    // A retry stops the failed attempt's agent first: afterAll kills only the last one started.
+    await agent?.kill()
     agent = startAgent(as('agent'))
     await waitForAgents({ url: nats.url, env: as('runner') }, idle([agent])).catch((err: Error) => {
       throw new Error(`${err.message}\nagent log:\n${agent.log()}`)
