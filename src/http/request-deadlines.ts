@@ -86,10 +86,14 @@ export class DeadlineList {
         entry.deadlinePassed()
       }
     } finally {
-      // deadlinePassed may have sent requests (which armed a timer) or finished them; should one
-      // throw, the requests after it still time out.
+      // deadlinePassed may have sent requests or finished them; should one throw, the requests
+      // after it still time out. A request sent meanwhile armed the timer for its own deadline,
+      // which is later than those of the requests already waiting: armed again for the first.
       const head = this.#head
-      if (head !== null && this.#timer === null) this.#arm(head.deadlineMs, performance.now())
+      if (head !== null && (this.#timer === null || this.#armedFor > head.deadlineMs)) {
+        if (this.#timer !== null) clearTimeout(this.#timer)
+        this.#arm(head.deadlineMs, performance.now())
+      }
     }
   }
 

@@ -73,3 +73,33 @@ describe('request deadlines: one timer per timeout length', () => {
     expect(log[1]![1]).toBeGreaterThanOrEqual(a.deadlineMs)
   })
 })
+
+describe('request deadlines: a request sent while the list fires', () => {
+  it('does not push the timer past the deadline of a request already waiting', async () => {
+    const list = new DeadlineList(300)
+    const log: Array<[string, number]> = []
+    const b = entry(log, 'b')
+    const c = entry(log, 'c')
+    let armedAfterA: number | null | undefined
+    // a times out first and, as it does, a request of the same length is sent (c).
+    const a: DeadlineEntry = {
+      ...entry(log, 'a'),
+      deadlinePassed() {
+        log.push(['a', performance.now()])
+        list.add(c, performance.now())
+        // Once the timer callback is over (before any later timer can run): what is it armed for?
+        setImmediate(() => (armedAfterA = list.armedFor))
+      },
+    }
+    list.add(a, performance.now())
+    await sleep(50)
+    list.add(b, performance.now())
+    await sleep(1000)
+    // b's deadline comes first: the timer must be armed for it, not for c's (300 ms after a's).
+    expect(armedAfterA).toBe(b.deadlineMs)
+    expect(log.map(([name]) => name)).toEqual(['a', 'b', 'c'])
+    expect(log[1]![1]).toBeGreaterThanOrEqual(b.deadlineMs)
+    expect(log[2]![1]).toBeGreaterThanOrEqual(c.deadlineMs)
+    expect(list.armedFor).toBeNull()
+  })
+})
