@@ -243,7 +243,7 @@ export class GrpcClient {
     const site = captureCallSite(above)
     const started = performance.now()
     const reflection = this.#reflect!
-    return reflect(reflection.key, reflection.target, this.#client, this.#deadlineMs).then(
+    return reflect(reflection.key, reflection.target, this.#client, this.#metadataOf(undefined), this.#deadlineMs).then(
       (definition) => {
         try {
           if (this.#services === undefined) this.#adopt(definition)

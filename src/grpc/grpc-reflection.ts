@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module'
-import type { Client, ClientDuplexStream, ServiceError } from '@grpc/grpc-js'
+import type { Client, ClientDuplexStream, Metadata, ServiceError } from '@grpc/grpc-js'
 import type { PackageDefinition } from '@grpc/proto-loader'
 import type * as Protobuf from 'protobufjs'
 import { LoadsError } from '../errors.js'
@@ -43,15 +43,17 @@ export function reflectedDefinition(key: string): PackageDefinition | undefined 
 
 /**
  * The package definition of every service the server at `key` offers (but reflection itself),
- * asked over `client`'s channel once per worker. A server without reflection, or answering with
- * an error, is a LoadsError (kept: asking again would not help); a transport failure is a
- * ReflectionTransportError and is forgotten, so the next call asks again.
+ * asked over `client`'s channel once per worker, with `metadata` (the client's own: a server that
+ * wants a token on every call wants it on this one too, as grpcurl's -H sends it). A server
+ * without reflection, or answering with an error, is a LoadsError (kept: asking again would not
+ * help); a transport failure is a ReflectionTransportError and is forgotten, so the next call
+ * asks again.
  */
-export function reflect(key: string, target: string, client: Client, deadlineMs: number): Promise<PackageDefinition> {
+export function reflect(key: string, target: string, client: Client, metadata: Metadata, deadlineMs: number): Promise<PackageDefinition> {
   const known = cache.get(key)
   if (known !== undefined) return known.promise
   const entry: { promise: Promise<PackageDefinition>; settled?: PackageDefinition } = {
-    promise: ask(target, client, deadlineMs).then(
+    promise: ask(target, client, metadata, deadlineMs).then(
       (definition) => {
         entry.settled = definition
         return definition
@@ -66,9 +68,9 @@ export function reflect(key: string, target: string, client: Client, deadlineMs:
   return entry.promise
 }
 
-async function ask(target: string, client: Client, deadlineMs: number): Promise<PackageDefinition> {
+async function ask(target: string, client: Client, metadata: Metadata, deadlineMs: number): Promise<PackageDefinition> {
   for (const version of VERSIONS) {
-    const files = await fetchFiles(version, client, deadlineMs).catch((err: unknown) => {
+    const files = await fetchFiles(version, client, metadata, deadlineMs).catch((err: unknown) => {
       if (err instanceof ReflectionTransportError && err.status === UNIMPLEMENTED) return undefined
       throw err
     })
@@ -136,12 +138,13 @@ interface Response {
  * One reflection call: list the services, then the file defining each, then any file those
  * import that the server has not sent yet. The files, each once, as the server encoded them.
  */
-async function fetchFiles(version: string, client: Client, deadlineMs: number): Promise<Buffer[]> {
+async function fetchFiles(version: string, client: Client, metadata: Metadata, deadlineMs: number): Promise<Buffer[]> {
   const t = reflectionTypes()
   const call: ClientDuplexStream<object, Response> = client.makeBidiStreamRequest(
     `/${version}.ServerReflection/ServerReflectionInfo`,
     (value: object) => Buffer.from(t.request.encode(t.request.fromObject(value)).finish()),
     (bytes: Buffer) => t.response.toObject(t.response.decode(bytes), { defaults: false }) as Response,
+    metadata,
     { deadline: Date.now() + deadlineMs },
   )
   const stream = new Exchange(call)

@@ -20,6 +20,8 @@ export interface ShopCounts {
   /** Reflection calls (ServerReflectionInfo streams) by service name, and the requests in them. */
   reflectionCalls: Record<string, number>
   reflectionRequests: number
+  /** Reflection calls refused for want of the token (`reflectionToken`). */
+  reflectionRefused: number
 }
 
 /** Which reflection services the server offers: both (as @grpc/reflection adds), only v1alpha, or none. */
@@ -38,10 +40,14 @@ type Item = { id: number; name: string; price?: { cents: string; currency: strin
  * id 404, and never for id -1 (deadlines); ListItems streams `count` items; AddItems counts the
  * items it receives; Chat echoes each note upper-cased.
  */
-export async function startShopServer(tls?: { key: string; cert: string }, options: { reflection?: ReflectionOffer } = {}): Promise<ShopServer> {
+export async function startShopServer(
+  tls?: { key: string; cert: string },
+  /** `reflectionToken`: reflection calls without `authorization: Bearer <it>` fail UNAUTHENTICATED, as behind an interceptor that wants it on every call. */
+  options: { reflection?: ReflectionOffer; reflectionToken?: string } = {},
+): Promise<ShopServer> {
   const def = loadSync(path.join(PROTO_DIR, 'shop.proto'), { keepCase: true, longs: String, enums: String, defaults: true, includeDirs: [PROTO_DIR] })
   const shop = (loadPackageDefinition(def) as unknown as { shop: { Shop: { service: never } } }).shop
-  const counts: ShopCounts = { calls: {}, messagesIn: 0, messagesOut: 0, users: new Set(), authorities: new Set(), reflectionCalls: {}, reflectionRequests: 0 }
+  const counts: ShopCounts = { calls: {}, messagesIn: 0, messagesOut: 0, users: new Set(), authorities: new Set(), reflectionCalls: {}, reflectionRequests: 0, reflectionRefused: 0 }
   const seen = (name: string, metadata: Metadata, host: string): void => {
     counts.authorities.add(host)
     counts.calls[name] = (counts.calls[name] ?? 0) + 1
@@ -110,6 +116,11 @@ export async function startShopServer(tls?: { key: string; cert: string }, optio
         const handlers: Record<string, (call: ServerDuplexStream<unknown, unknown>) => void> = {}
         for (const [method, handler] of Object.entries(implementation as Record<string, (call: ServerDuplexStream<unknown, unknown>) => void>)) {
           handlers[method] = (call) => {
+            if (options.reflectionToken !== undefined && call.metadata.get('authorization')[0] !== `Bearer ${options.reflectionToken}`) {
+              counts.reflectionRefused++
+              call.emit('error', { code: status.UNAUTHENTICATED, details: 'a token is needed' })
+              return
+            }
             counts.reflectionCalls[name] = (counts.reflectionCalls[name] ?? 0) + 1
             call.on('data', () => counts.reflectionRequests++)
             handler(call)
@@ -121,7 +132,7 @@ export async function startShopServer(tls?: { key: string; cert: string }, optio
   }
   const credentials = tls === undefined ? ServerCredentials.createInsecure() : ServerCredentials.createSsl(null, [{ private_key: Buffer.from(tls.key), cert_chain: Buffer.from(tls.cert) }])
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', credentials, (err, p) => (err ? reject(err) : resolve(p))))
-  const forget = resetOnRetry(() => Object.assign(counts, { calls: {}, messagesIn: 0, messagesOut: 0, users: new Set(), authorities: new Set(), reflectionCalls: {}, reflectionRequests: 0 }))
+  const forget = resetOnRetry(() => Object.assign(counts, { calls: {}, messagesIn: 0, messagesOut: 0, users: new Set(), authorities: new Set(), reflectionCalls: {}, reflectionRequests: 0, reflectionRefused: 0 }))
   return {
     port,
     counts,

@@ -228,6 +228,24 @@ describe('gRPC by server reflection: { reflect: true } instead of .proto files',
     expect(sink.hits.map((h) => [h.name, h.status])).toEqual([['/shop.Shop/GetItem', 0]])
   })
 
+  it("sends the client's metadata on its reflection call: a server that wants a token on every call answers it", async () => {
+    const guarded = await startShopServer(undefined, { reflection: 'v1+v1alpha', reflectionToken: 'secret' })
+    const sink = new GrpcSink()
+    const shop = new GrpcClient(`127.0.0.1:${guarded.port}`, { reflect: true, metadata: { authorization: 'Bearer secret', 'x-user': 'r2' } }, context(sink))
+    const items = await Promise.all([1, 2, 3].map((id) => shop.unary<{ name: string }>('GetItem', { id }).catch((e: unknown) => e)))
+    shop.close()
+    await guarded.close()
+    expect(items.map((i) => (i instanceof Error ? i.message : (i as { name: string }).name))).toEqual(['item-1', 'item-2', 'item-3'])
+    expect(guarded.counts.reflectionRefused).toBe(0)
+    expect(guarded.counts.reflectionCalls).toEqual({ 'grpc.reflection.v1.ServerReflection': 1 })
+    expect(guarded.counts.calls).toEqual({ GetItem: 3 })
+    expect(sink.hits.map((h) => [h.name, h.status])).toEqual([
+      ['/shop.Shop/GetItem', 0],
+      ['/shop.Shop/GetItem', 0],
+      ['/shop.Shop/GetItem', 0],
+    ])
+  })
+
   it('a server without reflection is a clear error saying to pass proto; a refused connection is a hit with status UNAVAILABLE', async () => {
     const plain = await startShopServer()
     const sink = new GrpcSink()
