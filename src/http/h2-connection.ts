@@ -292,7 +292,11 @@ function headSpans(headers: IncomingHttpHeaders): RawHeadSpans {
       spans.push(nameStart, valueStart, valueStart, text.length)
     }
   }
-  return new RawHeadSpans(Buffer.from(text, 'latin1'), spans, headers['set-cookie'] !== undefined)
+  // nghttp2 checks content-length against the DATA: Exchange reads it from here, as from
+  // H1Connection's parser, to fail a body declared over its limit at once.
+  const declared = headers['content-length']
+  const contentLength = typeof declared === 'string' && /^\d{1,15}$/.test(declared) ? Number(declared) : -1
+  return new RawHeadSpans(Buffer.from(text, 'latin1'), spans, headers['set-cookie'] !== undefined, contentLength)
 }
 
 /** One stream on Loads' own client: relays the WireSession's events to the dispatch handler. */
@@ -326,21 +330,21 @@ class WireRequest implements WireStreamEvents {
     this.stream?.cancel()
   }
 
-  onResponse(status: number, fields: string[]): void {
+  onResponse(status: number, fields: string[], contentLength: number): void {
     if (this.#done) return
     this.#gotHeaders = true
     this.#timer?.refresh()
     if (this.#spans) {
-      // The session hands the same fields for every response that repeats its header block; their
-      // spans are read-only, so those responses share them.
+      // The session hands the same fields for every response that repeats its header block (and
+      // the same content-length with them); their spans are read-only, so those responses share them.
       let spans = SPANS_OF.get(fields)
       if (spans === undefined) {
-        spans = fieldSpans(fields)
+        spans = fieldSpans(fields, contentLength)
         SPANS_OF.set(fields, spans)
       }
       this.#handler.onHeaders?.(status, spans as unknown as Buffer[], noop, STATUS_TEXT[status] ?? '')
     } else {
-      this.#handler.onHeaders?.(status, fieldSpans(fields).list, noop, STATUS_TEXT[status] ?? '')
+      this.#handler.onHeaders?.(status, fieldSpans(fields, contentLength).list, noop, STATUS_TEXT[status] ?? '')
     }
   }
 
@@ -376,8 +380,11 @@ class WireRequest implements WireStreamEvents {
 const SPANS_OF = new WeakMap<readonly string[], RawHeadSpans>()
 const STATUS_TEXT = http.STATUS_CODES
 
-/** Decoded response fields ([name, value, …], latin1) as RawHeadSpans over one Buffer. */
-function fieldSpans(fields: string[]): RawHeadSpans {
+/**
+ * Decoded response fields ([name, value, …], latin1) as RawHeadSpans over one Buffer, with the
+ * content-length the session read from them (Exchange fails a body declared over its limit on it).
+ */
+function fieldSpans(fields: string[], contentLength: number): RawHeadSpans {
   let text = ''
   const spans: number[] = []
   let setCookie = false
@@ -390,5 +397,5 @@ function fieldSpans(fields: string[]): RawHeadSpans {
     spans.push(nameStart, valueStart, valueStart, text.length)
     if (name === 'set-cookie') setCookie = true
   }
-  return new RawHeadSpans(Buffer.from(text, 'latin1'), spans, setCookie)
+  return new RawHeadSpans(Buffer.from(text, 'latin1'), spans, setCookie, contentLength)
 }

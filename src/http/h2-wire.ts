@@ -65,10 +65,11 @@ const MAX_WINDOW = 0x7fffffff
 /** What a stream tells its request. Called at most once each, except onData; onEnd / onError end it. */
 export interface WireStreamEvents {
   /**
-   * The final response head: status and the fields other than pseudo-headers, [name, value, …].
-   * Responses that repeat a header block get the same list: it must not be changed.
+   * The final response head: status, the fields other than pseudo-headers, [name, value, …], and
+   * its content-length (-1 when none). Responses that repeat a header block get the same list: it
+   * must not be changed.
    */
-  onResponse(status: number, fields: string[]): void
+  onResponse(status: number, fields: string[], contentLength: number): void
   onData(chunk: Buffer): void
   onEnd(): void
   onError(err: Error): void
@@ -526,7 +527,7 @@ export class WireSession {
     // HEAD, 204 and 304 carry no body whatever content-length says.
     stream.expectedLength = stream.head || status === 204 || status === 304 ? -1 : head.contentLength
     stream.gotHeaders = true
-    stream.events.onResponse(status, head.fields)
+    stream.events.onResponse(status, head.fields, head.contentLength)
     if (endStream && !stream.done) this.#remoteEnd(stream)
   }
 

@@ -268,4 +268,57 @@ describe('the body limit over HTTP/2', () => {
     await vi.waitFor(() => expect(resets).toEqual([h2constants.NGHTTP2_CANCEL]))
     expect(sessions).toBe(1)
   })
+
+  it.each(['wire', 'node'] as const)('fails a declared content-length over the limit before reading the body, as over HTTP/1.1 (LOADS_HTTP2=%s)', async (backend) => {
+    const previous = process.env['LOADS_HTTP2']
+    process.env['LOADS_HTTP2'] = backend
+    try {
+      const leaf = wire.ca().issue('localhost', { ips: ['127.0.0.1'] })
+      const resets: number[] = []
+      const sent: number[] = []
+      let sessions = 0
+      const h2: Http2SecureServer = createSecureServer({ key: leaf.key, cert: leaf.cert })
+      h2.on('session', () => sessions++)
+      h2.on('stream', (stream, headers) => {
+        if (headers[':path'] === '/small') {
+          stream.respond({ ':status': 200 })
+          stream.end('ok')
+          return
+        }
+        stream.respond({ ':status': 200, 'content-length': String(8 * MiB) })
+        stream.on('close', () => resets.push(stream.rstCode))
+        const entry = sent.push(0) - 1
+        const piece = Buffer.alloc(64 * 1024, 0x61)
+        const pump = (): void => {
+          while (sent[entry]! < 8 * MiB && !stream.destroyed) {
+            sent[entry]! += piece.length
+            if (!stream.write(piece)) return void stream.once('drain', pump)
+          }
+          if (!stream.destroyed) stream.end()
+        }
+        pump()
+      })
+      await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve))
+      wire.cleanup(() => new Promise<void>((resolve) => h2.close(() => resolve())))
+      const origin = `https://127.0.0.1:${(h2.address() as AddressInfo).port}`
+      const sink = new RecordingSink()
+      const user = session(sink, { http2: true, maxBodyBytes: 1 * MiB })
+      const error = await failure(user.get(`${origin}/big`))
+      expect(error.kind).toBe('BODY_TOO_LARGE')
+      expect(error.message).toMatch(/declares a body of 8388608 bytes \(content-length\), over the limit of 1048576 bytes/)
+      expect((await user.get(`${origin}/small`)).text).toBe('ok')
+      await user.close()
+      expect(sink.hits).toMatchObject([
+        { status: 0, errorKind: 'BODY_TOO_LARGE', bytesIn: 0 },
+        { status: 200, errorKind: null },
+      ])
+      await vi.waitFor(() => expect(resets).toEqual([h2constants.NGHTTP2_CANCEL]))
+      expect(sent).toHaveLength(1)
+      expect(sent[0]!).toBeLessThan(8 * MiB)
+      expect(sessions).toBe(1)
+    } finally {
+      if (previous === undefined) delete process.env['LOADS_HTTP2']
+      else process.env['LOADS_HTTP2'] = previous
+    }
+  })
 })
