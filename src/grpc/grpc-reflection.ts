@@ -81,7 +81,7 @@ async function ask(target: string, client: Client, metadata: Metadata, deadlineM
       throw new LoadsError('LOADS_ERR_GRPC_REFLECTION', `gRPC: cannot load the descriptors ${target} gave by reflection: ${(err as Error).message}`, { cause: err })
     }
   }
-  // The way out goes in the message itself (run summaries print messages, not hints, and cut them at 120 characters).
+  // The way out goes in the message itself too: it is what a user's own catch or log shows.
   throw new LoadsError('LOADS_ERR_GRPC_REFLECTION', `gRPC: ${target} has no server reflection (UNIMPLEMENTED): pass { proto: 'service.proto' } instead`, {
     hint: 'neither grpc.reflection.v1.ServerReflection nor v1alpha answered; give the .proto file(s) of the service, relative to the test file',
   })

@@ -17,6 +17,9 @@ const TLS_CODES = new Set([
   'EPROTO',
 ])
 
+/** A certificate valid for names other than the host asked for (Node's code, and ours: origin-connection.ts). */
+const NAME_MISMATCH_CODES = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_TLS_HOSTNAME_MISMATCH', 'HOSTNAME_MISMATCH'])
+
 /** Maps the error undici or Node gave us to the kind recorded with the hit. */
 export function networkErrorKind(err: unknown): NetworkErrorKind {
   const code = errorCode(err)
@@ -110,7 +113,11 @@ export function toNetworkError(
     case 'TLS':
       return new NetworkError(kind, method, url, `TLS handshake with ${host} failed: ${detail}`, {
         ...cause,
-        hint: 'pass ca (the server certificate or its CA) or insecure: true for a self-signed certificate',
+        // A certificate for other names: a CA would not help (it is trusted already, or the
+        // next failure would say so); the name asked for is what to change.
+        hint: NAME_MISMATCH_CODES.has(errorCode(err))
+          ? 'the certificate is for other names: request the host by one of them (--resolve NAME:PORT:ADDRESS still connects to this address), or pass insecure: true'
+          : 'pass ca (the server certificate or its CA) or insecure: true for a self-signed certificate',
       })
     case 'PROTOCOL':
       return new NetworkError(kind, method, url, `invalid HTTP response from ${host}: ${detail}`, cause)

@@ -553,7 +553,10 @@ export class WorkerEngine {
     if (err instanceof Error) {
       const kind = (err as { kind?: unknown }).kind
       const name = typeof kind === 'string' ? kind : err.name || 'Error'
-      this.recorder.recordTest('error', label, { kind: name, message: errorMessage(err), stack: userStack(err) }, durationUs)
+      // A LoadsError's advice ("is the server running …?") goes with its group to the summary.
+      const hint = (err as { hint?: unknown }).hint
+      const e = { kind: name, message: errorMessage(err), stack: userStack(err) }
+      this.recorder.recordTest('error', label, typeof hint === 'string' ? { ...e, hint } : e, durationUs)
       return 'error'
     }
     // `throw 'oops'`, `throw 42`, `throw undefined`: still an error, described as what it was.

@@ -38,6 +38,7 @@ export class ErrorGroups {
     test: string,
     count: number,
     stack: string,
+    hint?: string,
   ): void {
     message = cut(message, MAX_MESSAGE_CHARS)
     const key = `${outcome}\u0000${kind}\u0000${message}\u0000${test}`
@@ -62,11 +63,12 @@ export class ErrorGroups {
       test,
       count,
       stack: cut(stack, MAX_STACK_CHARS),
+      ...(hint !== undefined && hint !== '' ? { hint: cut(hint, MAX_MESSAGE_CHARS) } : {}),
     })
   }
 
   addGroup(g: ErrorGroup): void {
-    this.add(g.outcome, g.kind, g.message, g.test, g.count, g.stack)
+    this.add(g.outcome, g.kind, g.message, g.test, g.count, g.stack, g.hint)
   }
 
   /** Copies of the groups, most frequent first. */

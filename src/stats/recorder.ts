@@ -240,7 +240,7 @@ export class Recorder implements HitSink, WsSink, StreamSink {
   recordTest(
     outcome: Outcome,
     test: string,
-    error?: { kind: string; message: string; stack: string },
+    error?: { kind: string; message: string; stack: string; hint?: string },
     durationUs?: number,
   ): void {
     this.#tests.run++
@@ -250,7 +250,7 @@ export class Recorder implements HitSink, WsSink, StreamSink {
     else this.#tests.errors++
     const e = error ?? { kind: 'Unknown', message: '', stack: '' }
     // Secrets in URLs (a token in a query, user:password@) never reach an output.
-    this.#errors.add(outcome, e.kind, redactSecrets(e.message), test, 1, redactSecrets(e.stack))
+    this.#errors.add(outcome, e.kind, redactSecrets(e.message), test, 1, redactSecrets(e.stack), e.hint === undefined ? undefined : redactSecrets(e.hint))
   }
 
   /** `this.check(…)`: one evaluation of check `name`. */

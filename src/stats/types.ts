@@ -97,6 +97,11 @@ export interface ErrorGroup {
   count: number
   /** One representative stack, trimmed to frames outside the framework. */
   stack: string
+  /**
+   * What to do about it, when the error said (a LoadsError's `hint`: "is the server running and
+   * listening on that port?"); the group's first error's. Absent when it had none.
+   */
+  hint?: string
 }
 
 /**

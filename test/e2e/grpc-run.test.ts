@@ -1,6 +1,7 @@
-import { copyFileSync, mkdirSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { RunResult } from '../../src/report/result.js'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
 import { PROTO_DIR, startShopServer, type ShopServer } from '../helpers/grpc-server.js'
 
@@ -125,14 +126,21 @@ describe('gRPC from the command line by server reflection: no .proto file anywhe
     expect(server.counts.reflectionRequests).toBe(2 * 2)
   }, 60_000)
 
-  it('a server without reflection: a clear test error saying to pass proto (exit 1), and no call reaches it', async () => {
-    const r = await runBin(LOADS_RUNNER, ['reflect_test.Reflect.test_no_reflection', '-u', '1', '-c', '2', '-w', '1'], {
+  it('a server without reflection: a clear test error saying to pass proto, with its hint (exit 1), and no call reaches it', async () => {
+    const r = await runBin(LOADS_RUNNER, ['reflect_test.Reflect.test_no_reflection', '-u', '1', '-c', '2', '-w', '1', '--output', 'json:no-reflection.json'], {
       cwd: dir,
       env: { PLAIN: `127.0.0.1:${plain.port}` },
     })
     expect(r.code).toBe(1)
     expect(testResult(r.stdout)).toEqual({ run: 2, errors: 2, failures: 0 })
-    expect(r.stdout).toContain(`gRPC: 127.0.0.1:${plain.port} has no server reflection (UNIMPLEMENTED): pass { proto: 'service.proto' } instead`)
+    // The group's row, its whole message under it, and the error's hint: the summary cut the
+    // message at 120 characters and printed no hint.
+    const message = `gRPC: 127.0.0.1:${plain.port} has no server reflection (UNIMPLEMENTED): pass { proto: 'service.proto' } instead`
+    const hint = 'neither grpc.reflection.v1.ServerReflection nor v1alpha answered; give the .proto file(s) of the service, relative to the test file'
+    expect(r.stdout).toMatch(new RegExp(`^ +2 {2}error {4}LoadsError {2}Reflect\\.test_no_reflection\\n {9}\\S.*\\n {9}hint: \\S`, 'm'))
+    expect(r.stdout).toContain(`\n         ${message}\n         hint: ${hint}\n`)
+    const result = JSON.parse(readFileSync(path.join(dir, 'no-reflection.json'), 'utf8')) as RunResult
+    expect(result.summary.errors.map((g) => [g.count, g.kind, g.message, g.hint])).toEqual([[2, 'LoadsError', message, hint]])
     expect(r.stdout).toMatch(/Hits: 0\b/)
     expect(plain.counts.calls).toEqual({})
     expect(r.stderr).not.toMatch(/at .*node_modules/)

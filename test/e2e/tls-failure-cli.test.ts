@@ -71,6 +71,15 @@ describe('TLS failures through the CLI', () => {
     expect(testResult(r.stdout)).toEqual({ run: 6, errors: 6, failures: 0 })
     expect(r.stdout).toMatch(/GET +\/secure +6 .* TLS×6/)
     expect(r.stdout).toContain("does not match certificate's altnames")
+    // The message whole (past 120 characters, the URL at its end) on its own line, and a hint
+    // for a name that does not match: the CA is trusted already, the name is what to change.
+    const message = `TLS handshake with 127.0.0.1:${port} failed: Hostname/IP does not match certificate's altnames: IP: 127.0.0.1 is not in the cert's list: `
+    const row = r.stdout.split('\n').findIndex((l) => /^ +6 {2}error {4}TLS +Secure\.test_get$/.test(l))
+    expect(row, r.stdout).toBeGreaterThan(0)
+    expect(r.stdout.split('\n').slice(row + 1, row + 3)).toEqual([
+      `         ${message} (GET https://127.0.0.1:${port}/secure)`,
+      '         hint: the certificate is for other names: request the host by one of them (--resolve NAME:PORT:ADDRESS still connects to this address), or pass insecure: true',
+    ])
     // Each user reconnected for each run (nothing stuck), and nothing waited for the timeout.
     expect(handshakes).toBe(6)
     expect(seconds).toBeLessThan(30)

@@ -66,11 +66,44 @@ describe('formatSummary', () => {
 
   it('groups errors with counts and prints the top 3 tracebacks without the repeated first line', () => {
     expect(text).toContain('Errors and failures (5 kinds):')
-    const row = lines.find((l) => l.includes('expected 200, got 500') && l.includes('failure'))
-    expect(row).toMatch(/^\s+2 {2}failure {2}AssertionError +TestWebSite\.test_something {2}expected 200, got 500$/)
+    const row = lines.indexOf('  COUNT  OUTCOME  KIND            TEST')
+    expect(lines.slice(row, row + 3)).toEqual([
+      '  COUNT  OUTCOME  KIND            TEST',
+      '      2  failure  AssertionError  TestWebSite.test_something',
+      '         expected 200, got 500',
+    ])
     expect(text).toContain('Tracebacks (top 3):')
     expect(text).toContain('  [1] AssertionError: expected 200, got 500  (2×, TestWebSite.test_something)\n      at TestWebSite.test_something (example.ts:12:5)\n')
     expect(text.match(/^ {2}\[\d\]/gm)).toHaveLength(3)
+  })
+
+  it('prints a long message whole under its row, line by line, and the hint the error gave', () => {
+    // A message past the 120 characters the summary used to cut it at, with its way out at the
+    // end, and a LoadsError's hint (what the worker records from the error it caught).
+    const message = "gRPC: 127.0.0.1:50051 has no server reflection (UNIMPLEMENTED): pass { proto: 'service.proto' } instead; " + 'z'.repeat(100) + ' end'
+    const hint = 'neither grpc.reflection.v1.ServerReflection nor v1alpha answered; give the .proto file(s) of the service, relative to the test file'
+    const rec = new Recorder({ source: 'a', now: () => 0 })
+    for (let i = 0; i < 7; i++) rec.recordTest('error', 'Grpc.test_call', { kind: 'LoadsError', message, stack: '', hint })
+    rec.recordTest('failure', 'Grpc.test_call', { kind: 'AssertionError', message: 'Expected values to be strictly equal:\n\n1 !== 2\n', stack: '' })
+    const agg = new Aggregator({ startMs: 0 })
+    agg.add(rec.snapshot(true))
+    const summary = agg.summary()
+    expect(summary.errors.map((g) => [g.count, g.message, g.hint])).toEqual([
+      [7, message, hint],
+      [1, 'Expected values to be strictly equal:\n\n1 !== 2\n', undefined],
+    ])
+    const out = formatSummary(summary).split('\n')
+    const at = out.indexOf('Errors and failures (2 kinds):')
+    expect(out.slice(at, at + 8)).toEqual([
+      'Errors and failures (2 kinds):',
+      '  COUNT  OUTCOME  KIND            TEST',
+      '      7  error    LoadsError      Grpc.test_call',
+      `         ${message}`,
+      `         hint: ${hint}`,
+      '      1  failure  AssertionError  Grpc.test_call',
+      '         Expected values to be strictly equal:',
+      '         1 !== 2',
+    ])
   })
 
   it('lists custom counters and extra lines before the result', () => {

@@ -38,7 +38,7 @@ function run(opts: { interrupted?: boolean; thresholds?: string[]; name?: string
     rec.recordHit('GET', '/x', i % 10 === 0 ? 500 : 200, 3000, 1000, 0, 10, 0, null)
     rec.recordTest('pass', `${name}.test_a`, undefined, 20_000)
     const outcome = i < 5 ? 'failure' : i < 7 ? 'error' : 'pass'
-    rec.recordTest(outcome, `${name}.test_b`, outcome === 'pass' ? undefined : { kind: outcome === 'failure' ? 'AssertionError' : 'TypeError', message: `bad ${i % 2} <&> \x1b "q"`, stack: 'at test_b (t.ts:9:3)' }, 60_000)
+    rec.recordTest(outcome, `${name}.test_b`, outcome === 'pass' ? undefined : outcome === 'failure' ? { kind: 'AssertionError', message: `bad ${i % 2} <&> \x1b "q"`, stack: 'at test_b (t.ts:9:3)' } : { kind: 'TypeError', message: `bad ${i % 2} <&> \x1b "q"`, stack: 'at test_b (t.ts:9:3)', hint: 'define <x> first' }, 60_000)
     rec.recordCheck('status is 200', i % 10 !== 0)
     rec.recordCheck('body <ok> & "quoted"', true)
   }
@@ -85,6 +85,8 @@ describe('the JUnit file', () => {
     expect(xml).toMatch(/<testcase classname="TestApi" name="test_a" time="0\.02\d"\/>/)
     expect(xml).toMatch(/<testcase classname="TestApi" name="test_b" time="0\.06\d">/)
     expect(xml).toContain('<error message="erred 2 of 30 runs (and 5 failed); first: TypeError: bad 1 &lt;&amp;&gt;  &quot;q&quot;" type="TypeError">')
+    // Each group's whole message, the hint the error gave, and its stack.
+    expect(xml).toContain('1× TypeError: bad 1 &lt;&amp;&gt;  &quot;q&quot;\nhint: define &lt;x&gt; first\nat test_b (t.ts:9:3)')
     expect(xml).toContain('<property name="failedHits" value="3"/>')
   })
 

@@ -32,6 +32,7 @@ function agentSnapshots(seconds: number): Snapshot[] {
     recs[1]!.recordWsClose('ws://127.0.0.1/feed', 1000)
     recs[0]!.recordTest('failure', 'Shop.test_buy', { kind: 'AssertionError', message: 'expected 201, got 503 «ü»', stack: 'AssertionError\n    at Shop.test_buy (shop.ts:12:5)' })
     recs[1]!.recordTest('pass', 'Shop.test_buy')
+    recs[1]!.recordTest('error', 'Shop.test_buy', { kind: 'ECONNREFUSED', message: 'connection refused by 127.0.0.1:9 (GET http://127.0.0.1:9/)', stack: '', hint: 'is the server running and listening on that port?' })
     recs[0]!.incrCounter('orders', 3)
     recs[s % 2]!.recordStrayBytes()
     if (s === 0) recs[1]!.recordStrayBytes()
@@ -94,6 +95,10 @@ describe('binary snapshot messages', () => {
     expect(plainConnects.length).toBeGreaterThan(0)
     expect(plainConnects.every((e) => !('tlsHandshakes' in e))).toBe(true)
     expect(s.strayBytesDrops).toBe(5)
+    expect(s.errors.map((g) => [g.count, g.kind, g.hint])).toEqual([
+      [4, 'AssertionError', undefined],
+      [4, 'ECONNREFUSED', 'is the server running and listening on that port?'],
+    ])
     expect(s.errors[0]?.message).toBe('expected 201, got 503 «ü»')
     expect(s.checks).toEqual([{ name: 'status is 200', passes: 6, failures: 2 }])
     expect(s.groups?.map((g) => [g.name, g.runs, g.failures, g.errors, g.duration.count, g.requests])).toEqual([

@@ -455,6 +455,7 @@ function errorGroup(g: ErrorGroup): HTMLElement {
     ),
     h('pre', { class: 'message-full' }, g.message),
   ]
+  if (g.hint !== undefined) children.push(h('p', { class: 'hint' }, `hint: ${g.hint}`))
   if (g.stack !== '') children.push(h('pre', { class: 'stack' }, g.stack))
   return h('details', { class: 'error-group' }, ...children)
 }

@@ -111,11 +111,21 @@ const OVERFLOW_TEXT = '(other errors: past the limit of distinct groups, counted
 
 function formatErrors(groups: ErrorGroup[], bold: (t: string) => string): string[] {
   const out = [bold(`Errors and failures (${groups.length} ${groups.length === 1 ? 'kind' : 'kinds'}):`)]
-  const rows = groups.map((g) => [String(g.count), g.outcome, oneCell(g.kind), oneCell(g.test), g.message === OTHER_ERRORS ? OVERFLOW_TEXT : oneLine(g.message)])
-  out.push(...table(['COUNT', 'OUTCOME', 'KIND', 'TEST', 'MESSAGE'], rows, [true], bold).map((r) => `  ${r}`))
+  // One row a group, then under it its message whole and its hint (what to do): a message is up
+  // to 500 characters (error-groups.ts), its advice often at the end; in a column it was cut.
+  const rows = groups.map((g) => [String(g.count), g.outcome, oneCell(g.kind), oneCell(g.test)])
+  const [header, ...lines] = table(['COUNT', 'OUTCOME', 'KIND', 'TEST'], rows, [true], bold)
+  out.push(`  ${header}`)
+  const indent = ' '.repeat(2 + Math.max('COUNT'.length, ...rows.map((r) => r[0]!.length)) + 2)
+  groups.forEach((g, i) => {
+    out.push(`  ${lines[i]}`)
+    out.push(...ownLines(g.message === OTHER_ERRORS ? OVERFLOW_TEXT : g.message, indent, indent))
+    if (g.hint !== undefined) out.push(...ownLines(`hint: ${g.hint}`, indent, `${indent}      `))
+  })
   const withStack = groups.filter((g) => g.stack !== '').slice(0, TRACEBACKS)
   if (withStack.length > 0) out.push('', bold(`Tracebacks (top ${withStack.length}):`))
   withStack.forEach((g, i) => {
+    // Names the group above (whose message is there whole): its first line, cut to fit.
     out.push(`  [${i + 1}] ${oneCell(g.kind)}: ${oneLine(g.message)}  (${g.count}×, ${oneCell(g.test)})`)
     const lines = g.stack.split('\n').map((x) => terminalSafe(x.trimEnd())).filter((x) => x !== '')
     // A stack usually repeats "Kind: message" first; the frames are what matters.
@@ -144,6 +154,19 @@ function table(
       .join('  ')
       .trimEnd()
   return [style(line(header)), ...rows.map(line)]
+}
+
+/**
+ * User text on lines of its own, escaped for the terminal: the first after `first`, the others
+ * after `rest`; blank lines dropped. A line is never broken: it stays whole for grep and for
+ * copying (a URL, a path), and the terminal folds what is longer than its width.
+ */
+function ownLines(text: string, first: string, rest: string): string[] {
+  return text
+    .split('\n')
+    .map((l) => terminalSafe(l.trimEnd()))
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => (i === 0 ? first : rest) + l)
 }
 
 const oneLine = (s: string): string => {

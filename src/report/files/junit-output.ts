@@ -144,7 +144,7 @@ function problem(groups: ErrorGroup[], verb: string, n: number, runs: number, fa
   return {
     type: first?.kind ?? 'Error',
     message: `${verb} ${n} of ${runs} runs${also}${first !== undefined ? `; first: ${first.kind}: ${first.message.split('\n', 1)[0] ?? ''}` : ''}`,
-    body: groups.map((g) => `${g.count}× ${g.kind}: ${g.message}\n${g.stack}`).join('\n\n'),
+    body: groups.map((g) => `${g.count}× ${g.kind}: ${g.message}\n${g.hint !== undefined ? `hint: ${g.hint}\n` : ''}${g.stack}`).join('\n\n'),
   }
 }
 
