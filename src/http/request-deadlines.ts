@@ -97,6 +97,11 @@ export class DeadlineList {
     }
   }
 
+  /** No request is in it. */
+  get empty(): boolean {
+    return this.#head === null
+  }
+
   /** @internal For tests: the deadline the timer is armed for, or null when it is not armed. */
   get armedFor(): number | null {
     return this.#timer === null ? null : this.#armedFor
@@ -107,8 +112,15 @@ function onListTimer(list: DeadlineList): void {
   list.fire()
 }
 
-/** This thread's lists, by timeout length (a run has one or a few). */
+/**
+ * This thread's lists, by timeout length. A run has one or a few; but a test that computes each
+ * request's timeout (what is left of a budget) makes a length per request, so empty lists are
+ * dropped once there are `MAX_LISTS` (and then only when the count has doubled since the last
+ * sweep): memory stays bounded by the lengths in flight, not the hits.
+ */
 const lists = new Map<number, DeadlineList>()
+const MAX_LISTS = 64
+let sweepAt = MAX_LISTS
 let last: DeadlineList | null = null
 
 /** The list for requests with a timeout of `timeoutMs` (> 0). */
@@ -116,9 +128,22 @@ export function deadlineList(timeoutMs: number): DeadlineList {
   if (last !== null && last.timeoutMs === timeoutMs) return last
   let list = lists.get(timeoutMs)
   if (list === undefined) {
+    if (lists.size >= sweepAt) dropEmptyLists()
     list = new DeadlineList(timeoutMs)
     lists.set(timeoutMs, list)
   }
   last = list
   return list
+}
+
+/** Forgets the lists no request is in (a request keeps its own list, so none is lost). */
+function dropEmptyLists(): void {
+  for (const [timeoutMs, list] of lists) if (list.empty) lists.delete(timeoutMs)
+  if (last !== null && last.empty) last = null
+  sweepAt = Math.max(MAX_LISTS, lists.size * 2)
+}
+
+/** @internal For tests: how many lists this thread keeps. */
+export function deadlineListCount(): number {
+  return lists.size
 }
