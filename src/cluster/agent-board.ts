@@ -1,5 +1,6 @@
 import type { Snapshot } from '../stats/types.js'
 import type { AgentEvent, FinishReason, Undelivered } from './protocol.js'
+import { describeUndelivered } from './snapshot-split.js'
 
 /**
  * Where one agent stands in a run. `silent`: no heartbeat for a while, but its connection to the
@@ -184,7 +185,7 @@ export class AgentBoard {
       `Undelivered results: ${rows.length === 1 ? 'one agent' : `${rows.length} agents`} counted hits that never reached this runner (not in these figures):`,
       ...rows.map((r) => {
         const u = r.undelivered!
-        return `  ${r.agentId}: ${u.hits} hits and ${u.testsRun} test runs in ${u.messages} snapshot part${u.messages === 1 ? '' : 's'} the broker could not take (over its max_payload even alone, or storing failed for 2 min); see the agent's log`
+        return `  ${r.agentId}: ${describeUndelivered(u)} in ${u.messages} snapshot part${u.messages === 1 ? '' : 's'} the broker could not take (over its max_payload even alone, or storing failed for 2 min); see the agent's log`
       }),
     ]
   }

@@ -24,7 +24,7 @@ import { ConnectionWatch } from './connection-watch.js'
 import { natsClient } from './nats-client.js'
 import { checkAgentSecurity, connectBroker, type BrokerOptions } from './nats-connection.js'
 import { Outbox } from './outbox.js'
-import { carried, emptied, splitToFit, trimErrors } from './snapshot-split.js'
+import { addCarried, carried, describeUndelivered, emptied, partName, splitToFit, spreadNamed, trimErrors } from './snapshot-split.js'
 import { OTHER_ERRORS } from '../stats/error-groups.js'
 import { peakUsers } from '../load/scenarios.js'
 import {
@@ -297,31 +297,38 @@ export class Agent {
       }
       const parts = splitToFit(snapshot, (s) => encodeOne(s).length <= limit, () => merger.nextSeq())
       if (parts.length > 1) this.log(`run ${req.runId}: a snapshot of ${snapshot.endpoints.length} URL names is over the broker's max_payload (${limit + MESSAGE_HEADROOM_BYTES} bytes): sent in ${parts.length} parts`)
-      for (const part of parts) {
+      const fits = (s: Snapshot): boolean => encodeOne(s).length <= limit
+      const deliver = (part: Snapshot, spreadable: boolean): void => {
         const subject = subjects.runSnapshot(req.runId, this.id)
         const msgId = `snapshot:${part.source}:${part.seq}`
         const data = encodeOne(part)
         if (data.length <= limit) {
           outbox.pushEncoded(subject, data, msgId, carried(part))
-          continue
+          return
+        }
+        // Thousands of check, counter or group names: in parts of their own, every count kept.
+        const spread = spreadable ? spreadNamed(part, fits, () => merger.nextSeq()) : undefined
+        if (spread !== undefined) {
+          this.log(`run ${req.runId}: a snapshot's ${Object.keys(part.checks ?? {}).length} checks, ${Object.keys(part.counters).length} counters and ${part.groups?.length ?? 0} groups are over the broker's max_payload (${limit + MESSAGE_HEADROOM_BYTES} bytes): sent in ${spread.length} parts`)
+          for (const p of spread) deliver(p, false)
+          return
         }
         // Mostly error groups (distinct messages, long stacks): the rarest folded, every count kept.
-        const trimmed = trimErrors(part, (s) => encodeOne(s).length <= limit)
+        const trimmed = trimErrors(part, fits)
         if (trimmed !== undefined) {
           this.log(`run ${req.runId}: a snapshot's ${part.errors.length} error groups are over the broker's max_payload (${limit + MESSAGE_HEADROOM_BYTES} bytes): ${trimmed.errors.filter((g) => g.message !== OTHER_ERRORS).length} kept whole, the rest counted as (other errors)`)
           outbox.pushEncoded(subject, encodeOne(trimmed), msgId, carried(trimmed))
-          continue
+          return
         }
         // Too big even alone: refused for ever, so not sent. Emptied, it keeps the source's seqs
         // whole and its final flag; what it carried is counted, and the `finished` event says so.
         const lost = carried(part)
         tooBig.messages++
-        tooBig.hits += lost.hits
-        tooBig.testsRun += lost.testsRun
-        const what = part.endpoints.length === 1 ? `the endpoint ${part.endpoints[0]!.method} ${part.endpoints[0]!.name.slice(0, 60)}${part.endpoints[0]!.name.length > 60 ? '…' : ''}` : 'its figures other than endpoints'
-        this.log(`run ${req.runId}: a snapshot part of ${data.length} bytes (${what}) is over the broker's max_payload (${limit + MESSAGE_HEADROOM_BYTES} bytes) even alone: not delivered, with ${lost.hits} hits and ${lost.testsRun} test runs`)
+        addCarried(tooBig, lost)
+        this.log(`run ${req.runId}: a snapshot part of ${data.length} bytes (${partName(part)}) is over the broker's max_payload (${limit + MESSAGE_HEADROOM_BYTES} bytes) even alone: not delivered, with ${describeUndelivered(lost)}`)
         outbox.pushEncoded(subject, encodeOne(emptied(part)), msgId)
       }
+      for (const part of parts) deliver(part, true)
     }
     // A worker that falls behind does not hold the others' snapshots back for long.
     const flusher = setInterval(() => {
@@ -358,12 +365,11 @@ export class Agent {
           // Every snapshot stored or dropped first, so the event can say what did not arrive.
           await outbox.flushed()
           const now = outbox.undelivered
-          const undelivered: Undelivered = {
-            messages: tooBig.messages + now.messages - outboxLostBefore.messages,
-            hits: tooBig.hits + now.hits - outboxLostBefore.hits,
-            testsRun: tooBig.testsRun + now.testsRun - outboxLostBefore.testsRun,
-          }
-          if (undelivered.messages > 0) this.log(`run ${req.runId}: ${undelivered.hits} hits and ${undelivered.testsRun} test runs in ${undelivered.messages} snapshot parts were not delivered`)
+          const undelivered: Undelivered = { ...tooBig }
+          undelivered.messages += now.messages - outboxLostBefore.messages
+          addCarried(undelivered, now)
+          addCarried(undelivered, outboxLostBefore, -1)
+          if (undelivered.messages > 0) this.log(`run ${req.runId}: ${describeUndelivered(undelivered)} in ${undelivered.messages} snapshot parts were not delivered`)
           event({ type: 'run.event', runId: req.runId, agentId: this.id, event: 'finished', atMs: Date.now(), reason: run.stopReason ?? 'done', ...(notes.length > 0 ? { notes } : {}), ...(undelivered.messages > 0 ? { undelivered } : {}) })
         },
         (err: unknown) => {

@@ -1,13 +1,14 @@
 import type { JetStreamClient } from '@nats-io/jetstream'
 import { encode, type Undelivered } from './protocol.js'
+import { addCarried, type Carried } from './snapshot-split.js'
 
 interface Pending {
   subject: string
   data: Uint8Array
   /** JetStream's de-duplication id: a retry after a lost ack is stored once. */
   msgId: string
-  /** The hits and test runs it carries (a snapshot's), counted as undelivered if it is dropped. */
-  carries: { hits: number; testsRun: number } | undefined
+  /** What it carries (a snapshot's hits, test runs …), counted as undelivered if it is dropped. */
+  carries: Carried | undefined
 }
 
 /** How long storing may keep failing (broker down, stream gone) before what waits is given up. */
@@ -56,7 +57,7 @@ export class Outbox {
   }
 
   /** As `push`, for a message encoded already (the caller checked its size), with what it carries. */
-  pushEncoded(subject: string, data: Uint8Array, msgId: string, carries?: { hits: number; testsRun: number }): void {
+  pushEncoded(subject: string, data: Uint8Array, msgId: string, carries?: Carried): void {
     this.#queue.push({ subject, data, msgId, carries })
     if (!this.#running) void this.#drain()
   }
@@ -112,8 +113,7 @@ export class Outbox {
     for (const p of lost) {
       if (p.carries === undefined) continue
       this.#undelivered.messages++
-      this.#undelivered.hits += p.carries.hits
-      this.#undelivered.testsRun += p.carries.testsRun
+      addCarried(this.#undelivered, p.carries)
     }
   }
 }

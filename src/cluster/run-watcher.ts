@@ -7,6 +7,7 @@ import type { ConnectionWatch } from './connection-watch.js'
 import { Outbox } from './outbox.js'
 import { AGENT_WAIT_MS, decode, encode, SILENCE_LIMIT_MS, subjects, type AgentEvent, type AgentHeartbeat, type LiveState, type RunEnd, type RunMeta, type Undelivered } from './protocol.js'
 import { RunReader } from './run-stream.js'
+import { describeUndelivered } from './snapshot-split.js'
 
 export interface RunWatcherOptions {
   nc: NatsConnection
@@ -284,7 +285,7 @@ export class RunWatcher {
       case 'finished':
         if (e.reason === 'runner-lost' || e.reason === 'broker-lost' || e.reason === 'shutdown') this.o.onNotice(`${who} stopped on its own (${e.reason})`)
         for (const note of e.notes ?? []) this.o.onNotice(`${who}: ${note}`)
-        if (e.undelivered !== undefined) this.o.onNotice(`${who}: ${e.undelivered.hits} hits and ${e.undelivered.testsRun} test runs it counted were not delivered (${e.undelivered.messages} snapshot parts too big for the broker): not in the results`)
+        if (e.undelivered !== undefined) this.o.onNotice(`${who}: ${describeUndelivered(e.undelivered)} it counted were not delivered (${e.undelivered.messages} snapshot parts too big for the broker): not in the results`)
         break
     }
   }

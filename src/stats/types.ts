@@ -393,6 +393,12 @@ export interface Undelivered {
   messages: number
   hits: number
   testsRun: number
+  /** `this.check` evaluations (passes and failures) not stored; absent when none. */
+  checks?: number
+  /** What `incrCounter` added, all counters together, not stored; absent when nothing. */
+  counters?: number
+  /** `this.group` blocks not stored; absent when none. */
+  groups?: number
 }
 
 export interface SourceTotals {

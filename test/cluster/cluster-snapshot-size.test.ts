@@ -3,6 +3,7 @@
  * used to block the agent's outbox for two minutes and then go, with everything queued behind it:
  * the runner reported 0 hits of 2000 the target counted. The agent now sends it in parts.
  */
+import Ajv2020 from 'ajv/dist/2020.js'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -54,6 +55,33 @@ export class Errs extends TestCase {
 }
 `
 
+// Each run a check, a counter and a group of its own, each name some 110 bytes: 300 runs make a
+// first part (the figures beside the endpoints) of tens of kB, over the broker's 16 KB.
+const NAMED = `import { TestCase } from 'loads-runner'
+let i = 0
+export class Named extends TestCase {
+  async test_named() {
+    const n = i++
+    const res = await this.group('block ' + n + ' ' + 'g'.repeat(100), () => this.session.get('/n'))
+    this.check('order ' + n + ' ' + 'q'.repeat(100), res.status === 200)
+    this.incrCounter('sold ' + n + ' ' + 'r'.repeat(100), 2)
+  }
+}
+`
+
+// Each run two checks: 'ok', and one whose name is 20,000 characters — bigger than the broker's
+// 16 KB alone, in every second's snapshot.
+const BIG_CHECK = `import { TestCase } from 'loads-runner'
+const name = 'x'.repeat(20000)
+export class BigCheck extends TestCase {
+  async test_checks() {
+    const res = await this.session.get('/b')
+    this.check('ok', res.status === 200)
+    this.check(name, true)
+  }
+}
+`
+
 let nats: NatsServer
 let target: CountingServer
 let agent: AgentProcess
@@ -65,7 +93,7 @@ beforeAll(async () => {
   ;[nats, target] = await Promise.all([startNatsServer({ maxPayload: '16KB' }), startCountingServer()])
   env = clusterEnv(nats)
   agent = startAgent(env)
-  cwd = tempProject({ 'names.ts': NAMES, 'big.ts': BIG_NAME, 'errs.ts': ERRORS })
+  cwd = tempProject({ 'names.ts': NAMES, 'big.ts': BIG_NAME, 'errs.ts': ERRORS, 'named.ts': NAMED, 'big-check.ts': BIG_CHECK })
   await waitForAgents(nats, idle([agent]), 90_000)
 })
 
@@ -156,6 +184,51 @@ describe('a snapshot over the broker’s max_payload', () => {
     expect(whole).toBeLessThan(100)
     expect(agent.log()).toMatch(/a snapshot's \d+ error groups are over the broker's max_payload \(16384 bytes\): \d+ kept whole, the rest counted as \(other errors\)/)
     expect(elapsedMs).toBeLessThan(60_000)
+  }, 120_000)
+
+  it('checks, counters and groups too many for the first part: spread over parts of their own, every count delivered (exit 0)', async () => {
+    const before = target.count
+    const r = await runBin(LOADS_RUNNER, ['named.ts:Named.test_named', '-u', '1', '-c', '300', '--agents', '1', '--server-url', target.url, '--output', 'json:named.json'], { cwd, env, timeoutMs: 90_000 })
+    const all = r.stdout + r.stderr
+    expect(target.count - before).toBe(300)
+    expect(reportedHits(r.stdout), all).toBe(300)
+    expect(testResult(r.stdout)).toEqual({ run: 300, errors: 0, failures: 0 })
+    // The first part used to go emptied: its test runs said undelivered (exit 3), its checks,
+    // counters and groups lost without a count.
+    expect(r.stdout).not.toMatch(/Undelivered results|Missing results/)
+    expect(r.code, all).toBe(0)
+    const result = JSON.parse(readFileSync(path.join(cwd, 'named.json'), 'utf8')) as RunResult
+    const s = result.summary
+    expect(s.checks?.length).toBe(300)
+    expect(s.checks?.reduce((n, c) => n + c.passes, 0)).toBe(300)
+    expect(s.checks?.reduce((n, c) => n + c.failures, 0)).toBe(0)
+    expect(Object.keys(s.counters)).toHaveLength(300)
+    expect(Object.values(s.counters).reduce((n, v) => n + v, 0)).toBe(600)
+    expect(s.groups?.length).toBe(300)
+    expect(s.groups?.reduce((n, g) => n + g.runs, 0)).toBe(300)
+    expect(result.sources.map((x) => ({ hits: x.hits, final: x.final, undelivered: x.undelivered }))).toEqual([{ hits: 300, final: true, undelivered: undefined }])
+    expect(agent.log()).toMatch(/a snapshot's \d+ checks, \d+ counters and \d+ groups are over the broker's max_payload \(16384 bytes\): sent in \d+ parts/)
+  }, 120_000)
+
+  it('one check name too big even alone: its evaluations counted and stated as undelivered, everything else delivered (exit 3)', async () => {
+    const before = target.count
+    const r = await runBin(LOADS_RUNNER, ['big-check.ts:BigCheck.test_checks', '-u', '1', '-c', '300', '--agents', '1', '--server-url', target.url, '--output', 'json:big-check.json'], { cwd, env, timeoutMs: 90_000 })
+    const all = r.stdout + r.stderr
+    expect(target.count - before).toBe(300)
+    expect(reportedHits(r.stdout), all).toBe(300)
+    expect(testResult(r.stdout)).toEqual({ run: 300, errors: 0, failures: 0 })
+    expect(r.stdout).toMatch(new RegExp(`Undelivered results: one agent counted hits that never reached this runner \\(not in these figures\\):\\n  \\S+-${agent.pid}: 0 hits and 0 test runs \\(and 300 check evaluations\\) in \\d+ snapshot parts? the broker could not take`))
+    expect(r.code, all).toBe(3)
+    const result = JSON.parse(readFileSync(path.join(cwd, 'big-check.json'), 'utf8')) as RunResult
+    expect(result.summary.checks?.map((c) => [c.name, c.passes, c.failures])).toEqual([['ok', 300, 0]])
+    expect(result.sources.map((x) => ({ hits: x.hits, final: x.final, undelivered: { hits: x.undelivered?.hits, testsRun: x.undelivered?.testsRun, checks: x.undelivered?.checks } }))).toEqual([
+      { hits: 300, final: true, undelivered: { hits: 0, testsRun: 0, checks: 300 } },
+    ])
+    // The shipped JSON Schema knows `undelivered` (it refused any result that had one).
+    const schema = JSON.parse(readFileSync(path.join(import.meta.dirname, '../../schema/loads-result.schema.json'), 'utf8')) as object
+    const validate = new Ajv2020({ allErrors: true }).compile(schema)
+    expect(validate(result), JSON.stringify(validate.errors)).toBe(true)
+    expect(agent.log()).toMatch(/a snapshot part of \d+ bytes \(the check x{60}…\) is over the broker's max_payload \(16384 bytes\) even alone: not delivered, with 0 hits and 0 test runs \(and \d+ check evaluations\)/)
   }, 120_000)
 
   it('the outbox drops a message the client refuses as over max_payload at once, and stores what follows it', async () => {

@@ -8,7 +8,7 @@ import { parseIni, readClusterIni } from '../../src/cluster/cluster-config.js'
 import { checkAgentSecurity, isLoopbackHost, mergeCredentials } from '../../src/cluster/nats-connection.js'
 import { natsServerConfig } from '../../src/cluster/nats-server-process.js'
 import { decode, encode, safeToken, subjects } from '../../src/cluster/protocol.js'
-import { carried, emptied, splitToFit, trimErrors } from '../../src/cluster/snapshot-split.js'
+import { carried, describeUndelivered, emptied, partName, splitToFit, spreadNamed, trimErrors } from '../../src/cluster/snapshot-split.js'
 import type { Snapshot } from '../../src/stats/types.js'
 
 function snapshot(source: string, seq: number, hits: number, final = false): Snapshot {
@@ -100,13 +100,14 @@ describe('AgentBoard', () => {
     board.addSnapshot('a', snapshot('a', 0, 5, true))
     board.addEvent({ type: 'run.event', runId: 'r', agentId: 'a', event: 'finished', atMs: 0, reason: 'done', undelivered: { messages: 2, hits: 17, testsRun: 0 } })
     board.addSnapshot('b', snapshot('b', 0, 4, true))
-    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'b', event: 'finished', atMs: 0, reason: 'done' })
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'b', event: 'finished', atMs: 0, reason: 'done', undelivered: { messages: 1, hits: 0, testsRun: 0, checks: 40 } })
     expect(board.allDone()).toBe(true)
     expect(board.partial()).toBe(true)
     expect(board.missingTails()).toEqual([])
     expect(board.tailLines('r')).toEqual([
-      'Undelivered results: one agent counted hits that never reached this runner (not in these figures):',
+      'Undelivered results: 2 agents counted hits that never reached this runner (not in these figures):',
       "  a: 17 hits and 0 test runs in 2 snapshot parts the broker could not take (over its max_payload even alone, or storing failed for 2 min); see the agent's log",
+      "  b: 0 hits and 0 test runs (and 40 check evaluations) in 1 snapshot part the broker could not take (over its max_payload even alone, or storing failed for 2 min); see the agent's log",
     ])
   })
 
@@ -228,5 +229,37 @@ describe('cluster.ini', () => {
     expect(trimErrors(part, fitsGroups(0))).toBeUndefined()
     expect(trimErrors(snapshot('a', 0, 3), () => true)).toBeUndefined()
     expect(t.endpoints).toEqual(part.endpoints)
+  })
+
+  it('spreadNamed deals a first part\'s checks, counters and groups over parts that fit, every count kept; a name too big alone gets a part of its own, counted', () => {
+    const head: Snapshot = { ...snapshot('a', 4, 0, true), endpoints: [], tests: { run: 9, failures: 0, errors: 1 } }
+    head.errors = [{ outcome: 'error', kind: 'TypeError', message: 'm', test: 'T.t', count: 1, stack: '' }]
+    head.checks = { c0: { passes: 3, failures: 1 }, c1: { passes: 2, failures: 0 }, huge: { passes: 5, failures: 2 } }
+    head.counters = { n0: 10, n1: 20 }
+    head.groups = [{ name: 'g0', runs: 4, failures: 0, errors: 0, duration: '' }]
+    head.methods = [{ name: 'T.t', runs: 9, failures: 0, errors: 1, duration: '' }]
+    head.generator = { threads: 1 } as unknown as Snapshot['generator']
+    // A part fits with two named figures at most, and never with the check named huge.
+    const named = (s: Snapshot): number => Object.keys(s.checks ?? {}).length + Object.keys(s.counters).length + (s.groups?.length ?? 0)
+    const fits = (s: Snapshot): boolean => named(s) <= 2 && s.checks?.['huge'] === undefined
+    let seq = 5
+    const parts = spreadNamed(head, fits, () => seq++)!
+    expect(parts.map((p) => [p.seq, Object.keys(p.checks ?? {}), Object.keys(p.counters), (p.groups ?? []).map((g) => g.name), p.tests.run, p.final, p.generator !== undefined])).toEqual([
+      [4, [], [], [], 9, false, false],
+      [5, ['c0', 'c1'], [], [], 0, false, false],
+      [6, ['huge'], [], [], 0, false, false],
+      [7, [], ['n0', 'n1'], [], 0, false, false],
+      [8, [], [], ['g0'], 0, true, true],
+    ])
+    // The first keeps everything else: test runs, errors, methods.
+    expect([parts[0]!.errors, parts[0]!.methods]).toEqual([head.errors, head.methods])
+    expect(parts.map(fits)).toEqual([true, true, false, true, true])
+    // What the part too big alone carried: counted, and named in the agent's log.
+    expect(carried(parts[2]!)).toEqual({ hits: 0, testsRun: 0, checks: 7 })
+    expect(partName(parts[2]!)).toBe('the check huge')
+    expect(carried(head)).toEqual({ hits: 0, testsRun: 9, checks: 13, counters: 30, groups: 4 })
+    expect(describeUndelivered(carried(head))).toBe('0 hits and 9 test runs (and 13 check evaluations, 4 group blocks, 30 added to counters)')
+    // Nothing of the kind: nothing to spread.
+    expect(spreadNamed(snapshot('a', 0, 3), () => false, () => seq++)).toBeUndefined()
   })
 })
