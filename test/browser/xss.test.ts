@@ -25,7 +25,8 @@ export class TestEvil extends TestCase {
   }
 
   async test_throws() {
-    throw new Error('thrown: ' + EVIL)
+    // An error with a hint, as Loads's own errors carry one: shown under the message.
+    throw Object.assign(new Error('thrown: ' + EVIL), { hint: 'hinted: ' + EVIL })
   }
 }
 `
@@ -41,6 +42,7 @@ async function expectInert(page: Page, watch: PageWatch): Promise<void> {
   const messages = await page.$$eval('.error-group .message-full', (els) => els.map((e) => e.textContent))
   expect(messages).toContain(`${JSON.stringify(EVIL)} != "a harmless body"`)
   expect(messages).toContain(`thrown: ${EVIL}`)
+  expect(await page.$$eval('.error-group .hint', (els) => els.map((e) => e.textContent))).toEqual([`hint: hinted: ${EVIL}`])
   expect(await page.$$eval('#error-kinds tbody tr', (rows) => rows.length)).toBe(2)
 }
 
