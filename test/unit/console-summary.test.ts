@@ -106,6 +106,28 @@ describe('formatSummary', () => {
     ])
   })
 
+  it('shows only the frames of a traceback whose first lines repeat the message, whatever its name or its lines', () => {
+    const rec = new Recorder({ source: 'a', now: () => 0 })
+    // A GrpcError recorded under its status, and an assertion whose message has several lines.
+    rec.recordTest('error', 'Shop.test_get', { kind: 'UNAVAILABLE', message: '/shop.Shop/GetItem: UNAVAILABLE: refused', stack: 'GrpcError: /shop.Shop/GetItem: UNAVAILABLE: refused\n    at Shop.test_get (shop.ts:6:16)' })
+    rec.recordTest('failure', 'Shop.test_eq', { kind: 'AssertionError', message: 'Expected values to be strictly equal:\n\n1 !== 2\n', stack: 'AssertionError [ERR_ASSERTION]: Expected values to be strictly equal:\n\n1 !== 2\n\n    at Shop.test_eq (shop.ts:9:5)\n    at run (shop.ts:20:3)' })
+    // A stack of no frames at all is kept as it is.
+    rec.recordTest('error', 'Shop.test_odd', { kind: 'Weird', message: 'odd', stack: 'no frames here' })
+    const agg = new Aggregator({ startMs: 0 })
+    agg.add(rec.snapshot(true))
+    const out = formatSummary(agg.summary()).split('\n')
+    const at = out.indexOf('Tracebacks (top 3):')
+    expect(out.slice(at + 1, at + 8)).toEqual([
+      '  [1] UNAVAILABLE: /shop.Shop/GetItem: UNAVAILABLE: refused  (1×, Shop.test_get)',
+      '      at Shop.test_get (shop.ts:6:16)',
+      '  [2] AssertionError: Expected values to be strictly equal:  (1×, Shop.test_eq)',
+      '      at Shop.test_eq (shop.ts:9:5)',
+      '      at run (shop.ts:20:3)',
+      '  [3] Weird: odd  (1×, Shop.test_odd)',
+      '      no frames here',
+    ])
+  })
+
   it('lists custom counters and extra lines before the result', () => {
     const withExtra = formatSummary(runSummary(), { extraLines: ['threshold p95<500: ok'] })
     expect(withExtra).toContain('Counters:\n  logins  42\n')

@@ -128,8 +128,10 @@ function formatErrors(groups: ErrorGroup[], bold: (t: string) => string): string
     // Names the group above (whose message is there whole): its first line, cut to fit.
     out.push(`  [${i + 1}] ${oneCell(g.kind)}: ${oneLine(g.message)}  (${g.count}×, ${oneCell(g.test)})`)
     const lines = g.stack.split('\n').map((x) => terminalSafe(x.trimEnd())).filter((x) => x !== '')
-    // A stack usually repeats "Kind: message" first; the frames are what matters.
-    const frames = lines[0]?.trimStart().startsWith(g.kind) === true ? lines.slice(1) : lines
+    // A stack repeats "Name: message" first (its name is not always the kind: GrpcError for
+    // UNAVAILABLE), the whole message when it has several lines: shown above, so the frames only.
+    const firstFrame = lines.findIndex((x) => /^\s*at /.test(x))
+    const frames = firstFrame > 0 ? lines.slice(firstFrame) : lines[0]?.trimStart().startsWith(g.kind) === true ? lines.slice(1) : lines
     for (const f of frames.slice(0, STACK_LINES)) out.push(`      ${f.trim()}`)
     if (frames.length > STACK_LINES) out.push(`      … ${frames.length - STACK_LINES} more`)
   })
