@@ -47,7 +47,9 @@ describe('overflowed error groups in the console', () => {
       ['TypeError', 'id 1', 1],
     ].sort((a, b) => Number(b[2]) - Number(a[2])))
     const text = formatSummary(agg.summary())
-    expect(text).toMatch(/^ +3 +error +ECONNREFUSED +\(other errors: past the limit of distinct groups, counted by kind and not kept apart\)$/m)
+    // The group's row, then its whole message on the line under it.
+    expect(text).toMatch(/^ +3 +error +ECONNREFUSED *\n +\(other errors: past the limit of distinct groups, counted by kind and not kept apart\)$/m)
+    expect(text).toMatch(/^ +2 +error +TypeError *\n +\(other errors: past the limit of distinct groups, counted by kind and not kept apart\)$/m)
     expect(new ErrorGroups().maxGroups).toBe(100)
   })
 })
