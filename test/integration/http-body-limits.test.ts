@@ -233,74 +233,23 @@ describe('the body limit through undici (LOADS_HTTP1=undici)', () => {
 
 describe('the body limit over HTTP/2', () => {
   it('resets the stream of a body past the limit (BODY_TOO_LARGE); the connection serves the next request', async () => {
-    const leaf = wire.ca().issue('localhost', { ips: ['127.0.0.1'] })
-    const resets: number[] = []
-    let sessions = 0
-    const h2: Http2SecureServer = createSecureServer({ key: leaf.key, cert: leaf.cert })
-    h2.on('session', () => sessions++)
-    h2.on('stream', (stream, headers) => {
-      if (headers[':path'] === '/small') {
-        stream.respond({ ':status': 200 })
-        stream.end('ok')
-        return
-      }
-      stream.respond({ ':status': 200 })
-      stream.on('close', () => resets.push(stream.rstCode))
-      const piece = Buffer.alloc(64 * 1024, 0x61)
-      let left = 16 * MiB
-      const pump = (): void => {
-        while (left > 0 && !stream.destroyed) {
-          left -= piece.length
-          if (!stream.write(piece)) return void stream.once('drain', pump)
-        }
-        if (!stream.destroyed) stream.end()
-      }
-      pump()
-    })
-    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve))
-    wire.cleanup(() => new Promise<void>((resolve) => h2.close(() => resolve())))
-    const origin = `https://127.0.0.1:${(h2.address() as AddressInfo).port}`
+    const big = await bigBodyServer(16 * MiB, false)
+    const { origin, resets } = big
     const sink = new RecordingSink()
     const user = session(sink, { http2: true, maxBodyBytes: 1 * MiB })
     expect((await failure(user.get(`${origin}/big`))).kind).toBe('BODY_TOO_LARGE')
     expect((await user.get(`${origin}/small`)).text).toBe('ok')
     await user.close()
     await vi.waitFor(() => expect(resets).toEqual([h2constants.NGHTTP2_CANCEL]))
-    expect(sessions).toBe(1)
+    expect(big.sessions()).toBe(1)
   })
 
   it.each(['wire', 'node'] as const)('fails a declared content-length over the limit before reading the body, as over HTTP/1.1 (LOADS_HTTP2=%s)', async (backend) => {
     const previous = process.env['LOADS_HTTP2']
     process.env['LOADS_HTTP2'] = backend
     try {
-      const leaf = wire.ca().issue('localhost', { ips: ['127.0.0.1'] })
-      const resets: number[] = []
-      const sent: number[] = []
-      let sessions = 0
-      const h2: Http2SecureServer = createSecureServer({ key: leaf.key, cert: leaf.cert })
-      h2.on('session', () => sessions++)
-      h2.on('stream', (stream, headers) => {
-        if (headers[':path'] === '/small') {
-          stream.respond({ ':status': 200 })
-          stream.end('ok')
-          return
-        }
-        stream.respond({ ':status': 200, 'content-length': String(8 * MiB) })
-        stream.on('close', () => resets.push(stream.rstCode))
-        const entry = sent.push(0) - 1
-        const piece = Buffer.alloc(64 * 1024, 0x61)
-        const pump = (): void => {
-          while (sent[entry]! < 8 * MiB && !stream.destroyed) {
-            sent[entry]! += piece.length
-            if (!stream.write(piece)) return void stream.once('drain', pump)
-          }
-          if (!stream.destroyed) stream.end()
-        }
-        pump()
-      })
-      await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve))
-      wire.cleanup(() => new Promise<void>((resolve) => h2.close(() => resolve())))
-      const origin = `https://127.0.0.1:${(h2.address() as AddressInfo).port}`
+      const big = await bigBodyServer(8 * MiB, true)
+      const { origin, resets, sent } = big
       const sink = new RecordingSink()
       const user = session(sink, { http2: true, maxBodyBytes: 1 * MiB })
       const error = await failure(user.get(`${origin}/big`))
@@ -315,10 +264,46 @@ describe('the body limit over HTTP/2', () => {
       await vi.waitFor(() => expect(resets).toEqual([h2constants.NGHTTP2_CANCEL]))
       expect(sent).toHaveLength(1)
       expect(sent[0]!).toBeLessThan(8 * MiB)
-      expect(sessions).toBe(1)
+      expect(big.sessions()).toBe(1)
     } finally {
       if (previous === undefined) delete process.env['LOADS_HTTP2']
       else process.env['LOADS_HTTP2'] = previous
     }
   })
 })
+
+/**
+ * An HTTP/2 TLS server answering /small with 'ok' and any other path with `bytes` of 'a' in 64 KiB
+ * writes (with a content-length if `declare`): counts its sessions, each big stream's bytes written
+ * and its reset code.
+ */
+async function bigBodyServer(bytes: number, declare: boolean): Promise<{ origin: string; resets: number[]; sent: number[]; sessions: () => number }> {
+  const leaf = wire.ca().issue('localhost', { ips: ['127.0.0.1'] })
+  const resets: number[] = []
+  const sent: number[] = []
+  let sessions = 0
+  const h2: Http2SecureServer = createSecureServer({ key: leaf.key, cert: leaf.cert })
+  h2.on('session', () => sessions++)
+  h2.on('stream', (stream, headers) => {
+    if (headers[':path'] === '/small') {
+      stream.respond({ ':status': 200 })
+      stream.end('ok')
+      return
+    }
+    stream.respond(declare ? { ':status': 200, 'content-length': String(bytes) } : { ':status': 200 })
+    stream.on('close', () => resets.push(stream.rstCode))
+    const entry = sent.push(0) - 1
+    const piece = Buffer.alloc(64 * 1024, 0x61)
+    const pump = (): void => {
+      while (sent[entry]! < bytes && !stream.destroyed) {
+        sent[entry]! += piece.length
+        if (!stream.write(piece)) return void stream.once('drain', pump)
+      }
+      if (!stream.destroyed) stream.end()
+    }
+    pump()
+  })
+  await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve))
+  wire.cleanup(() => new Promise<void>((resolve) => h2.close(() => resolve())))
+  return { origin: `https://127.0.0.1:${(h2.address() as AddressInfo).port}`, resets, sent, sessions: () => sessions }
+}
