@@ -9,6 +9,7 @@ import type { RunConfig } from '../load/run-config.js'
 import type { Snapshot } from '../stats/types.js'
 import { Recorder } from '../stats/recorder.js'
 import { ExitCode } from './exit-codes.js'
+import { sizeWorkerHeaps } from './worker-heap.js'
 import type { FromWorker, ToWorker, WorkerInit } from './worker-messages.js'
 import { PULSE_MS, WorkerPulse } from './worker-pulse.js'
 
@@ -243,6 +244,7 @@ export class LocalEngine {
     const source = `${prefix}worker-${index}`
     const init: WorkerInit = { bundleFile: this.options.bundleFile, config, source, dataCounter: this.dataCounter, pulse: pulse.buffer }
     const resourceLimits = config.workerHeapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: config.workerHeapMb } } : {}
+    sizeWorkerHeaps(config.workerHeapMb)
     const worker = new Worker(WORKER_MAIN, { workerData: init, ...resourceLimits })
     const handle: WorkerHandle = { source, worker, pulse, ready: false, alive: true, finished: false, stepUsers: 0, stepDone: true, lastSeq: -1, beats: 0, beatMs: performance.now(), spawnedMs: performance.now(), waiting: new Set() }
     worker.on('message', (message: FromWorker) => {
