@@ -87,7 +87,8 @@ export class GrpcClient {
   #services: ReturnType<typeof servicesOf> | undefined
   /** With `reflect`: the target (for messages) and its key in the worker's reflection cache. */
   readonly #reflect: { target: string; key: string } | undefined
-  readonly #metadata: Record<string, string>
+  /** The client's metadata, as [key, value] pairs (sent with every call). */
+  readonly #metadata: [string, string][]
   readonly #deadlineMs: number
   /** Methods by the name the test used, with byte-counting (de)serializers. */
   readonly #methods = new Map<string, CountedMethod>()
@@ -113,7 +114,7 @@ export class GrpcClient {
       }
     }
     this.#context = context
-    this.#metadata = options.metadata ?? {}
+    this.#metadata = Object.entries(options.metadata ?? {})
     this.#deadlineMs = options.deadlineMs ?? context.timeoutMs
     const { address, secure, host } = parseTarget(target, options.tls)
     const channelOptions: ClientOptions = {
@@ -291,7 +292,7 @@ export class GrpcClient {
 
   #metadataOf(options: GrpcCallOptions | undefined): Metadata {
     const metadata = new (lib().Metadata)()
-    for (const [k, v] of Object.entries(this.#metadata)) metadata.add(k, v)
+    for (const [k, v] of this.#metadata) metadata.add(k, v)
     if (options?.metadata !== undefined) for (const [k, v] of Object.entries(options.metadata)) metadata.add(k, v)
     return metadata
   }
