@@ -63,40 +63,61 @@ const TOOLS = [
 
 const machine = describeMachine(root)
 const pin = pinHarnessToServerCore()
-const server = spawn(...pinned(pin ? 0 : null, process.execPath, [join(root, 'bench/peers/grpc-server.mjs')]), { stdio: ['ignore', 'pipe', 'inherit'], cwd: root })
-const reap = () => server.kill('SIGKILL')
-process.once('exit', reap)
-const ports = await new Promise((resolve, reject) => {
-  let out = ''
-  server.stdout.on('data', (d) => {
-    out += d
-    if (out.includes('\n')) resolve(out.trim().split(' ').map(Number))
-  })
-  server.once('exit', (code) => reject(new Error(`grpc server exited (${code})`)))
+/** Server processes still running (killed on exit, also after an error). */
+const servers = new Set()
+process.once('exit', () => {
+  for (const server of servers) server.kill('SIGKILL')
 })
-const target = `127.0.0.1:${ports[0]}`
-const count = new CallCount(ports[1])
-log(`gRPC scene: grpc-js server ${target} (pid ${server.pid}${pin ? ', core 0' : ''}); ${users} users, ${seconds} s each, ${rounds} round(s); load average ${loadAverage()}`)
+
+/**
+ * A fresh server for each run: one kept for all rounds served later runs more slowly than
+ * earlier ones (its heap grew; 2026-12-02 rates drifted by a quarter over 3 rounds), which
+ * favoured whichever client ran first.
+ */
+async function startServer() {
+  const server = spawn(...pinned(pin ? 0 : null, process.execPath, [join(root, 'bench/peers/grpc-server.mjs')]), { stdio: ['ignore', 'pipe', 'inherit'], cwd: root })
+  servers.add(server)
+  server.once('exit', () => servers.delete(server))
+  const ports = await new Promise((resolve, reject) => {
+    let out = ''
+    server.stdout.on('data', (d) => {
+      out += d
+      if (out.includes('\n')) resolve(out.trim().split(' ').map(Number))
+    })
+    server.once('exit', (code) => reject(new Error(`grpc server exited (${code})`)))
+  })
+  const count = new CallCount(ports[1])
+  return {
+    target: `127.0.0.1:${ports[0]}`,
+    count,
+    stop: () => {
+      count.close()
+      server.kill('SIGTERM')
+    },
+  }
+}
+
+log(`gRPC scene: a grpc-js server${pin ? ' on core 0' : ''}, a fresh one for each run; ${users} users, ${seconds} s each, ${rounds} round(s); load average ${loadAverage()}`)
 const runs = []
-try {
-  for (let round = 0; round < rounds; round++) {
-    const order = round % 2 === 0 ? TOOLS : [...TOOLS].reverse()
-    for (const tool of order) {
+for (let round = 0; round < rounds; round++) {
+  const order = round % 2 === 0 ? TOOLS : [...TOOLS].reverse()
+  for (const tool of order) {
+    const server = await startServer()
+    try {
       const load = loadAverage()
-      const result = await measure({ ...tool.start(target), core: pin ? 1 : null, timeoutMs: (seconds + 60) * 1000, server: count })
+      const result = await measure({ ...tool.start(server.target), core: pin ? 1 : null, timeoutMs: (seconds + 60) * 1000, server: server.count })
       const { own, problem } = readOwnFigures(tool, result)
       const run = { round, tool: tool.id, reqPerSec: result.reqPerSec, cpuPer100k: result.cpuPer100k, p50Ms: own.p50Ms, p99Ms: own.p99Ms, claimedRequests: own.claimedRequests, serverRequests: result.serverRequests, loadAverage: load, problem }
       runs.push(run)
       log(`round ${round + 1}: ${tool.id.padEnd(12)} ${Math.round(run.reqPerSec).toString().padStart(6)} calls/s (server), ${Number(run.cpuPer100k).toFixed(2)} CPU-s/100k, load average ${load}${run.problem ? `  [${run.problem}]` : ''}`)
+    } finally {
+      server.stop()
     }
   }
-} finally {
-  count.close()
-  server.kill('SIGTERM')
 }
 const summary = sceneSummary(TOOLS, runs, [['loads-grpc', 'grpc-bare', 'Loads ÷ bare grpc-js loop']])
 const date = new Date()
-const scene = `@grpc/grpc-js server on core 0 (unary GetItem, small messages); clients on core 1, ${users} users / loops each with its own connection, ${seconds} s, ${rounds} round(s), alternated; calls counted by the server. ${machine.cpuModel}, Node ${machine.node}. req/s = calls/s.`
+const scene = `@grpc/grpc-js server on core 0, a fresh one for each run (unary GetItem, small messages); clients on core 1, ${users} users / loops each with its own connection, ${seconds} s, ${rounds} round(s), alternated; calls counted by the server. ${machine.cpuModel}, Node ${machine.node}. req/s = calls/s.`
 const table = formatScene(`gRPC (${date.toISOString().slice(0, 16)}Z)`, scene, summary)
 process.stdout.write(`${table}\n`)
 const file = writeResults({ outDir, prefix: 'grpc-', date, smoke }, { date: date.toISOString(), machine, scene, summary, runs, table })

@@ -89,7 +89,7 @@ describe('bench smoke', () => {
     expect(result.runs.every((r) => /^[\d.]+ [\d.]+ [\d.]+$/.test(r.loadAverage))).toBe(true)
   })
 
-  it('gRPC (npm run bench -- --scene grpc): Loads and the bare grpc-js loop against one server, hits equal its count, ratio per round', { timeout: 120_000 }, async () => {
+  it('gRPC (npm run bench -- --scene grpc): Loads and the bare grpc-js loop, each against a fresh server, hits equal its count, ratio per round', { timeout: 120_000 }, async () => {
     const { code, stdout, stderr } = await runSmoke('bench/run.mjs', ['--scene', 'grpc'])
     expect(code, stderr).toBe(0)
     const rows = stdout.trim().split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| tool') && !l.startsWith('| ---'))
