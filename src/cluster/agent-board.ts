@@ -1,4 +1,4 @@
-import type { Snapshot } from '../stats/types.js'
+import type { Snapshot, Unfinished } from '../stats/types.js'
 import type { AgentEvent, FinishReason, Undelivered } from './protocol.js'
 import { describeUndelivered } from './snapshot-split.js'
 
@@ -165,6 +165,18 @@ export class AgentBoard {
   }
 
   /**
+   * Every agent whose final snapshot never reached us — `missingTails()` and the agents that
+   * refused the run — with its state and the reason the summary gives: what the JSON result
+   * says of each (`sources[].unfinished`).
+   */
+  unfinished(): (Unfinished & { agentId: string })[] {
+    return this.rows()
+      .filter((r) => !r.final)
+      .sort((a, b) => a.agentId.localeCompare(b.agentId))
+      .map((r) => ({ agentId: r.agentId, state: r.state, reason: reasonOf(r) }))
+  }
+
+  /**
    * Lines under the summary for `missingTails()`: whose results stop short, why, and how much of
    * them is counted — Loads knows only what reached it; the target may have served more.
    */
@@ -194,7 +206,7 @@ export class AgentBoard {
     const rows = this.missingTails()
     if (rows.length === 0) return []
     const lines = rows.map((r) => {
-      const why = r.state === 'lost' || r.state === 'silent' ? `${r.state}: ${r.message ?? 'no heartbeat'}` : describe(r.state)
+      const why = r.state === 'lost' || r.state === 'silent' ? reasonOf(r) : describe(r.state)
       if (r.lastSnapshotEndMs === undefined) return `  ${r.agentId} (${why}): none of its results reached this runner; 0 hits counted`
       const at = this.#startMs === undefined ? '' : `, ${((r.lastSnapshotEndMs - this.#startMs) / 1000).toFixed(0)} s into the run`
       return `  ${r.agentId} (${why}): ${r.hits} hits counted, up to its last snapshot (${new Date(r.lastSnapshotEndMs).toISOString().slice(11, 19)} UTC${at}); its final snapshot never came`
@@ -305,6 +317,21 @@ function describe(state: AgentRunState): string {
       return 'stopped (agent shut down)'
     default:
       return state
+  }
+}
+
+/** Why an agent's results stop short, in the words of the lines under the summary. */
+function reasonOf(r: AgentRow): string {
+  switch (r.state) {
+    case 'lost':
+    case 'silent':
+      return `${r.state}: ${r.message ?? 'no heartbeat'}`
+    case 'failed':
+      return `failed: ${r.message ?? ''}`
+    case 'refused':
+      return `refused the run: ${r.message ?? ''}`
+    default:
+      return describe(r.state)
   }
 }
 

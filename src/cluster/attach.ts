@@ -151,6 +151,8 @@ async function follow(nc: NatsConnection, o: AttachOptions, io: RunIO): Promise<
     watch.close()
     await watcher.close()
   }
+  // Every agent of the run among the result's sources, those whose results stop short saying why.
+  for (const { agentId, ...unfinished } of watcher.board.unfinished()) aggregator.unfinished(agentId, unfinished)
 
   const summary = aggregator.summary()
   const thresholds = io.thresholds?.judge(summary, aggregator.encodedHistograms()) ?? []

@@ -160,6 +160,7 @@ class ClusterEngine implements Engine {
     }
     if (watcher.gaveUpOnBrokerMs !== undefined) {
       await this.#close()
+      this.#reportUnfinished(watcher)
       return
     }
     const end: RunEnd = { type: 'run.end', runId: this.ctx.runId, agentId: null, interrupted: this.#stopped, partial: watcher.board.partial(), endMs: Date.now() }
@@ -169,6 +170,12 @@ class ClusterEngine implements Engine {
       // The end record only saves an attach some inference; the run's data is all stored.
     }
     await this.#close()
+    this.#reportUnfinished(watcher)
+  }
+
+  /** Once nothing more is read: every agent whose results stop short, for the sources of the result. */
+  #reportUnfinished(watcher: RunWatcher): void {
+    for (const { agentId, ...unfinished } of watcher.board.unfinished()) this.ctx.onUnfinished?.(agentId, unfinished)
   }
 
   /** Live control: to every agent through the run's control channel; each takes its share. */

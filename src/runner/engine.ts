@@ -1,7 +1,7 @@
 import type { ChangedBy, ChangeEvent, EngineChange, RunChange } from '../load/control.js'
 import type { Plan } from '../load/plan.js'
 import type { RunConfig } from '../load/run-config.js'
-import type { Snapshot, Undelivered } from '../stats/types.js'
+import type { Snapshot, Undelivered, Unfinished } from '../stats/types.js'
 import type { PreparedTest } from './prepare-test.js'
 
 /**
@@ -41,6 +41,11 @@ export interface EngineContext {
   onStep(index: number): void
   /** A cluster agent finished saying what it counted but could not deliver (by its source id). */
   onUndelivered?(source: string, undelivered: Undelivered): void
+  /**
+   * Once the run is over (before the summary): a cluster agent whose final snapshot never came,
+   * and why — every one, including an agent none of whose snapshots arrived.
+   */
+  onUnfinished?(source: string, unfinished: Unfinished): void
   /**
    * Live control from outside this process (a cluster run's `loads ctl --run`, `--attach`
    * sessions): checks, applies and records a change as the dashboard's API would, or throws a

@@ -143,6 +143,7 @@ export async function runTests(options: RunOptions, io: RunIO, createEngine: Eng
       }
     },
     onUndelivered: (source, undelivered) => aggregator.undelivered(source, undelivered),
+    onUnfinished: (source, unfinished) => aggregator.unfinished(source, unfinished),
     onStep: (index) => {
       changes?.step(index)
       for (const r of reporters) r.onStep?.(index)

@@ -27,6 +27,7 @@ import type {
   Snapshot,
   SourceTotals,
   Undelivered,
+  Unfinished,
   WireHistogram,
 } from './types.js'
 
@@ -319,7 +320,16 @@ export class Aggregator {
     this.#source(source).undelivered = { ...undelivered }
   }
 
-  /** Per-source totals, in the order sources were first heard from. */
+  /**
+   * A cluster agent whose results stop short, said once the run is over: set on its source, which
+   * is added (with nothing counted) if none of its snapshots arrived, so that every agent of the
+   * run is among the sources.
+   */
+  unfinished(source: string, unfinished: Unfinished): void {
+    this.#source(source).unfinished = { ...unfinished }
+  }
+
+  /** Per-source totals, in the order sources were first heard from (agents that sent nothing last). */
   sources(): SourceTotals[] {
     return [...this.#sources.values()].map((s) => ({
       source: s.source,
@@ -332,6 +342,7 @@ export class Aggregator {
       step: s.step,
       final: s.final,
       ...(s.undelivered !== undefined ? { undelivered: { ...s.undelivered } } : {}),
+      ...(s.unfinished !== undefined ? { unfinished: { ...s.unfinished } } : {}),
     }))
   }
 

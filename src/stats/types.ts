@@ -416,6 +416,25 @@ export interface SourceTotals {
   final: boolean
   /** A cluster agent's hits and test runs counted but never delivered, as it said when it finished. Absent when none. */
   undelivered?: Undelivered
+  /**
+   * A cluster agent whose final snapshot never reached the runner (lost, failed, refused the run,
+   * cut off with the broker): where it stood and why, as the summary says. Set once the run is
+   * over, for every such agent — one that delivered nothing is a source of 0 hits with only this.
+   * Absent when its final snapshot arrived, and for local workers.
+   */
+  unfinished?: Unfinished
+}
+
+/** Why a cluster agent's results stop short (`SourceTotals.unfinished`). */
+export interface Unfinished {
+  /**
+   * The agent's state at the end: lost, failed, refused the run, stopped on its own (`runner-lost`,
+   * `broker-lost`, `shutdown`) or on request (`stopped`, `purged`); `starting`, `running` or
+   * `silent` when the runner gave up on the broker (docs/cluster.md). The schema lists the same.
+   */
+  state: 'lost' | 'failed' | 'refused' | 'runner-lost' | 'broker-lost' | 'shutdown' | 'stopped' | 'purged' | 'done' | 'starting' | 'running' | 'silent'
+  /** In words, as under the summary: `lost: no heartbeat for 15.2 s`, `refused the run: …`, `failed: …`. */
+  reason: string
 }
 
 /** The run's merged histograms (compressed base64 HDR, µs), so a saved result can be re-merged. */

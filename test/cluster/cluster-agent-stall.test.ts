@@ -5,17 +5,21 @@
  * closing the run with what it had — which, before this, was 0 hits while the target counted
  * every one. Given up for good, the run reports exactly what reached it, names the agent whose
  * tail is missing and how many of its hits are counted, exits 3, and `--attach` replays the rest.
+ *
+ * Whatever happens to an agent, the JSON result lists it among its sources, saying why its results
+ * stop short (one that sent nothing included).
  */
 import { readFileSync } from 'node:fs'
 import type { ServerResponse } from 'node:http'
 import path from 'node:path'
+import Ajv2020 from 'ajv/dist/2020.js'
 import { afterEach, describe, expect, it } from 'vitest'
 import { openJetStream } from '../../src/cluster/cluster-engine.js'
 import { connectBroker } from '../../src/cluster/nats-connection.js'
 import { AGENT_WAIT_MS } from '../../src/cluster/protocol.js'
 import { RunReader } from '../../src/cluster/run-stream.js'
 import type { RunResult } from '../../src/report/result.js'
-import { agentLine, clusterEnv, idle, reportedHits, spawnTimed, startAgent, waitForAgents } from '../helpers/agents.js'
+import { agentLine, clusterEnv, idle, reportedHits, spawnTimed, startAgent, waitForAgents, type AgentProcess } from '../helpers/agents.js'
 import { LOADS_RUNNER, runBin, tempProject } from '../helpers/cli.js'
 import { startCountingServer } from '../helpers/counting-server.js'
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
@@ -23,7 +27,8 @@ import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
 const SITE = `import { TestCase } from 'loads-runner'
 export class Site extends TestCase {
   async test_hit() {
-    const res = await this.session.get('/')
+    // An agent started with SITE_AGENT=a asks for /a: the target tells the agents' hits apart.
+    const res = await this.session.get('/' + (process.env.SITE_AGENT ?? ''))
     this.assertEqual(res.status, 200)
     await new Promise((r) => setTimeout(r, 20))
   }
@@ -37,29 +42,40 @@ afterEach(async () => {
 
 const noStack = /\n\s+at |internal error/
 
-/** A broker, a target that can hold its answers, one agent (one worker), a project with the test. */
-async function cluster() {
+/**
+ * A broker, a target that can hold its answers, agents of one worker each (one by default; each
+ * tag an agent whose users ask for /TAG), a project with the test.
+ */
+async function cluster(tags: string[] = ['']) {
   const held: ServerResponse[] = []
   let holding = false
+  /** Called with each request's path as it arrives, before it is answered or held. */
+  let onRequest: ((path: string) => void) | undefined
   const answer = (res: ServerResponse): void => {
     res.writeHead(200, { 'content-type': 'text/plain' })
     res.end('ok')
   }
-  const [nats, target] = await Promise.all([startNatsServer(), startCountingServer((_req, res) => (holding ? held.push(res) : answer(res)))])
+  const [nats, target] = await Promise.all([startNatsServer(), startCountingServer((req, res) => {
+    onRequest?.(req.url ?? '/')
+    if (holding) held.push(res)
+    else answer(res)
+  })])
   const env = clusterEnv(nats)
-  const agent = startAgent(env)
+  const agents = tags.map((tag) => startAgent(tag === '' ? env : { ...env, SITE_AGENT: tag }))
   cleanups.push(async () => {
-    try {
-      process.kill(agent.pid, 'SIGCONT')
-    } catch {
-      // Already gone.
+    for (const agent of agents) {
+      try {
+        process.kill(agent.pid, 'SIGCONT')
+      } catch {
+        // Already gone.
+      }
     }
     for (const res of held.splice(0)) answer(res)
-    await agent.kill('SIGTERM')
+    await Promise.all(agents.map((a) => a.kill('SIGTERM')))
     await Promise.all([nats.stop(), target.close()])
   })
   const cwd = tempProject({ 'site.ts': SITE })
-  await waitForAgents(nats, idle([agent]), 90_000)
+  await waitForAgents(nats, idle(agents), 90_000)
   const hold = (): void => {
     holding = true
   }
@@ -67,7 +83,10 @@ async function cluster() {
     holding = false
     for (const res of held.splice(0)) answer(res)
   }
-  return { nats, target, env, agent, cwd, held, hold, release }
+  const onRequests = (hook: (path: string) => void): void => {
+    onRequest = hook
+  }
+  return { nats, target, env, agent: agents[0]!, agents, cwd, held, hold, release, onRequests }
 }
 
 /** A runner process, killed (its run folder removed) if the test ends before it does. */
@@ -188,3 +207,56 @@ describe('an agent frozen (SIGSTOP) with its connection open', () => {
     expect(target.count).toBeGreaterThan(recorded)
   }, 240_000)
 })
+
+describe('every agent of a run is in the JSON result', () => {
+  it('one killed before its first snapshot is a source of 0 hits with final false, lost and why, as the summary says (exit 3)', async () => {
+    const { target, env, agents, cwd, onRequests } = await cluster(['a', 'b'])
+    const [a, b] = agents as [AgentProcess, AgentProcess]
+    // Killed at its first request, before the answer: it ran, but recorded no hit and sent nothing
+    // (its first snapshot leaves on the next whole second).
+    onRequests((path) => {
+      if (path === '/b') process.kill(b.pid, 'SIGKILL')
+    })
+    const runner = runnerProcess(LOADS_RUNNER, ['site.ts:Site.test_hit', '-u', '1', '-d', '5s', '--agents', '2', '--server-url', target.url, '--output', 'json:out.json'], { cwd, env, timeoutMs: 120_000 })
+    const { code } = await runner.done
+    const out = runner.stdout()
+    const all = out + runner.stderr()
+    expect(all).not.toMatch(noStack)
+    expect(code, all).toBe(3)
+    expect((await b.exited).signal).toBe('SIGKILL')
+    // b's one request, never answered, is no hit of the run; a's hits are all the run has.
+    expect(target.countByPath.get('/b')).toBe(1)
+    const hitsOfA = target.countByPath.get('/a')!
+    expect(hitsOfA).toBe(target.count - 1)
+    expect(hitsOfA).toBeGreaterThan(10)
+    const idA = agentId(out, a.pid)
+    const idB = agentId(out, b.pid)
+    // The text, as before: b named, none of its results counted.
+    const why = new RegExp(`^  ${idB} \\((lost: no heartbeat for \\d+\\.\\d s)\\): none of its results reached this runner; 0 hits counted$`, 'm').exec(out)?.[1]
+    expect(why, out).toBeDefined()
+
+    const result = JSON.parse(readFileSync(path.join(cwd, 'out.json'), 'utf8')) as RunResult
+    expect(result.exitCode).toBe(3)
+    expect(result.summary.hits).toBe(hitsOfA)
+    expect(reportedHits(out)).toBe(hitsOfA)
+    // Before: one source (a); b, which took part and sent nothing, was not in the JSON at all.
+    const sources = [...result.sources].sort((x, y) => (x.source === idA ? -1 : y.source === idA ? 1 : 0))
+    expect(sources.map((s) => ({ source: s.source, hits: s.hits, tests: s.tests.run, final: s.final, unfinished: s.unfinished }))).toEqual([
+      { source: idA, hits: hitsOfA, tests: hitsOfA, final: true, unfinished: undefined },
+      { source: idB, hits: 0, tests: 0, final: false, unfinished: { state: 'lost', reason: why } },
+    ])
+    expect('unfinished' in sources[0]!).toBe(false)
+    expect(sources[1]).toMatchObject({ networkErrors: 0, tests: { run: 0, failures: 0, errors: 0 }, lastSeq: -1, lastSeenMs: 0, activeUsers: 0 })
+    // The shipped JSON Schema knows `unfinished`.
+    const schema = JSON.parse(readFileSync(path.join(import.meta.dirname, '../../schema/loads-result.schema.json'), 'utf8')) as object
+    const validate = new Ajv2020({ allErrors: true }).compile(schema)
+    expect(validate(result), JSON.stringify(validate.errors)).toBe(true)
+  }, 180_000)
+})
+
+/** The id of the agent of this pid, from its row in the table under the summary. */
+function agentId(stdout: string, pid: number): string {
+  const id = new RegExp(`^  (\\S+-${pid})\\s`, 'm').exec(stdout)?.[1]
+  if (id === undefined) throw new Error(`no row for the agent of pid ${pid} in:\n${stdout}`)
+  return id
+}
