@@ -95,7 +95,8 @@ export class AgentBoard {
   /** Applies an event; returns the step index when it is the first time any agent reached it. */
   addEvent(event: AgentEvent): number | undefined {
     const row = this.#row(event.agentId)
-    this.heard(event.agentId)
+    // `lost` is a runner's word on the agent, not a sign of life from it.
+    if (event.event !== 'lost') this.heard(event.agentId)
     switch (event.event) {
       case 'started':
         if (row.state === 'starting') row.state = 'running'

@@ -60,6 +60,13 @@ export class RunWatcher {
   /** Set when the runner stopped waiting for a silent broker: how long it had been silent, ms. */
   gaveUpOnBrokerMs: number | undefined
   #done: (() => void) | undefined
+  /**
+   * Set once the run is judged over (every agent done, or the broker given up on): the runner
+   * reads what is stored and closes, waiting for no agent any more.
+   */
+  #over = false
+  /** Agents heard again after the run was over, already told of. */
+  readonly #toldTooLate = new Set<string>()
   /** The index of the last change record read. */
   #changes = 0
   readonly #donePromise: Promise<void>
@@ -159,7 +166,12 @@ export class RunWatcher {
   }
 
   #checkDone(): void {
-    if (this.board.allDone() && (this.meta !== undefined || this.end !== undefined)) this.#done?.()
+    if (this.board.allDone() && (this.meta !== undefined || this.end !== undefined)) this.#finish()
+  }
+
+  #finish(): void {
+    this.#over = true
+    this.#done?.()
   }
 
   #judge(): void {
@@ -223,11 +235,23 @@ export class RunWatcher {
       .finally(() => this.#probing.delete(agentId))
   }
 
-  /** A heartbeat of this run: an agent that went silent, or was given up, runs on. */
+  /**
+   * A heartbeat of this run: an agent that went silent, or was given up, runs on — and is waited
+   * for again, unless the run is already over: then it stays as it was judged, and is told so.
+   */
   #heardLive(agentId: string): void {
     const now = this.#now()
     const row = this.board.row(agentId)
     const silentMs = row === undefined ? 0 : now - row.lastHeardMs
+    if (this.#over) {
+      if (row === undefined || (row.state !== 'silent' && row.state !== 'lost') || this.#toldTooLate.has(agentId)) return
+      this.#toldTooLate.add(agentId)
+      this.o.onNotice(
+        `agent ${agentId} answers again after ${(silentMs / 1000).toFixed(1)} s of silence, too late: ${row.state === 'lost' ? 'the run had given it up and is over' : 'the run is over'}; ` +
+          `what it did after its last snapshot counted here is not in this summary (loads-runner --attach ${this.o.runId} replays all it stores)`,
+      )
+      return
+    }
     this.board.heard(agentId, now)
     const was = this.board.back(agentId)
     if (was === undefined) return
@@ -262,7 +286,7 @@ export class RunWatcher {
       `gave up on the broker at ${server} after ${(silentMs / 1000).toFixed(0)} s without an answer: the summary covers what it delivered before. ` +
         `The agents stop on their own without it; what they stored is kept: once the broker is back, loads-runner --attach ${this.o.runId}`,
     )
-    this.#done?.()
+    this.#finish()
     return true
   }
 

@@ -7,13 +7,16 @@
  * tail is missing and how many of its hits are counted, exits 3, and `--attach` replays the rest.
  *
  * Whatever happens to an agent, the JSON result lists it among its sources, saying why its results
- * stop short (one that sent nothing included).
+ * stop short (one that sent nothing included); and one that answers again only once the run is
+ * over is told as such, not as waited for.
  */
 import { readFileSync } from 'node:fs'
 import type { ServerResponse } from 'node:http'
 import path from 'node:path'
+import { Writable } from 'node:stream'
 import Ajv2020 from 'ajv/dist/2020.js'
 import { afterEach, describe, expect, it } from 'vitest'
+import { runCli } from '../../src/cli/main.js'
 import { openJetStream } from '../../src/cluster/cluster-engine.js'
 import { connectBroker } from '../../src/cluster/nats-connection.js'
 import { AGENT_WAIT_MS } from '../../src/cluster/protocol.js'
@@ -252,6 +255,79 @@ describe('every agent of a run is in the JSON result', () => {
     const validate = new Ajv2020({ allErrors: true }).compile(schema)
     expect(validate(result), JSON.stringify(validate.errors)).toBe(true)
   }, 180_000)
+})
+
+describe('an agent given up on that answers again as the run ends', () => {
+  it('is told as it is: too late, the run is over without it and its later results are for --attach — not "the run waits" (exit 3, exactly the hits that reached the runner)', async () => {
+    const { nats, target, env, agent, cwd, held, hold } = await cluster()
+    // The runner in this process: its notices pass through this stream as they are made, so the
+    // agent can be thawed at the very moment the runner gives it up. The runner is then held for
+    // 1.5 s, with the agent's heartbeats arriving meanwhile: they are read only once every agent
+    // is done — the race of an agent that comes back in the run's last moments, made certain.
+    const output = { stdout: '', stderr: '' }
+    let thawed = false
+    const stderr = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        const text = chunk.toString()
+        output.stderr += text
+        if (!thawed && /^agent \S+ lost: /m.test(text)) {
+          thawed = true
+          process.kill(agent.pid, 'SIGCONT')
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500)
+        }
+        cb()
+      },
+    })
+    const stdout = new Writable({ write: (chunk: Buffer, _enc, cb) => ((output.stdout += chunk.toString()), cb()) })
+    const controller = new AbortController()
+    const running = runCli(
+      ['run', 'site.ts:Site.test_hit', '-u', '2', '-d', '2m', '--agents', '1', '--server-url', target.url, '--output', `json:${path.join(cwd, 'out.json')}`],
+      { stdout, stderr, isTTY: false, cwd, env, signal: controller.signal },
+    )
+    cleanups.push(async () => {
+      controller.abort()
+      await running
+    })
+    await until('the run id', () => /^run \S+: loads ctl/m.test(output.stdout), 60_000)
+    const runId = /^run (\S+): loads ctl/m.exec(output.stdout)![1]!
+    const stream = await storedHits(nats, runId)
+    cleanups.push(stream.close)
+    await until('20 requests', () => target.count >= 20, 60_000)
+    // As in the test above: what the agent recorded is fixed, and stored, before it freezes.
+    hold()
+    await until('both users waiting on the target', () => held.length === 2, 30_000)
+    const recorded = target.count - 2
+    await until(`the agent's snapshots of its ${recorded} hits stored`, () => stream.hits() === recorded, 30_000)
+    process.kill(agent.pid, 'SIGSTOP')
+
+    const code = await running
+    const out = output.stdout
+    const all = out + output.stderr
+    expect(all).not.toMatch(noStack)
+    expect(thawed, all).toBe(true)
+    expect(code, all).toBe(3)
+    const id = `\\S+-${agent.pid}`
+    expect(output.stderr).toMatch(new RegExp(`^agent ${id} lost: no heartbeat for 1\\d\\.\\d s though still connected \\(frozen or starved\\): gave up waiting for it; its results up to its last snapshot are kept$`, 'm'))
+    // Before: "… (it had been given up); the run waits for its results", and the runner did not wait.
+    expect(output.stderr).not.toContain('the run waits for its results')
+    const back = output.stderr.split('\n').filter((l) => / answers again /.test(l))
+    expect(back, output.stderr).toHaveLength(1)
+    expect(back[0]).toMatch(
+      new RegExp(
+        `^agent ${id} answers again after 1\\d\\.\\d s of silence, too late: the run had given it up and is over; ` +
+          `what it did after its last snapshot counted here is not in this summary \\(loads-runner --attach ${runId} replays all it stores\\)$`,
+      ),
+    )
+    // The summary says the same: lost (before: "running"), exactly the hits that reached the runner.
+    expect(agentLine(out, id)?.hits).toBe(recorded)
+    expect(agentLine(out, id)?.state).toMatch(/^lost: no heartbeat for 1\d\.\d s; its results up to its last snapshot are kept$/)
+    expect(out).toMatch(new RegExp(`^  ${id} \\(lost: no heartbeat for 1\\d\\.\\d s\\): ${recorded} hits counted, up to its last snapshot \\(\\d\\d:\\d\\d:\\d\\d UTC, \\d+ s into the run\\); its final snapshot never came$`, 'm'))
+    const result = JSON.parse(readFileSync(path.join(cwd, 'out.json'), 'utf8')) as RunResult
+    expect(result.summary.hits).toBe(recorded)
+    expect(reportedHits(out)).toBe(recorded)
+    expect(result.sources.map((s) => ({ hits: s.hits, final: s.final, state: s.unfinished?.state }))).toEqual([{ hits: recorded, final: false, state: 'lost' }])
+    expect(result.sources[0]!.unfinished!.reason).toMatch(/^lost: no heartbeat for 1\d\.\d s$/)
+  }, 240_000)
 })
 
 /** The id of the agent of this pid, from its row in the table under the summary. */
