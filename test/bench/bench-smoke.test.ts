@@ -101,6 +101,13 @@ describe('bench smoke', () => {
     expect(stdout).toMatch(/Loads ÷ bare grpc-js loop in each round \(run back to back\): \d+\.\d\d; median/)
   })
 
+  it('gRPC co-run (bench/grpc-corun.mjs): Loads and the bare loop at once, CPU per call of each and their ratio', { timeout: 120_000 }, async () => {
+    const { code, stdout, stderr } = await runSmoke('bench/grpc-corun.mjs')
+    expect(code, stderr).toBe(0)
+    expect(stdout).toMatch(/^round 1: Loads [1-9]\d* calls, [\d.]+ CPU-µs\/call \(threads [\d +]+\) · bare [1-9]\d* calls, [\d.]+ CPU-µs\/call \(threads [\d +]+\) · bare ÷ Loads \d+\.\d{3}$/m)
+    expect(stdout).toMatch(/^bare ÷ Loads CPU per call: \d+\.\d{3}; median \d+\.\d{3}$/m)
+  })
+
   it('soak: samples the RSS of a short run and reports it in one table row', { timeout: 120_000 }, async () => {
     const { code, stdout, stderr } = await runSmoke('bench/soak.mjs')
     expect(code, stderr).toBe(0)
