@@ -59,6 +59,8 @@ export interface GrpcContext {
   protoRoot: string
   /** That folder as the user knows it (the test file's), for messages; default `protoRoot`. */
   protoShownRoot?: string
+  /** The label of the test the user runs now: a call site per test (see http/call-site.ts). */
+  currentTest?: () => string | undefined
 }
 
 const METHOD = 'GRPC'
@@ -146,7 +148,7 @@ export class GrpcClient {
 
   #unary<Res, Req>(method: string, request: Req, options: GrpcCallOptions | undefined, early: CallSite | undefined): Promise<Res> {
     const m = this.#method(method, 'unary')
-    const site = early ?? callSiteFor(METHOD, m.path, this.unary)
+    const site = early ?? callSiteFor(METHOD, m.path, this.unary, this.#context.currentTest?.())
     return new Promise<Res>((resolve, reject) => {
       const started = performance.now()
       let ttfbUs = 0
@@ -167,7 +169,7 @@ export class GrpcClient {
 
   #serverStream<Res, Req>(method: string, request: Req, options: (GrpcCallOptions & { onMessage?: (message: Res) => void }) | undefined, early: CallSite | undefined): Promise<GrpcStreamResult<Res>> {
     const m = this.#method(method, 'serverStream')
-    const site = early ?? callSiteFor(METHOD, m.path, this.serverStream)
+    const site = early ?? callSiteFor(METHOD, m.path, this.serverStream, this.#context.currentTest?.())
     const call = this.#client.makeServerStreamRequest(m.path, m.serialize, m.deserialize, request, this.#metadataOf(options), this.#callOptions(options))
     return this.#collect<Res>(m.path, call, options?.onMessage, site)
   }
@@ -180,7 +182,7 @@ export class GrpcClient {
 
   #clientStream<Res, Req>(method: string, requests: Iterable<Req> | AsyncIterable<Req>, options: GrpcCallOptions | undefined, early: CallSite | undefined): Promise<Res> {
     const m = this.#method(method, 'clientStream')
-    const site = early ?? callSiteFor(METHOD, m.path, this.clientStream)
+    const site = early ?? callSiteFor(METHOD, m.path, this.clientStream, this.#context.currentTest?.())
     return new Promise<Res>((resolve, reject) => {
       const started = performance.now()
       let ttfbUs = 0
@@ -202,7 +204,7 @@ export class GrpcClient {
 
   #bidi<Res, Req>(method: string, requests: Iterable<Req> | AsyncIterable<Req>, options: (GrpcCallOptions & { onMessage?: (message: Res) => void }) | undefined, early: CallSite | undefined): Promise<GrpcStreamResult<Res>> {
     const m = this.#method(method, 'bidi')
-    const site = early ?? callSiteFor(METHOD, m.path, this.bidi)
+    const site = early ?? callSiteFor(METHOD, m.path, this.bidi, this.#context.currentTest?.())
     const call = this.#client.makeBidiStreamRequest(m.path, m.serialize, m.deserialize, this.#metadataOf(options), this.#callOptions(options))
     const result = this.#collect<Res>(m.path, call, options?.onMessage, site)
     void writeAll(call, requests)

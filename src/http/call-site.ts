@@ -5,16 +5,17 @@
  *
  * Capturing a stack costs a few microseconds whatever the depth (measured in
  * bench/micro-call-site.mjs: 3–8 µs on a loaded machine, ~3.6% of a request to a local server),
- * too much for every request. So the call site is captured once per (method, name) in each
- * worker — the first request of `GET /items/{id}` — and reused: a map look-up per request. A
- * name requested from several lines points at the line that requested it first. V8 formats the
- * frames only when a failure reads them.
+ * too much for every request. So the call site is captured once per (test, method, name) in each
+ * worker — the first request of `GET /items/{id}` by `Shop.test_browse` — and reused: map
+ * look-ups per request. Two tests requesting one name each show their own line; a name one test
+ * requests from several lines points at the line that requested it first. V8 formats the frames
+ * only when a failure reads them.
  */
 
 /** Frames kept above the session's method: the test's line, a helper or two, the test method. */
 export const CALL_SITE_FRAMES = 6
 
-/** Distinct (method, name) pairs whose call site is kept per worker; later names get none. */
+/** Distinct (test, method, name) call sites kept per worker; later ones get none. */
 export const MAX_CALL_SITES = 2000
 
 /** A captured call site: its `stack` is formatted on first read. */
@@ -22,16 +23,20 @@ export interface CallSite {
   readonly stack?: string
 }
 
-const sites = new Map<string, Map<string, CallSite>>()
+/** By test (its label; '' outside a test run), then method, then name. */
+const sites = new Map<string, Map<string, Map<string, CallSite>>>()
 let count = 0
 
 /**
- * The call site of the first request of (`method`, `name`), captured now if this is it: the
- * frames of whoever called `above` (a session method). Undefined past MAX_CALL_SITES names.
+ * The call site of the first request of (`method`, `name`) by the test `test` (the label of the
+ * test the user runs), captured now if this is it: the frames of whoever called `above` (a
+ * session method). Undefined past MAX_CALL_SITES.
  */
-export function callSiteFor(method: string, name: string, above: (...args: never[]) => unknown): CallSite | undefined {
-  let byName = sites.get(method)
-  if (byName === undefined) sites.set(method, (byName = new Map()))
+export function callSiteFor(method: string, name: string, above: (...args: never[]) => unknown, test = ''): CallSite | undefined {
+  let byMethod = sites.get(test)
+  if (byMethod === undefined) sites.set(test, (byMethod = new Map()))
+  let byName = byMethod.get(method)
+  if (byName === undefined) byMethod.set(method, (byName = new Map()))
   const known = byName.get(name)
   if (known !== undefined || count >= MAX_CALL_SITES) return known
   const site = captureCallSite(above)

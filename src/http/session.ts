@@ -90,6 +90,11 @@ export class Session {
   #plainTimeoutMs = -1
   /** Trace context headers added to every request (`--trace-context`), or undefined. */
   readonly traceContext: TraceContext | undefined
+  /**
+   * @internal The label of the test this session's user runs now (set by the engine before each
+   * run): two tests requesting the same name get a call site each.
+   */
+  currentTest: string | undefined = undefined
 
   constructor(options: SessionOptions) {
     this.traceContext = options.traceContext
@@ -183,7 +188,7 @@ export class Session {
       const init = this.#plainInit(method, url)
       if (init !== undefined) {
         const state = this.#state
-        const site = callSiteFor(method, init.name, this.#send)
+        const site = callSiteFor(method, init.name, this.#send, this.currentTest)
         return new Promise<Response>((resolve, reject) => {
           new Exchange(state, init, resolve, reject, site).send()
         })
@@ -241,7 +246,7 @@ export class Session {
       userCookie: headers['cookie'],
       expect,
     }
-    const site = callSiteFor(method, init.name, this.#send)
+    const site = callSiteFor(method, init.name, this.#send, this.currentTest)
     return new Promise<Response>((resolve, reject) => {
       new Exchange(state, init, resolve, reject, site).send()
     })

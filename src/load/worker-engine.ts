@@ -418,8 +418,8 @@ export class WorkerEngine {
       ...(this.config.serverUrl !== undefined ? { baseUrl: this.config.serverUrl } : {}),
       ...(this.config.traceContext !== undefined ? { traceContext: new TraceContext(this.config.traceContext.runId, `${this.recorder.source}/${userIndex}`) } : {}),
     })
-    const sockets = new UserWebSockets(() => ({ sink, connection: this.connection, timeoutMs: this.config.timeoutMs, baseUrl: session.baseUrl }))
-    const grpc = new UserGrpc(() => ({ sink, tls: this.connection, timeoutMs: this.config.timeoutMs, protoRoot: this.grpcProtoRoot(), protoShownRoot: this.protoFiles?.sourceDir ?? process.cwd() }))
+    const sockets = new UserWebSockets(() => ({ sink, connection: this.connection, timeoutMs: this.config.timeoutMs, baseUrl: session.baseUrl, currentTest: () => session.currentTest }))
+    const grpc = new UserGrpc(() => ({ sink, tls: this.connection, timeoutMs: this.config.timeoutMs, protoRoot: this.grpcProtoRoot(), protoShownRoot: this.protoFiles?.sourceDir ?? process.cwd(), currentTest: () => session.currentTest }))
     const context: TestContext = {
       session,
       userIndex,
@@ -478,6 +478,7 @@ export class WorkerEngine {
     let failed = false
     const startMs = performance.now()
     if (test.baseUrl !== undefined) session.baseUrl = test.baseUrl
+    session.currentTest = test.label
     if (session.traceContext !== undefined) session.traceContext.test = test.label
     this.tally?.runStarted(test.index)
     try {

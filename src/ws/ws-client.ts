@@ -44,6 +44,8 @@ export interface WsUserContext {
   timeoutMs: number
   /** The user's session base URL: relative URLs resolve against it (http → ws, https → wss). */
   baseUrl: string | undefined
+  /** The label of the test the user runs now: a call site per test (see http/call-site.ts). */
+  currentTest?: () => string | undefined
 }
 
 export interface WsEvents {
@@ -118,7 +120,7 @@ export class WsClient extends EventEmitter<WsEvents> {
    * (ECONNREFUSED, TIMEOUT, TLS …); either way the handshake was recorded as a hit.
    */
   connect(): Promise<this> {
-    this.#connecting ??= this.#open(callSiteFor('WS', this.name, this.connect))
+    this.#connecting ??= this.#open(callSiteFor('WS', this.name, this.connect, this.#context.currentTest?.()))
     return this.#connecting
   }
 

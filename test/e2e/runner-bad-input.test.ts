@@ -58,6 +58,17 @@ export class Net extends TestCase {
   }
 }
 `,
+  'two-tests.ts': `
+import { TestCase } from 'loads-runner'
+export class Two extends TestCase {
+  async test_first() {
+    await this.session.get(process.env.TARGET + '/x')
+  }
+  async test_second() {
+    await this.session.get(process.env.TARGET + '/x')
+  }
+}
+`,
   'hang.ts': `
 import { TestCase } from 'loads-runner'
 export class Hang extends TestCase {
@@ -173,6 +184,16 @@ describe('bad input gets a clear message, its exit code, and no stack trace of o
     expect(r.stdout).toContain('ECONNREFUSED')
     // Raised from a socket callback, yet the traceback points at the test's line (the call site).
     expect(r.stdout).toContain(`${dir}/network.ts:5:`)
+  })
+
+  it('two tests requesting the same URL from their own lines: each traceback names its own line', async () => {
+    const closed = await closedPort()
+    const r = await run(['two-tests.Two', '-u', '2', '-c', '2', '-q'], { TARGET: `http://127.0.0.1:${closed}` })
+    expect(r.code).toBe(1)
+    expect(testResult(r.stdout)).toEqual({ run: 8, errors: 8, failures: 0 })
+    // The call site is remembered per test: before, both showed the line the first test asked from.
+    expect(r.stdout).toMatch(/\(4×, Two\.test_first\)\n\s+at Two\.test_first \([^)\n]*\/two-tests\.ts:5:\d+\)\n/)
+    expect(r.stdout).toMatch(/\(4×, Two\.test_second\)\n\s+at Two\.test_second \([^)\n]*\/two-tests\.ts:8:\d+\)\n/)
   })
 
   it('a target that never answers: each request times out (--timeout), counted as TIMEOUT', async () => {

@@ -96,6 +96,32 @@ describe('gRPC calls of a virtual user, against a @grpc/grpc-js server', () => {
     expect(sink.hits.map((h) => [h.name, h.status])).toEqual([['/shop.Shop/GetItem', 14]])
   })
 
+  it('two tests calling the same method from their own lines: each error points at its own line', async () => {
+    const probe = await startShopServer()
+    const port = probe.port
+    await probe.close()
+    vi.resetModules()
+    const { GrpcClient: FreshClient } = await import('../../src/grpc/grpc-client.js')
+    const sink = new GrpcSink()
+    let test = 'Shop.test_first'
+    const shop = new FreshClient(`127.0.0.1:${port}`, { proto: 'shop.proto' }, context(sink, { currentTest: () => test }))
+    const first = Number(/grpc-client\.test\.ts:(\d+):/.exec(new Error().stack ?? '')?.[1]) + 1
+    const a = await shop.unary('GetItem', { id: 1 }).catch((e: unknown) => e)
+    test = 'Shop.test_second'
+    const second = Number(/grpc-client\.test\.ts:(\d+):/.exec(new Error().stack ?? '')?.[1]) + 1
+    const b = await shop.unary('GetItem', { id: 1 }).catch((e: unknown) => e)
+    test = 'Shop.test_first'
+    const c = await shop.unary('GetItem', { id: 1 }).catch((e: unknown) => e)
+    shop.close()
+    const firstFrame = (err: unknown): string => ((err as Error).stack ?? '').split('\n').find((l) => /^\s+at /.test(l)) ?? ''
+    expect(firstFrame(a)).toMatch(new RegExp(`grpc-client\\.test\\.ts:${first}:\\d+\\)?$`))
+    // Before, the second test's error showed the first test's line (one call site per method).
+    expect(firstFrame(b)).toMatch(new RegExp(`grpc-client\\.test\\.ts:${second}:\\d+\\)?$`))
+    // The first test again, from a third line: its own first line (one call site per test and method).
+    expect(firstFrame(c)).toMatch(new RegExp(`grpc-client\\.test\\.ts:${first}:\\d+\\)?$`))
+    expect(sink.hits.map((h) => h.status)).toEqual([14, 14, 14])
+  })
+
   it('names a missing .proto, an unknown service or method, and a call of the wrong kind', () => {
     const sink = new GrpcSink()
     const make = (proto: string, service?: string): GrpcClient => new GrpcClient('127.0.0.1:1', service === undefined ? { proto } : { proto, service }, context(sink))
