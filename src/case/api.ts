@@ -1,5 +1,5 @@
 import * as api from '../index.js'
-import { API_SLOT } from './bundle.js'
+import { API_SLOT } from './bundle-file.js'
 
 /** Makes this process's Loads API the one that bundled tests' `import … from 'loads-runner'` get. */
 export function installApi(): void {

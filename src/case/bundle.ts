@@ -7,8 +7,7 @@ import { build, stop as stopEsbuild, type Message, type Plugin } from 'esbuild'
 import { UsageError } from '../errors.js'
 import { collectProtoFiles, protoFilesExport } from '../grpc/proto-files.js'
 
-/** The global slot through which a bundled test reaches the Loads API of the process running it. */
-export const API_SLOT = Symbol.for('loads-runner.api')
+export { API_SLOT, importBundle } from './bundle-file.js'
 
 /** A test module and its local imports as one self-contained ES module (the unit agents receive). */
 export interface TestBundle {
@@ -78,11 +77,6 @@ export function writeBundle(bundle: Pick<TestBundle, 'code' | 'hash'>, dir: stri
   const file = path.join(dir, `test-${bundle.hash}.mjs`)
   writeFileSync(file, bundle.code)
   return file
-}
-
-/** Imports a written bundle. The caller must have installed the API in `globalThis[API_SLOT]`. */
-export async function importBundle(file: string): Promise<Record<string, unknown>> {
-  return (await import(pathToFileURL(file).href)) as Record<string, unknown>
 }
 
 function loadsApiPlugin(exportNames: readonly string[]): Plugin {

@@ -4,7 +4,7 @@
  */
 import path from 'node:path'
 import { parentPort, workerData } from 'node:worker_threads'
-import { importBundle } from '../case/bundle.js'
+import { importBundle } from '../case/bundle-file.js'
 import { installApi } from '../case/api.js'
 import { userStack } from '../case/stack.js'
 import { WorkerEngine } from '../load/worker-engine.js'
