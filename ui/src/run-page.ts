@@ -6,7 +6,7 @@ import { describeChangedStep } from '../../src/load/control.js'
 import type { Plan, Step } from '../../src/load/plan.js'
 import type { ReportView } from '../../src/report/result.js'
 import type { ThresholdResult } from '../../src/report/thresholds/judge.js'
-import type { EndpointSummary, ErrorGroup, NameSeries, SeriesPoint, SourceTotals } from '../../src/stats/types.js'
+import type { EndpointSummary, ErrorGroup, NameSeries, SeriesPoint, SourceTotals, Unfinished } from '../../src/stats/types.js'
 import { grpcStatusName } from '../../src/stats/grpc-status-names.js'
 import { Chart, COLORS, type StepMark } from './charts.js'
 import { changeMarks, ChangesList, ControlPanel } from './control-panel.js'
@@ -426,12 +426,14 @@ function emptyRow(span: number, message: string): HTMLElement {
 
 function sourceRow(src: SourceTotals, view: ReportView): HTMLElement {
   const silentMs = view.nowMs - src.lastSeenMs
-  const state = src.final ? 'finished' : view.state !== 'running' ? 'stopped' : silentMs > SILENT_MS ? 'silent' : 'running'
+  // A cluster agent whose final snapshot never came says why once the run is over: never "stopped".
+  const unfinished = src.final ? undefined : src.unfinished
+  const state = src.final ? 'finished' : unfinished !== undefined ? unfinished.state : view.state !== 'running' ? 'stopped' : silentMs > SILENT_MS ? 'silent' : 'running'
   return h(
     'tr',
-    { 'data-state': state },
+    { 'data-state': state, ...(unfinished !== undefined ? { class: 'unfinished' } : {}) },
     h('td', { class: 'name' }, src.source),
-    h('td', {}, h('span', { class: `dot ${state}` }), state),
+    unfinished !== undefined ? unfinishedCell(unfinished) : h('td', {}, h('span', { class: `dot ${state}` }), state),
     h('td', { class: 'num' }, f.int(src.final ? 0 : src.activeUsers)),
     h('td', { class: 'num' }, String(src.step + 1)),
     h('td', { class: 'num' }, f.int(src.hits)),
@@ -441,6 +443,15 @@ function sourceRow(src: SourceTotals, view: ReportView): HTMLElement {
     h('td', { class: 'num' }, f.int(src.tests.errors)),
     h('td', { class: 'num' }, src.lastSeenMs > 0 ? `${Math.max(0, Math.round(silentMs / 1000))}s ago` : '–'),
   )
+}
+
+/**
+ * The state and the reason, as text: `lost: no heartbeat for 15.2 s`, `refused the run: …`. The
+ * reason mostly starts with the state's word, which is then not said twice.
+ */
+function unfinishedCell(u: Unfinished): HTMLElement {
+  const rest = u.reason.startsWith(u.state) ? u.reason.slice(u.state.length) : u.reason === '' ? '' : `: ${u.reason}`
+  return h('td', { class: 'source-state unfinished' }, h('span', { class: 'dot unfinished' }), h('span', { class: 'state' }, u.state), rest !== '' ? h('span', { class: 'reason' }, rest) : null)
 }
 
 function errorGroup(g: ErrorGroup): HTMLElement {
@@ -482,6 +493,8 @@ function byAgent(sources: SourceTotals[]): SourceTotals[] {
     a.step = Math.max(a.step, s.step)
     a.lastSeenMs = Math.max(a.lastSeenMs, s.lastSeenMs)
     a.final = a.final && s.final
+    // The cluster names the agent itself (not one of its workers) when its results stop short.
+    if (s.unfinished !== undefined && (a.unfinished === undefined || s.source === id)) a.unfinished = s.unfinished
   }
   return [...agents.values()]
 }
