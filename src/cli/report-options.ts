@@ -77,13 +77,13 @@ export interface ReportSetup {
  * Parses the flags (a bad one fails before anything starts), starts the dashboard and prints
  * its URL, and builds the file outputs. Files are announced on stderr, after the summary.
  */
-export async function setUpReports(flags: ReportFlags, io: Pick<CliIO, 'stdout' | 'stderr' | 'signal'> & { env?: NodeJS.ProcessEnv }, web?: DashboardOptions['web']): Promise<ReportSetup> {
+export async function setUpReports(flags: ReportFlags, io: Pick<CliIO, 'stdout' | 'stderr' | 'signal' | 'cwd'> & { env?: NodeJS.ProcessEnv }, web?: DashboardOptions['web']): Promise<ReportSetup> {
   const thresholds = parseThresholds(flags.threshold ?? [])
   if (flags.abortOnFail === true && thresholds.length === 0) {
     throw new UsageError('--abort-on-fail needs at least one --threshold', "e.g. --threshold 'errors<100' --abort-on-fail")
   }
   const outputs = flags.output ?? []
-  const reporters: Reporter[] = outputReporters(parseOutputs(outputs.filter((o) => !isMetricsOutput(o))), io.stderr)
+  const reporters: Reporter[] = outputReporters(parseOutputs(outputs.filter((o) => !isMetricsOutput(o))), io.stderr, io.cwd)
   const metrics = outputs.filter(isMetricsOutput).map(parseMetricsOutput)
   if (metrics.length > 0) {
     const settings = {
@@ -95,7 +95,7 @@ export async function setUpReports(flags: ReportFlags, io: Pick<CliIO, 'stdout' 
     } as const
     for (const spec of metrics) reporters.push(await metricsReporter(spec, settings))
   }
-  if (flags.report !== undefined) reporters.push(htmlReportOutput(flags.report, io.stderr))
+  if (flags.report !== undefined) reporters.push(htmlReportOutput(flags.report, io.stderr, io.cwd))
   checkDistinctPaths(reporters)
 
   const stop = new AbortController()

@@ -27,16 +27,24 @@ export class FileOutput implements Reporter {
   /**
    * @param label how the output is named in messages (`--output json:out.json`).
    * @param paths the files it will write, checked at the start.
+   * @param cwd what relative paths are relative to: the CLI's own folder (`CliIO.cwd`), which is
+   *   not `process.cwd()` when the CLI runs in-process; messages keep the paths as given.
    */
   constructor(
     readonly label: string,
     readonly paths: readonly string[],
     private readonly write: ResultWriter,
     private readonly log?: NodeJS.WritableStream,
+    readonly cwd: string = process.cwd(),
   ) {}
 
+  /** Where `file` (one of `paths`, or a file the writer names) is on disk. */
+  resolve(file: string): string {
+    return path.resolve(this.cwd, file)
+  }
+
   onRunStart(info: RunInfo): void {
-    for (const p of this.paths) checkWritable(p, this.label)
+    for (const p of this.paths) checkWritable(this.resolve(p), p, this.label)
     this.#run = runMeta(info)
   }
 
@@ -46,7 +54,7 @@ export class FileOutput implements Reporter {
     const result = buildResult(this.#run, outcome, aggregator, loadsVersion())
     for (const file of this.write(result)) {
       try {
-        writeAtomically(file.path, file.content)
+        writeAtomically(this.resolve(file.path), file.content)
       } catch (err) {
         const e = err as NodeJS.ErrnoException
         throw new LoadsError('LOADS_ERR_OUTPUT_WRITE', `${this.label}: could not write ${file.path}: ${e.code === 'ENOSPC' ? 'no space left on the device' : e.message}`, {
@@ -67,7 +75,7 @@ export function checkDistinctPaths(outputs: readonly Reporter[]): void {
   for (const output of outputs) {
     if (!(output instanceof FileOutput)) continue
     for (const p of output.paths) {
-      const key = path.resolve(p)
+      const key = output.resolve(p)
       if (key === '/dev/null') continue
       const other = seen.get(key)
       if (other !== undefined) throw new UsageError(`${other} and ${output.label} both write ${p}: one would overwrite the other`, 'give each output its own file', 'LOADS_ERR_OUTPUT')
@@ -78,12 +86,13 @@ export function checkDistinctPaths(outputs: readonly Reporter[]): void {
 
 export { writeAtomically }
 
-function checkWritable(file: string, label: string): void {
+/** `file`: the resolved path; `shown`: as the user gave it. */
+function checkWritable(file: string, shown: string, label: string): void {
   const existing = statSync(file, { throwIfNoEntry: false })
-  if (existing?.isDirectory()) throw new UsageError(`${label}: ${file} is a folder, not a file`, 'give a file name (a new one, or one inside that folder)', 'LOADS_ERR_OUTPUT')
+  if (existing?.isDirectory()) throw new UsageError(`${label}: ${shown} is a folder, not a file`, 'give a file name (a new one, or one inside that folder)', 'LOADS_ERR_OUTPUT')
   // A device or a pipe (/dev/null, /dev/stdout) is written as it is; nothing to create.
   if (existing !== undefined && !existing.isFile()) return
-  const dir = path.dirname(path.resolve(file))
+  const dir = path.dirname(file)
   // Creating a file there, not asking access(): root may "access" /proc, yet cannot create in it.
   const probe = path.join(dir, `.loads-probe-${process.pid}`)
   try {

@@ -39,7 +39,7 @@ export function parseOutputs(values: readonly string[]): OutputSpec[] {
   return specs
 }
 
-/** One file output per spec; each says where it wrote on `log`. */
-export function outputReporters(specs: readonly OutputSpec[], log?: NodeJS.WritableStream): Reporter[] {
-  return specs.map((s) => new FileOutput(`--output ${s.kind}:${s.file}`, WRITERS[s.kind].paths(s.file), WRITERS[s.kind].write(s.file), log))
+/** One file output per spec; each says where it wrote on `log`. Relative paths are relative to `cwd` (the CLI's). */
+export function outputReporters(specs: readonly OutputSpec[], log?: NodeJS.WritableStream, cwd?: string): Reporter[] {
+  return specs.map((s) => new FileOutput(`--output ${s.kind}:${s.file}`, WRITERS[s.kind].paths(s.file), WRITERS[s.kind].write(s.file), log, cwd))
 }

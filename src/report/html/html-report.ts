@@ -33,7 +33,7 @@ export function compareHtml(base: RunResult, current: RunResult, labels: { base:
   )
 }
 
-/** `--report FILE`: writes the static report when the run is over. */
-export function htmlReportOutput(file: string, log?: NodeJS.WritableStream): Reporter {
-  return new FileOutput(`--report ${file}`, [file], (result) => [{ path: file, content: reportHtml(result) }], log)
+/** `--report FILE`: writes the static report when the run is over; a relative FILE is relative to `cwd` (the CLI's). */
+export function htmlReportOutput(file: string, log?: NodeJS.WritableStream, cwd?: string): Reporter {
+  return new FileOutput(`--report ${file}`, [file], (result) => [{ path: file, content: reportHtml(result) }], log, cwd)
 }
