@@ -122,6 +122,40 @@ describe('gRPC calls of a virtual user, against a @grpc/grpc-js server', () => {
     expect(sink.hits.map((h) => h.status)).toEqual([14, 14, 14])
   })
 
+  it('sets calls up without recording a stack, and puts the call site on an error thrown while setting one up', async () => {
+    const sink = new GrpcSink()
+    const shop = new GrpcClient(`127.0.0.1:${server.port}`, { proto: 'shop.proto' }, context(sink))
+    const limit = Error.stackTraceLimit
+    await shop.unary('GetItem', { id: 1 }) // its call site is captured here, once
+    // grpc-js records a stack for every call (for its own errors): Loads sets the limit to 0 around
+    // it. The assignments are watched through an accessor (V8 reads the limit as plain data: with
+    // the accessor in place it records no frames at all, which changes nothing here).
+    const sets: number[] = []
+    let value = limit
+    Object.defineProperty(Error, 'stackTraceLimit', { configurable: true, get: () => value, set: (v: number) => void sets.push((value = v)) })
+    let item: unknown
+    try {
+      item = await shop.unary('GetItem', { id: 2 })
+    } finally {
+      Object.defineProperty(Error, 'stackTraceLimit', { configurable: true, writable: true, enumerable: true, value: limit })
+    }
+    expect(item).toMatchObject({ id: 2 })
+    expect(sets).toEqual([0, limit])
+    expect(Error.stackTraceLimit).toBe(limit)
+    // An invalid metadata key throws inside grpc-js while the call is set up (no frames recorded):
+    // the error carries the line of the call all the same (the first of its test: its call site),
+    // and the limit is back.
+    const other = new GrpcClient(`127.0.0.1:${server.port}`, { proto: 'shop.proto' }, context(sink, { currentTest: () => 'Shop.test_bad_metadata' }))
+    const line = Number(/grpc-client\.test\.ts:(\d+):/.exec(new Error().stack ?? '')?.[1]) + 1
+    const bad = await other.unary('GetItem', { id: 1 }, { metadata: { 'bad key': 'x' } }).catch((e: unknown) => e)
+    other.close()
+    expect((bad as Error).message).toBe('Metadata key "bad key" contains illegal characters')
+    const frames = ((bad as Error).stack ?? '').split('\n').filter((l) => /^\s+at /.test(l))
+    expect(frames[0]).toMatch(new RegExp(`grpc-client\\.test\\.ts:${line}:\\d+\\)?$`))
+    expect(Error.stackTraceLimit).toBe(limit)
+    shop.close()
+  })
+
   it('names a missing .proto, an unknown service or method, and a call of the wrong kind', () => {
     const sink = new GrpcSink()
     const make = (proto: string, service?: string): GrpcClient => new GrpcClient('127.0.0.1:1', service === undefined ? { proto } : { proto, service }, context(sink))
