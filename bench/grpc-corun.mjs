@@ -15,10 +15,10 @@
 // use it to compare Loads with itself before and after a change.
 import { spawn } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
-import http from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { flag, log, option, pinned } from './lib/args.mjs'
+import { startGrpcServer } from './lib/grpc-server.mjs'
 import { cpuSeconds } from './lib/measure.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -44,28 +44,9 @@ process.once('exit', () => {
 })
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130))
 
-async function startServer() {
-  const server = track(spawn(...pinned(0, process.execPath, [join(root, 'bench/peers/grpc-server.mjs')]), { stdio: ['ignore', 'pipe', 'inherit'] }))
-  const ports = await new Promise((resolve, reject) => {
-    let out = ''
-    server.stdout.on('data', (d) => {
-      out += d
-      if (out.includes('\n')) resolve(out.trim().split(' ').map(Number))
-    })
-    server.once('exit', (code) => reject(new Error(`grpc server exited (${code})`)))
-  })
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-  const count = () =>
-    new Promise((resolve, reject) =>
-      http
-        .get(`http://127.0.0.1:${ports[1]}/count`, { agent }, (res) => {
-          let body = ''
-          res.on('data', (d) => (body += d))
-          res.on('end', () => resolve(Number(body)))
-        })
-        .on('error', reject),
-    )
-  return { target: `127.0.0.1:${ports[0]}`, count, stop: () => (agent.destroy(), server.kill('SIGKILL')) }
+const startServer = async () => {
+  const server = await startGrpcServer(0)
+  return { target: server.target, count: () => server.count.requests(), stop: server.stop }
 }
 
 /** CPU seconds of each thread of `pid`, by thread id. */

@@ -6,11 +6,10 @@
 // bench/results/grpc-<date>.json.
 //
 //   node bench/grpc.mjs [--smoke] [--duration 10] [--rounds 2] [--connections 50] [--out DIR]
-import { spawn } from 'node:child_process'
-import http from 'node:http'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { log, pinHarnessToServerCore, pinned, sceneOptions } from './lib/args.mjs'
+import { log, pinHarnessToServerCore, sceneOptions } from './lib/args.mjs'
+import { startGrpcServer } from './lib/grpc-server.mjs'
 import { measure } from './lib/measure.mjs'
 import { writeResults } from './lib/results.mjs'
 import { formatScene, loadAverage, sceneSummary } from './lib/scene-table.mjs'
@@ -20,26 +19,6 @@ import { parseLoads, parseUndiciPool, readOwnFigures } from './lib/tools.mjs'
 const root = fileURLToPath(new URL('..', import.meta.url))
 // One user per connection, as the other scenes' --connections.
 const { smoke, seconds, rounds, connections: users, outDir } = sceneOptions(root)
-
-/** The server's own count of calls answered, read over its plain HTTP counter. */
-class CallCount {
-  constructor(port) {
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 })
-    this.url = `http://127.0.0.1:${port}/count`
-  }
-  requests() {
-    return new Promise((resolve, reject) => {
-      http.get(this.url, { agent: this.agent }, (res) => {
-        let body = ''
-        res.on('data', (d) => (body += d))
-        res.on('end', () => resolve(Number(body)))
-      }).on('error', reject)
-    })
-  }
-  close() {
-    this.agent.destroy()
-  }
-}
 
 const TOOLS = [
   {
@@ -63,39 +42,12 @@ const TOOLS = [
 
 const machine = describeMachine(root)
 const pin = pinHarnessToServerCore()
-/** Server processes still running (killed on exit, also after an error). */
-const servers = new Set()
-process.once('exit', () => {
-  for (const server of servers) server.kill('SIGKILL')
-})
-
-/**
+/*
  * A fresh server for each run: one kept for all rounds served later runs more slowly than
  * earlier ones (its heap grew; 2026-12-02 rates drifted by a quarter over 3 rounds), which
  * favoured whichever client ran first.
  */
-async function startServer() {
-  const server = spawn(...pinned(pin ? 0 : null, process.execPath, [join(root, 'bench/peers/grpc-server.mjs')]), { stdio: ['ignore', 'pipe', 'inherit'], cwd: root })
-  servers.add(server)
-  server.once('exit', () => servers.delete(server))
-  const ports = await new Promise((resolve, reject) => {
-    let out = ''
-    server.stdout.on('data', (d) => {
-      out += d
-      if (out.includes('\n')) resolve(out.trim().split(' ').map(Number))
-    })
-    server.once('exit', (code) => reject(new Error(`grpc server exited (${code})`)))
-  })
-  const count = new CallCount(ports[1])
-  return {
-    target: `127.0.0.1:${ports[0]}`,
-    count,
-    stop: () => {
-      count.close()
-      server.kill('SIGTERM')
-    },
-  }
-}
+const startServer = () => startGrpcServer(pin ? 0 : null)
 
 log(`gRPC scene: a grpc-js server${pin ? ' on core 0' : ''}, a fresh one for each run; ${users} users, ${seconds} s each, ${rounds} round(s); load average ${loadAverage()}`)
 const runs = []

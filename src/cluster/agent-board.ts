@@ -343,11 +343,7 @@ function stateText(r: AgentRow): string {
       return `lost: ${r.message ?? 'no heartbeat'}; its results up to its last snapshot are kept`
     case 'silent':
       return `silent: ${r.message ?? 'no heartbeat'}; its results up to its last snapshot are kept`
-    case 'failed':
-      return `failed: ${r.message ?? ''}`
-    case 'refused':
-      return `refused the run: ${r.message ?? ''}`
     default:
-      return describe(r.state)
+      return reasonOf(r)
   }
 }

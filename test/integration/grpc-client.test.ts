@@ -21,6 +21,20 @@ function context(sink: GrpcSink, extra: Partial<GrpcContext> = {}): GrpcContext 
   return { sink, tls: {}, timeoutMs: 5000, protoRoot: PROTO_DIR, ...extra }
 }
 
+/**
+ * A client of a port where no server listens, from a fresh copy of the modules: a worker keeps
+ * the call site of each method's first call (http/call-site.ts), and a fresh copy is a fresh
+ * worker, whose first GetItem is the test's whatever ran before.
+ */
+async function refusedClient(sink: GrpcSink, currentTest?: () => string): Promise<GrpcClient> {
+  const probe = await startShopServer()
+  const port = probe.port
+  await probe.close()
+  vi.resetModules()
+  const { GrpcClient: FreshClient } = await import('../../src/grpc/grpc-client.js')
+  return new FreshClient(`127.0.0.1:${port}`, { proto: 'shop.proto' }, context(sink, currentTest === undefined ? {} : { currentTest }))
+}
+
 describe('gRPC calls of a virtual user, against a @grpc/grpc-js server', () => {
   let server: ShopServer
   beforeAll(async () => {
@@ -76,15 +90,8 @@ describe('gRPC calls of a virtual user, against a @grpc/grpc-js server', () => {
   })
 
   it('a refused connection is a hit with status UNAVAILABLE; its stack points at the line of the call', async () => {
-    const probe = await startShopServer()
-    const port = probe.port
-    await probe.close()
-    // A worker keeps the call site of each method's first call (http/call-site.ts): a fresh copy
-    // of the modules is a fresh worker, whose first GetItem is the one below whatever ran before.
-    vi.resetModules()
-    const { GrpcClient: FreshClient } = await import('../../src/grpc/grpc-client.js')
     const sink = new GrpcSink()
-    const shop = new FreshClient(`127.0.0.1:${port}`, { proto: 'shop.proto' }, context(sink))
+    const shop = await refusedClient(sink)
     const line = Number(/grpc-client\.test\.ts:(\d+):/.exec(new Error().stack ?? '')?.[1]) + 1
     const err = await shop.unary('GetItem', { id: 1 }).catch((e: unknown) => e)
     shop.close()
@@ -97,14 +104,9 @@ describe('gRPC calls of a virtual user, against a @grpc/grpc-js server', () => {
   })
 
   it('two tests calling the same method from their own lines: each error points at its own line', async () => {
-    const probe = await startShopServer()
-    const port = probe.port
-    await probe.close()
-    vi.resetModules()
-    const { GrpcClient: FreshClient } = await import('../../src/grpc/grpc-client.js')
     const sink = new GrpcSink()
     let test = 'Shop.test_first'
-    const shop = new FreshClient(`127.0.0.1:${port}`, { proto: 'shop.proto' }, context(sink, { currentTest: () => test }))
+    const shop = await refusedClient(sink, () => test)
     const first = Number(/grpc-client\.test\.ts:(\d+):/.exec(new Error().stack ?? '')?.[1]) + 1
     const a = await shop.unary('GetItem', { id: 1 }).catch((e: unknown) => e)
     test = 'Shop.test_second'
