@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { Browser } from 'playwright-core'
-import { clusterEnv, idle, reportedHits, startAgents, waitForAgents, type AgentProcess } from '../helpers/agents.js'
+import { clusterEnv, idle, reportedHits, startAgents, waitForAgents, type AgentProcess, SITE_TEST } from '../helpers/agents.js'
 import { canvasSizes, launchChromium, tableRows, watchedPage } from '../helpers/browser.js'
 import { LOADS_RUNNER, runBin, startDashboardRun, tempProject } from '../helpers/cli.js'
 import { ctlInProcess, within } from '../helpers/live-runs.js'
@@ -16,14 +16,6 @@ import { startCountingServer, type CountingServer } from '../helpers/counting-se
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
 import type { RunResult } from '../../src/report/result.js'
 
-const SITE = `import { TestCase } from 'loads-runner'
-export class Site extends TestCase {
-  async test_hit() {
-    const res = await this.session.get('/')
-    this.assertEqual(res.status, 200)
-  }
-}
-`
 
 let nats: NatsServer
 let target: CountingServer
@@ -44,7 +36,7 @@ beforeAll(async () => {
   ])
   env = clusterEnv(nats)
   agents = startAgents(2, env)
-  cwd = tempProject({ 'site.ts': SITE })
+  cwd = tempProject({ 'site.ts': SITE_TEST })
   browser = await launchChromium()
   await waitForAgents(nats, idle(agents))
 }, 60_000)

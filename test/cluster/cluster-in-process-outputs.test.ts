@@ -13,19 +13,11 @@ import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../src/cli/main.js'
 import type { RunResult } from '../../src/report/result.js'
-import { clusterEnv, idle, reportedHits, startAgent, waitForAgents, type AgentProcess } from '../helpers/agents.js'
+import { clusterEnv, idle, reportedHits, startAgent, waitForAgents, type AgentProcess, SITE_TEST } from '../helpers/agents.js'
 import { tempProject } from '../helpers/cli.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
 
-const SITE = `import { TestCase } from 'loads-runner'
-export class Site extends TestCase {
-  async test_hit() {
-    const res = await this.session.get('/')
-    this.assertEqual(res.status, 200)
-  }
-}
-`
 
 let nats: NatsServer
 let target: CountingServer
@@ -46,7 +38,7 @@ describe('the CLI in-process, with a cwd of its own', () => {
   it("writes relative --output and --report paths in its cwd, not in the process's", async () => {
     // The CLI's cwd: a temp dir, removed after the test. The outputs go in a folder of a name
     // nobody else uses, so that one in process.cwd() could only be this run's (removed below).
-    const cwd = tempProject({ 'site.ts': SITE })
+    const cwd = tempProject({ 'site.ts': SITE_TEST })
     const sub = `out-${randomUUID()}`
     const strayed = path.join(process.cwd(), sub)
     const output = { stdout: '', stderr: '' }

@@ -7,19 +7,11 @@ import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { agentLine, clusterEnv, idle, reportedHits, startAgents, waitForAgents, type AgentProcess } from '../helpers/agents.js'
+import { agentLine, clusterEnv, idle, reportedHits, startAgents, waitForAgents, type AgentProcess, SITE_TEST } from '../helpers/agents.js'
 import { LOADS_RUNNER, runBin, tempProject, testResult } from '../helpers/cli.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
 
-const SITE = `import { TestCase } from 'loads-runner'
-export class Site extends TestCase {
-  async test_hit() {
-    const res = await this.session.get('/')
-    this.assertEqual(res.status, 200)
-  }
-}
-`
 
 let nats: NatsServer
 let target: CountingServer
@@ -32,7 +24,7 @@ beforeAll(async () => {
   env = clusterEnv(nats)
   agents = startAgents(5, env)
   cwd = tempProject({
-    'site.ts': SITE,
+    'site.ts': SITE_TEST,
     // A test module over 1 MB once bundled: more than nats-server's default max_payload.
     'big.ts': `import { TestCase } from 'loads-runner'\nconst PADDING = ${JSON.stringify('x'.repeat(1_500_000))}\nexport class Big extends TestCase {\n  async test_hit() {\n    const res = await this.session.get('/big')\n    this.assertEqual(res.status, 200)\n    this.assertEqual(PADDING.length, 1_500_000)\n  }\n}\n`,
   })

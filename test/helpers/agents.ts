@@ -12,6 +12,16 @@ import type { NatsServer } from './nats-server.js'
 export const LOADS_AGENT = path.join(ROOT, 'bin', 'loads-agent.js')
 export const LOADS_CLUSTER = path.join(ROOT, 'bin', 'loads-cluster.js')
 
+/** The cluster tests' site.ts: one GET of the server URL and one assertion per run. */
+export const SITE_TEST = `import { TestCase } from 'loads-runner'
+export class Site extends TestCase {
+  async test_hit() {
+    const res = await this.session.get('/')
+    this.assertEqual(res.status, 200)
+  }
+}
+`
+
 /** The environment of every cluster process of a test: the broker's, and no ~/.loads credentials. */
 export function clusterEnv(server: Pick<NatsServer, 'env'>, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { LOADS_CLUSTER_DIR: testTemp('loads-nocluster-'), ...server.env, ...extra }
