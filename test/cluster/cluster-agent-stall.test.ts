@@ -109,6 +109,28 @@ async function until(what: string, check: () => boolean, timeoutMs: number): Pro
   }
 }
 
+/**
+ * Once 20 requests reached the target, it stops answering: each user's next request waits there,
+ * so what the agent recorded is fixed — every request the target counted but those two — and goes
+ * out in its snapshots; once the broker stored them all, the agent is frozen (SIGSTOP). Returns
+ * how many hits it had recorded.
+ */
+async function freezeOnceStored(
+  nats: NatsServer,
+  runId: string,
+  o: { target: { count: number }; held: unknown[]; hold: () => void; agent: { pid: number } },
+): Promise<number> {
+  const stream = await storedHits(nats, runId)
+  cleanups.push(stream.close)
+  await until('20 requests', () => o.target.count >= 20, 60_000)
+  o.hold()
+  await until('both users waiting on the target', () => o.held.length === 2, 30_000)
+  const recorded = o.target.count - 2
+  await until(`the agent's snapshots of its ${recorded} hits stored`, () => stream.hits() === recorded, 30_000)
+  process.kill(o.agent.pid, 'SIGSTOP')
+  return recorded
+}
+
 /** Follows a run's stream as the runner does, adding up the hits of the snapshots stored so far. */
 async function storedHits(nats: NatsServer, runId: string): Promise<{ hits: () => number; close: () => Promise<void> }> {
   const nc = await connectBroker({ servers: [nats.url] }, { name: 'test reader' })
@@ -169,16 +191,7 @@ describe('an agent frozen (SIGSTOP) with its connection open', () => {
     const { nats, target, env, agent, cwd, held, hold, release } = await cluster()
     const runner = runnerProcess(LOADS_RUNNER, ['site.ts:Site.test_hit', '-u', '2', '-d', '2m', '--agents', '1', '--server-url', target.url, '--output', 'json:out.json'], { cwd, env, timeoutMs: 150_000 })
     const runId = /^run (\S+): loads ctl/.exec((await runner.waitFor(/^run \S+: loads ctl/, 60_000)).text)![1]!
-    const stream = await storedHits(nats, runId)
-    cleanups.push(stream.close)
-    await until('20 requests', () => target.count >= 20, 60_000)
-    // The target stops answering: each user's next request waits there, so what the agent recorded
-    // is fixed — every request the target counted but those two — and goes out in its snapshots.
-    hold()
-    await until('both users waiting on the target', () => held.length === 2, 30_000)
-    const recorded = target.count - 2
-    await until(`the agent's snapshots of its ${recorded} hits stored`, () => stream.hits() === recorded, 30_000)
-    process.kill(agent.pid, 'SIGSTOP')
+    const recorded = await freezeOnceStored(nats, runId, { target, held, hold, agent })
 
     const { code } = await runner.done
     const out = runner.stdout()
@@ -290,15 +303,7 @@ describe('an agent given up on that answers again as the run ends', () => {
     })
     await until('the run id', () => /^run \S+: loads ctl/m.test(output.stdout), 60_000)
     const runId = /^run (\S+): loads ctl/m.exec(output.stdout)![1]!
-    const stream = await storedHits(nats, runId)
-    cleanups.push(stream.close)
-    await until('20 requests', () => target.count >= 20, 60_000)
-    // As in the test above: what the agent recorded is fixed, and stored, before it freezes.
-    hold()
-    await until('both users waiting on the target', () => held.length === 2, 30_000)
-    const recorded = target.count - 2
-    await until(`the agent's snapshots of its ${recorded} hits stored`, () => stream.hits() === recorded, 30_000)
-    process.kill(agent.pid, 'SIGSTOP')
+    const recorded = await freezeOnceStored(nats, runId, { target, held, hold, agent })
 
     const code = await running
     const out = output.stdout
