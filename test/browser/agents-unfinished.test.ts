@@ -85,8 +85,9 @@ async function agentRows(page: Page): Promise<{ cells: string[][]; heard: string
 
 const EXPECTED = [
   ['agent-a', 'finished', '0', '1', '30', '0', '30', '0', '0'],
-  ['agent-b', LOST, '2', '1', '14', '0', '14', '0', '0'],
-  ['agent-c', REFUSED, '0', '1', '0', '0', '0', '0', '0'],
+  // Users of an agent that stopped short: not known ("–"), not its last reported 2.
+  ['agent-b', LOST, '–', '1', '14', '0', '14', '0', '0'],
+  ['agent-c', REFUSED, '–', '1', '0', '0', '0', '0', '0'],
 ]
 
 async function expectInert(page: Page, watch: PageWatch): Promise<void> {
@@ -125,8 +126,10 @@ describe('the agents table of a cluster run that is over', () => {
     await page.waitForSelector('#sources tbody tr')
     expect(await page.$eval('#sources', (t) => t.closest('.panel')?.querySelector('h2')?.textContent)).toBe('Agents')
     const rows = await agentRows(page)
-    // Before: agent-b and agent-c were "stopped", like an agent stopped on request.
+    // Before: agent-b and agent-c were "stopped", like an agent stopped on request, and agent-b
+    // still ran "2" users beside a Users figure of 0 for the run.
     expect(rows.cells).toEqual(EXPECTED)
+    expect(await page.$eval('[data-kpi="users"]', (k) => [k.querySelector('.kpi-value')?.textContent, k.querySelector('.kpi-sub')?.textContent])).toEqual(['0', 'run over'])
     // The report's clock is the run's end (3 s): a last heard at 3 s, b at 2 s, c never.
     expect(rows.heard).toEqual(['0s ago', '1s ago', '–'])
     expect(rows.states).toEqual(['finished', 'lost', 'refused'])

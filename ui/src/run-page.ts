@@ -434,7 +434,8 @@ function sourceRow(src: SourceTotals, view: ReportView): HTMLElement {
     { 'data-state': state, ...(unfinished !== undefined ? { class: 'unfinished' } : {}) },
     h('td', { class: 'name' }, src.source),
     unfinished !== undefined ? unfinishedCell(unfinished) : h('td', {}, h('span', { class: `dot ${state}` }), state),
-    h('td', { class: 'num' }, f.int(src.final ? 0 : src.activeUsers)),
+    // Its last reported users are not its users at the end: how many it still ran is not known.
+    h('td', { class: 'num' }, unfinished !== undefined ? '–' : f.int(src.final ? 0 : src.activeUsers)),
     h('td', { class: 'num' }, String(src.step + 1)),
     h('td', { class: 'num' }, f.int(src.hits)),
     h('td', { class: 'num' }, f.int(src.networkErrors)),
