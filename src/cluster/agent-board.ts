@@ -207,7 +207,8 @@ export class AgentBoard {
     const rows = this.missingTails()
     if (rows.length === 0) return []
     const lines = rows.map((r) => {
-      const why = r.state === 'lost' || r.state === 'silent' ? reasonOf(r) : describe(r.state)
+      // A failure says why, on one line: the agents table above has its whole message.
+      const why = r.state === 'lost' || r.state === 'silent' ? reasonOf(r) : r.state === 'failed' ? `failed: ${shortened(r.message ?? '')}` : describe(r.state)
       if (r.lastSnapshotEndMs === undefined) return `  ${r.agentId} (${why}): none of its results reached this runner; 0 hits counted`
       const at = this.#startMs === undefined ? '' : `, ${((r.lastSnapshotEndMs - this.#startMs) / 1000).toFixed(0)} s into the run`
       return `  ${r.agentId} (${why}): ${r.hits} hits counted, up to its last snapshot (${new Date(r.lastSnapshotEndMs).toISOString().slice(11, 19)} UTC${at}); its final snapshot never came`
@@ -334,6 +335,15 @@ function reasonOf(r: AgentRow): string {
     default:
       return describe(r.state)
   }
+}
+
+/** The longest message, in characters, the missing-results lines give whole. */
+const REASON_MAX = 100
+
+/** A message on one line, at most `REASON_MAX` characters, the last one `…` when cut. */
+function shortened(message: string): string {
+  const chars = [...message.replace(/\s+/g, ' ').trim()]
+  return chars.length > REASON_MAX ? `${chars.slice(0, REASON_MAX - 1).join('')}…` : chars.join('')
 }
 
 function stateText(r: AgentRow): string {

@@ -82,6 +82,27 @@ describe('AgentBoard', () => {
     expect(board.allDone()).toBe(false)
   })
 
+  it('names why an agent failed in the missing-results lines: its message on one line, cut to 100 characters', () => {
+    const board = new AgentBoard(() => 0)
+    board.expect(['a', 'b', 'c'])
+    board.addSnapshot('a', snapshot('a', 0, 9))
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'a', event: 'failed', atMs: 0, message: 'worker-1 exited with code 134', detail: '' })
+    board.addSnapshot('b', snapshot('b', 0, 4))
+    const long = "could not load the test bundle: Cannot find module 'left-pad' imported from /var/lib/loads-agent/runs/r-1/site.mjs\n    at packageResolve (node:internal/modules/esm/resolve:854:9)"
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'b', event: 'failed', atMs: 0, message: long, detail: '' })
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'c', event: 'failed', atMs: 0, message: 'out of memory', detail: '' })
+    // Before: "(failed)" alone, while the agents table and sources[].unfinished.reason say why.
+    expect(board.tailLines('r')).toEqual([
+      'Missing results: 3 agents did not report to the end; what they did after the last snapshot below is not in these figures:',
+      '  a (failed: worker-1 exited with code 134): 9 hits counted, up to its last snapshot (00:00:01 UTC, 1 s into the run); its final snapshot never came',
+      "  b (failed: could not load the test bundle: Cannot find module 'left-pad' imported from /var/lib/loads-agent/ru…): 4 hits counted, up to its last snapshot (00:00:01 UTC, 1 s into the run); its final snapshot never came",
+      '  c (failed: out of memory): none of its results reached this runner; 0 hits counted',
+      '  Whatever they stored later is replayed by: loads-runner --attach r',
+    ])
+    // The whole message stays in the agents table and in the JSON result's reason.
+    expect(board.unfinished().find((u) => u.agentId === 'b')?.reason).toBe(`failed: ${long}`)
+  })
+
   it('an agent lost after its final snapshot (before its finished event) leaves nothing missing: not partial', () => {
     const board = new AgentBoard(() => 0)
     board.expect(['a'])
