@@ -39,7 +39,9 @@ export class H1ResponseParser {
   #minor = 0
   #reasonStart = 0
   #reasonEnd = 0
-  #spans: number[] = []
+  /** Spans of the head's lines so far, in a scratch list reused head after head (see #headerLine). */
+  readonly #spans: number[] = []
+  #spanCount = 0
   #contentLength = -1
   #transferEncoding = false
   #teHeader = false
@@ -151,7 +153,7 @@ export class H1ResponseParser {
 
   #newHead(): void {
     this.#status = 0
-    this.#spans = []
+    this.#spanCount = 0
     this.#contentLength = -1
     this.#transferEncoding = false
     this.#teHeader = false
@@ -245,7 +247,8 @@ export class H1ResponseParser {
     if (nameLength === 14 && nameIs(buf, s, 'content-length')) {
       if (this.#contentLength !== -1) return this.#failed('HPE_UNEXPECTED_CONTENT_LENGTH', 'duplicate Content-Length')
       // llhttp takes spaces after the digits, not tabs.
-      const n = buf.indexOf(HTAB, vs) !== -1 && buf.indexOf(HTAB, vs) < e ? -1 : parseDecimal(buf, vs, ve)
+      // (A tab within the digits fails parseDecimal; after them, only [ve, e) is left to look at.)
+      const n = hasTab(buf, ve, e) ? -1 : parseDecimal(buf, vs, ve)
       if (n < 0) return this.#failed('HPE_INVALID_CONTENT_LENGTH', `invalid Content-Length ${quote(buf, vs, ve)}`)
       this.#contentLength = n
     } else if (nameLength === 17 && nameIs(buf, s, 'transfer-encoding')) {
@@ -259,7 +262,15 @@ export class H1ResponseParser {
       if (nameIs(buf, s, 'connection')) this.#connection |= connectionTokens(buf, vs, ve)
       else if (nameIs(buf, s, 'set-cookie')) this.#hasSetCookie = true
     }
-    this.#spans.push(s - base, colon - base, vs - base, ve - base)
+    // Written into the scratch list (no growth once it has held a head this long); the head gets
+    // an exact copy at its end.
+    const spans = this.#spans
+    const at = this.#spanCount
+    spans[at] = s - base
+    spans[at + 1] = colon - base
+    spans[at + 2] = vs - base
+    spans[at + 3] = ve - base
+    this.#spanCount = at + 4
     return true
   }
 
@@ -286,7 +297,7 @@ export class H1ResponseParser {
     }
     const bytes = start === 0 && end === buf.length ? buf : buf.subarray(start, end)
     const reason = reasonText(buf, this.#reasonStart, this.#reasonEnd)
-    const head = new RawHeadSpans(bytes, this.#spans, this.#hasSetCookie, this.#contentLength)
+    const head = new RawHeadSpans(bytes, this.#spans.slice(0, this.#spanCount), this.#hasSetCookie, this.#contentLength)
     if (this.#noBody || status === 204 || status === 304) {
       this.#state = State.Done
     } else if (this.#transferEncoding) {
@@ -460,6 +471,11 @@ function nameIs(buf: Buffer, start: number, lower: string): boolean {
     if ((buf[start + i]! | 0x20) !== lower.charCodeAt(i)) return false
   }
   return true
+}
+
+function hasTab(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] === HTAB) return true
+  return false
 }
 
 function parseDecimal(buf: Buffer, start: number, end: number): number {

@@ -40,6 +40,9 @@ const CASES: Case[] = [
   { name: 'Content-Length with a sign', bytes: 'HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello', error: /invalid Content-Length/ },
   { name: 'empty Content-Length', bytes: 'HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n', error: /invalid Content-Length/ },
   { name: 'Content-Length beyond 2^53', bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n', error: /invalid Content-Length/, differs: 'llhttp takes up to 2^64; a JS number is exact up to 2^53, and no body that large is real' },
+  { name: 'Content-Length with a tab after the digits', bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 5\t\r\n\r\nhello', error: /invalid Content-Length/ },
+  { name: 'Content-Length with spaces after the digits', bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 5  \r\n\r\nhello', status: 200, body: 'hello' },
+  { name: 'Content-Length with a tab between digits', bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 1\t2\r\n\r\nhello', error: /invalid Content-Length/ },
   { name: 'more body than Content-Length (the rest is stray)', bytes: `${CL('hello')}XX`, status: 200, body: 'hello', leftover: 2 },
   { name: 'a stray CRLF after the body', bytes: `${CL('hello')}\r\n`, status: 200, body: 'hello', leftover: 2 },
   // Transfer-Encoding
