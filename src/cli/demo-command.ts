@@ -44,7 +44,7 @@ export function demoCommand(io: CliIO): Command {
             serverUrl: server.url,
             ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
           },
-          { stdout: io.stdout, stderr: io.stderr, isTTY: io.isTTY, ...(io.columns ? { columns: io.columns } : {}), signal: io.signal },
+          { stdout: io.stdout, stderr: io.stderr, isTTY: io.isTTY, ...(io.columns ? { columns: io.columns } : {}), signal: io.signal, env: io.env },
         )
       } finally {
         await server.close()

@@ -170,6 +170,8 @@ function runIO(io: CliIO, reports: ReportSetup, signal: AbortSignal): RunIO {
     isTTY: io.isTTY,
     ...(io.columns !== undefined ? { columns: io.columns } : {}),
     signal,
+    // In-process callers give the CLI an env of their own: the workers' process.env starts from it.
+    env: io.env,
     reporters: reports.reporters,
     ...(reports.control !== undefined ? { control: reports.control } : {}),
     ...(reports.thresholds !== undefined ? { thresholds: reports.thresholds } : {}),

@@ -37,6 +37,8 @@ export interface EngineContext {
   plan: Plan
   /** Worker threads per machine. */
   workers: number
+  /** The environment local worker threads start from (`RunIO.env`); `process.env` when absent. */
+  workerEnv?: NodeJS.ProcessEnv
   onSnapshot(snapshot: Snapshot): void
   onStep(index: number): void
   /** A cluster agent finished saying what it counted but could not deliver (by its source id). */

@@ -20,6 +20,8 @@ export interface LocalEngineOptions {
   config: RunConfig
   plan: Plan
   workers: number
+  /** The environment each worker thread's `process.env` starts from (Worker's `env`); `process.env` when absent. */
+  workerEnv?: NodeJS.ProcessEnv
   /** Prefix of snapshot sources: `worker-N` locally, `host-pid/worker-N` in an agent. */
   sourcePrefix?: string
   onSnapshot: (snapshot: Snapshot) => void
@@ -245,7 +247,8 @@ export class LocalEngine {
     const init: WorkerInit = { bundleFile: this.options.bundleFile, config, source, dataCounter: this.dataCounter, pulse: pulse.buffer }
     const resourceLimits = config.workerHeapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: config.workerHeapMb } } : {}
     sizeWorkerHeaps(config.workerHeapMb)
-    const worker = new Worker(WORKER_MAIN, { workerData: init, ...resourceLimits })
+    const env = this.options.workerEnv !== undefined ? { env: this.options.workerEnv } : {}
+    const worker = new Worker(WORKER_MAIN, { workerData: init, ...resourceLimits, ...env })
     const handle: WorkerHandle = { source, worker, pulse, ready: false, alive: true, finished: false, stepUsers: 0, stepDone: true, lastSeq: -1, beats: 0, beatMs: performance.now(), spawnedMs: performance.now(), waiting: new Set() }
     worker.on('message', (message: FromWorker) => {
       if (!handle.alive) return

@@ -80,6 +80,12 @@ export interface RunIO {
   thresholds?: ThresholdSet
   /** Live control (the dashboard's API, `loads ctl`): bound to this run while it goes. */
   control?: LiveControl
+  /**
+   * The environment this machine's worker threads start from (the CLI's `CliIO.env`, which an
+   * in-process caller may set apart from the process's); `process.env` when absent. The run's
+   * `-e` / `--env-file` variables go over it. Cluster agents keep their own.
+   */
+  env?: NodeJS.ProcessEnv
 }
 
 /** Worker threads of this machine: the default engine. */
@@ -89,6 +95,7 @@ export const localEngine: EngineFactory = (ctx) =>
     config: ctx.config,
     plan: ctx.plan,
     workers: ctx.workers,
+    ...(ctx.workerEnv !== undefined ? { workerEnv: ctx.workerEnv } : {}),
     onSnapshot: (s) => ctx.onSnapshot(s),
     onStep: (i) => ctx.onStep(i),
   })
@@ -132,6 +139,7 @@ export async function runTests(options: RunOptions, io: RunIO, createEngine: Eng
     config,
     plan,
     workers,
+    ...(io.env !== undefined ? { workerEnv: io.env } : {}),
     onSnapshot: (snapshot) => {
       // A duplicate (same source and seq, e.g. redelivered after a reconnect) is dropped.
       if (!aggregator.add(snapshot)) return
