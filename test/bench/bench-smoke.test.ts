@@ -199,10 +199,38 @@ describe('bench smoke', () => {
     expect(stdout).toMatch(/^new ÷ old, median over 1 pair\(s\): req\/s [\d.]+, Loads ÷ wrk [\d.]+, CPU-s per 100k requests [\d.]+/m)
     expect(stdout).toMatch(/load average [\d.]+ [\d.]+ [\d.]+ at the start/)
     expect(worktrees()).not.toContain('loads-ab-')
-    const file = readdirSync(out).find((f) => f.startsWith('ab-') && f.endsWith('-smoke.json'))!
+    const file = readdirSync(out).find((f) => /^ab-\d/.test(f) && f.endsWith('-smoke.json'))!
     const result = JSON.parse(readFileSync(join(out, file), 'utf8')) as { runs: unknown[]; old: { commit: string }; new: { commit: string } }
     expect(result.runs).toHaveLength(2)
     expect(result.old.commit).toBe(result.new.commit)
+  })
+
+  it('A/B side by side (bench/ab.mjs --corun --tls): both builds at once on one core, each against its own nginx, CPU per request over one window', { timeout: 240_000 }, async () => {
+    const worktrees = () => execFileSync('git', ['-C', root, 'worktree', 'list', '--porcelain'], { encoding: 'utf8' })
+    const { code, stdout, stderr } = await runSmoke('bench/ab.mjs', ['--old', 'HEAD', '--no-build', '--corun', '--tls'])
+    expect(code, stderr).toBe(0)
+    expect(stdout).toMatch(/^A\/B side by side .*both at once on core 1, HTTPS\/1\.1, each against its own nginx/m)
+    const rows = stdout.trim().split('\n').filter((l) => /^\| \d+ \|/.test(l))
+    expect(rows).toHaveLength(1)
+    const cells = rows[0]!.split('|').map((c) => c.trim())
+    expect(Number(cells[2])).toBeGreaterThan(0) // the shared window, s
+    expect(Number(cells[3])).toBeGreaterThan(0) // old req/s
+    expect(Number(cells[4])).toBeGreaterThan(0) // new req/s
+    // Each side's hits are what its own nginx counted.
+    for (const side of cells[8]!.split(' · ')) {
+      const [own, counted] = side.split(' / ').map(Number)
+      expect(own).toBeGreaterThan(0)
+      expect(own).toBe(counted)
+    }
+    expect(stdout).toMatch(/^new ÷ old CPU-s per 100k requests, median over 1 pair\(s\): [\d.]+ \(below 1: cheaper\)/m)
+    expect(worktrees()).not.toContain('loads-ab-')
+    const file = readdirSync(out).find((f) => f.startsWith('ab-corun-') && f.endsWith('-smoke.json'))!
+    const result = JSON.parse(readFileSync(join(out, file), 'utf8')) as { scene: { mode: string }; runs: { side: string; problem: string | null }[] }
+    expect(result.scene.mode).toBe('corun')
+    expect(result.runs.map((r) => [r.side, r.problem])).toEqual([
+      ['old', null],
+      ['new', null],
+    ])
   })
 
   it('cluster merge: the runner merges every hit the simulated agents published', { timeout: 120_000 }, async () => {
