@@ -108,6 +108,27 @@ describe('bench smoke', () => {
     expect(stdout).toMatch(/^bare ÷ Loads CPU per call: \d+\.\d{3}; median \d+\.\d{3}$/m)
   })
 
+  it('layers (bench/layers.mjs): a bare loop beside the Session, then the Session beside Loads, each against its own nginx, CPU per request and the ratios', { timeout: 120_000 }, async () => {
+    const { code, stdout, stderr } = await runSmoke('bench/layers.mjs', ['--duration', '3'])
+    expect(code, stderr).toBe(0)
+    const row = stdout.trim().split('\n').find((l) => l.startsWith('| 1 |'))!
+    // | 1 | bare · session | session · loads | Session ÷ bare | Loads ÷ Session | Loads ÷ bare |
+    const cells = row.split('|').slice(2, -1).map((c) => c.trim())
+    const [bare, session1] = cells[0]!.split(' · ').map(Number)
+    const [session2, loads] = cells[1]!.split(' · ').map(Number)
+    for (const figure of [bare, session1, session2, loads]) expect(figure).toBeGreaterThan(0)
+    // Each ratio is taken within its own pair's window; the last is their product.
+    expect(Number(cells[2])).toBeCloseTo(session1! / bare!, 2)
+    expect(Number(cells[3])).toBeCloseTo(loads! / session2!, 2)
+    expect(Number(cells[4])).toBeCloseTo(Number(cells[2]) * Number(cells[3]), 2)
+    expect(stdout).toMatch(/^medians: Session ÷ bare \d+\.\d{3}, Loads ÷ Session \d+\.\d{3}, Loads ÷ bare \d+\.\d{3}$/m)
+    const file = readdirSync(out).find((f) => f.startsWith('layers-') && f.endsWith('-smoke.json'))!
+    type Side = { problem: string | null; serverRequests: number }
+    const result = JSON.parse(readFileSync(join(out, file), 'utf8')) as { runs: Record<string, Record<string, Side>>[] }
+    const problems = result.runs.flatMap((r) => [r['bare+session']!.bare!.problem, r['bare+session']!.session!.problem, r['session+loads']!.session!.problem, r['session+loads']!.loads!.problem])
+    expect(problems).toEqual([null, null, null, null])
+  })
+
   it('soak: samples the RSS of a short run and reports it in one table row', { timeout: 120_000 }, async () => {
     const { code, stdout, stderr } = await runSmoke('bench/soak.mjs')
     expect(code, stderr).toBe(0)
