@@ -42,9 +42,12 @@ const pin = pinHarnessToServerCore()
 const servers = {}
 for (const layer of LAYERS) servers[layer] = await startNginx({ core: pin ? 0 : null, tls: true })
 const urlOf = (layer) => (plain ? servers[layer].url : servers[layer].tlsUrl)
+// The loops start in ~0.1 s, Loads (bundling the TestCase, starting a worker) in ~1 s and more
+// on a busy machine: the loops run longer, so that a pair always shares Loads' whole run.
+const LOOP_EXTRA_S = 5
 const commands = {
-  bare: () => [join(root, 'bench/peers/bare-loop.mjs'), urlOf('bare'), String(connections), String(seconds)],
-  session: () => [join(root, 'bench/peers/session-loop.mjs'), `${urlOf('session')}/`, String(connections), String(seconds)],
+  bare: () => [join(root, 'bench/peers/bare-loop.mjs'), urlOf('bare'), String(connections), String(seconds + LOOP_EXTRA_S)],
+  session: () => [join(root, 'bench/peers/session-loop.mjs'), `${urlOf('session')}/`, String(connections), String(seconds + LOOP_EXTRA_S)],
   loads: () => [join(root, 'bin/loads-runner.js'), join(root, 'bench/loads-case.ts') + ':Bench.test_index', '-u', String(connections), '-d', `${seconds}s`, '-w', '1', '--server-url', urlOf('loads'), '--insecure', '-q'],
 }
 const proto = plain ? 'HTTP/1.1' : 'HTTPS/1.1 (TLS 1.3)'
@@ -59,11 +62,15 @@ try {
     for (const [lower, upper] of [['bare', 'session'], ['session', 'loads']]) {
       const specs = {}
       for (const layer of [lower, upper]) specs[layer] = { command: process.execPath, args: commands[layer](), cwd: root, server: servers[layer].status }
-      const together = await measureTogether(specs, { core: pin ? 1 : null, timeoutMs: (seconds + 60) * 1000 })
+      const together = await measureTogether(specs, { core: pin ? 1 : null, timeoutMs: (seconds + LOOP_EXTRA_S + 60) * 1000 })
       const pair = { windowSeconds: together.windowSeconds }
       for (const layer of [lower, upper]) {
         const side = together.sides[layer]
-        const problem = side.code !== 0 ? `exit ${side.code ?? side.signal}: ${side.stderr.trim().split('\n').slice(-1)[0] ?? ''}` : layer === 'loads' ? parseLoads(side.stdout).errors : null
+        const problem =
+          side.code !== 0 ? `exit ${side.code ?? side.signal}: ${side.stderr.trim().split('\n').slice(-1)[0] ?? ''}`
+          : together.windowSeconds === 0 ? 'no shared window: the two never made requests at the same time'
+          : layer === 'loads' ? parseLoads(side.stdout).errors
+          : null
         pair[layer] = { cpuUsPerRequest: (side.cpuPer100k * 1e6) / 1e5, reqPerSec: side.reqPerSec, serverRequests: side.serverRequests, problem }
         if (problem !== null || !(side.cpuPer100k > 0)) failed = true
       }
