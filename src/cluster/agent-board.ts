@@ -243,7 +243,7 @@ export class AgentBoard {
     return this.rows().some((r) => r.state === 'stopped' || r.state === 'purged')
   }
 
-  /** The per-agent lines under the summary. */
+  /** The per-agent lines under the summary: one line per agent, whatever its message holds. */
   lines(): string[] {
     const rows = this.rows().sort((a, b) => a.agentId.localeCompare(b.agentId))
     if (rows.length === 0) return []
@@ -255,7 +255,7 @@ export class AgentBoard {
       `  ${'AGENT'.padEnd(idWidth)}  ${'HITS'.padStart(9)}  ${'ERRORS'.padStart(7)}  ${'FAILURES'.padStart(8)}  STATE`,
       ...rows.map(
         (r) =>
-          `  ${r.agentId.padEnd(idWidth)}  ${String(r.hits).padStart(9)}  ${String(r.tests.errors).padStart(7)}  ${String(r.tests.failures).padStart(8)}  ${stateText(r)}`,
+          `  ${r.agentId.padEnd(idWidth)}  ${String(r.hits).padStart(9)}  ${String(r.tests.errors).padStart(7)}  ${String(r.tests.failures).padStart(8)}  ${oneLine(stateText(r))}`,
       ),
     ]
     const notes = rows.flatMap((r) => r.notes.map((n) => `  ${n}`))
@@ -340,9 +340,17 @@ function reasonOf(r: AgentRow): string {
 /** The longest message, in characters, the missing-results lines give whole. */
 const REASON_MAX = 100
 
+/**
+ * Text on one line: line breaks and runs of whitespace as one space. An agent's message may be
+ * an error's whole text (a stack, a compiler's report); on a line of a table it would break the rows.
+ */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim()
+}
+
 /** A message on one line, at most `REASON_MAX` characters, the last one `…` when cut. */
 function shortened(message: string): string {
-  const chars = [...message.replace(/\s+/g, ' ').trim()]
+  const chars = [...oneLine(message)]
   return chars.length > REASON_MAX ? `${chars.slice(0, REASON_MAX - 1).join('')}…` : chars.join('')
 }
 

@@ -103,6 +103,27 @@ describe('AgentBoard', () => {
     expect(board.unfinished().find((u) => u.agentId === 'b')?.reason).toBe(`failed: ${long}`)
   })
 
+  it('keeps each agent on one line of the agents table, whatever line breaks its message holds', () => {
+    const board = new AgentBoard(() => 0)
+    board.expect(['a', 'b', 'c'])
+    board.addSnapshot('a', snapshot('a', 0, 9))
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'a', event: 'finished', atMs: 0, reason: 'done' })
+    board.addSnapshot('b', snapshot('b', 0, 4))
+    const stack = "Cannot find module 'left-pad'\n    at packageResolve (node:internal/modules/esm/resolve:854:9)\r\n\tat moduleResolve (node:internal/modules/esm/resolve:927:20)\n"
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'b', event: 'failed', atMs: 0, message: stack, detail: '' })
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'c', event: 'refused', atMs: 0, code: 'X', message: 'busy with run r-0\n\nretry later', detail: '' })
+    // Before: the stack's lines came out as rows of their own, between the agents' rows.
+    expect(board.lines()).toEqual([
+      'Agents: 3 (1 finished, 1 failed, 1 refused)',
+      '  AGENT       HITS   ERRORS  FAILURES  STATE',
+      '  a              9        0         0  finished',
+      "  b              4        0         0  failed: Cannot find module 'left-pad' at packageResolve (node:internal/modules/esm/resolve:854:9) at moduleResolve (node:internal/modules/esm/resolve:927:20)",
+      '  c              0        0         0  refused the run: busy with run r-0 retry later',
+    ])
+    // The JSON result's reason keeps the message as it came.
+    expect(board.unfinished().find((u) => u.agentId === 'b')?.reason).toBe(`failed: ${stack}`)
+  })
+
   it('an agent lost after its final snapshot (before its finished event) leaves nothing missing: not partial', () => {
     const board = new AgentBoard(() => 0)
     board.expect(['a'])
