@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Dashboard } from '../../src/report/dashboard/dashboard.js'
+import { checkResult } from '../../src/report/files/read-result.js'
 import { reportHtml } from '../../src/report/html/html-report.js'
 import type { RunInfo, RunOutcome } from '../../src/report/reporter.js'
 import { buildResult, runMeta } from '../../src/report/result.js'
@@ -143,6 +144,38 @@ describe('the agents table of a cluster run that is over', () => {
       'rgb(220, 38, 38)',
       'rgb(220, 38, 38)',
     ])
+    await expectInert(page, watch)
+    await page.close()
+  }, 60_000)
+
+  it('a result written before sources carried `unfinished` (same version 1): a lost agent is "stopped", its users "–"', async () => {
+    const start = 1_700_000_000_000
+    const { info, outcome, agg } = clusterRun(start)
+    const result = buildResult(runMeta(info), outcome, agg, '0.0.0')
+    // As a build before b906d9e wrote it: the lost agent's source not final and nothing more, the
+    // refused agent (no snapshot) not among the sources at all. `loads report` reads it today.
+    const older = checkResult(
+      JSON.parse(JSON.stringify({ ...result, sources: result.sources.filter((s) => s.source !== 'agent-c').map(({ unfinished: _u, ...s }) => s) })),
+      'older.json',
+    )
+    expect(older.sources.map((s) => [s.source, s.final, s.activeUsers, s.unfinished])).toEqual([
+      ['agent-a', true, 0, undefined],
+      ['agent-b', false, 2, undefined],
+    ])
+    const file = path.join(dir, 'older.html')
+    writeFileSync(file, reportHtml(older))
+
+    const { page, watch } = await watchedPage(browser)
+    await page.goto(pathToFileURL(file).href)
+    await page.waitForSelector('#sources tbody tr')
+    const rows = await agentRows(page)
+    // Before: agent-b still ran "2" users in a run that is over, beside a Users figure of 0.
+    expect(rows.cells).toEqual([
+      ['agent-a', 'finished', '0', '1', '30', '0', '30', '0', '0'],
+      ['agent-b', 'stopped', '–', '1', '14', '0', '14', '0', '0'],
+    ])
+    expect(rows.states).toEqual(['finished', 'stopped'])
+    expect(await page.$eval('[data-kpi="users"]', (k) => [k.querySelector('.kpi-value')?.textContent, k.querySelector('.kpi-sub')?.textContent])).toEqual(['0', 'run over'])
     await expectInert(page, watch)
     await page.close()
   }, 60_000)

@@ -434,8 +434,10 @@ function sourceRow(src: SourceTotals, view: ReportView): HTMLElement {
     { 'data-state': state, ...(unfinished !== undefined ? { class: 'unfinished' } : {}) },
     h('td', { class: 'name' }, src.source),
     unfinished !== undefined ? unfinishedCell(unfinished) : h('td', {}, h('span', { class: `dot ${state}` }), state),
-    // Its last reported users are not its users at the end: how many it still ran is not known.
-    h('td', { class: 'num' }, unfinished !== undefined ? '–' : f.int(src.final ? 0 : src.activeUsers)),
+    // A source whose final snapshot never came, once the run is over (unfinished, or "stopped": a
+    // result written before sources carried `unfinished`): its last reported users are not its
+    // users at the end, and how many it still ran is not known.
+    h('td', { class: 'num' }, unfinished !== undefined || (!src.final && view.state !== 'running') ? '–' : f.int(src.final ? 0 : src.activeUsers)),
     h('td', { class: 'num' }, String(src.step + 1)),
     h('td', { class: 'num' }, f.int(src.hits)),
     h('td', { class: 'num' }, f.int(src.networkErrors)),
