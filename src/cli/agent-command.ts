@@ -32,6 +32,8 @@ export function agentCommand(io: CliIO): Command {
         broker: resolveBroker(brokerFlags(flags, ''), io.env, io.cwd),
         ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
         ...(flags.asVersion !== undefined ? { version: flags.asVersion } : {}),
+        // In-process callers give the CLI an env of their own: the workers' process.env starts from it.
+        workerEnv: io.env,
         log: (line) => io.stderr.write(`${line}\n`),
       })
       let why = ''

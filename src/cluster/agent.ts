@@ -69,6 +69,12 @@ export interface AgentOptions {
   version?: string
   /** Where bundles are written. */
   dir?: string
+  /**
+   * The environment its worker threads start from (the CLI's `CliIO.env`, which an in-process
+   * caller may set apart from the process's); `process.env` when absent. A run's `-e` /
+   * `--env-file` variables go over it.
+   */
+  workerEnv?: NodeJS.ProcessEnv
   log: (line: string) => void
 }
 
@@ -339,6 +345,7 @@ export class Agent {
       config: req.config,
       plan: req.plan,
       workers,
+      ...(this.options.workerEnv !== undefined ? { workerEnv: this.options.workerEnv } : {}),
       sourcePrefix: `${this.id}/`,
       onSnapshot: (snapshot) => {
         if (merger.pending === 0) pendingSinceMs = Date.now()
