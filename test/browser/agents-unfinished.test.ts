@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Dashboard } from '../../src/report/dashboard/dashboard.js'
+import { mergeResults } from '../../src/report/files/merge-results.js'
 import { checkResult } from '../../src/report/files/read-result.js'
 import { reportHtml } from '../../src/report/html/html-report.js'
 import type { RunInfo, RunOutcome } from '../../src/report/reporter.js'
@@ -176,6 +177,53 @@ describe('the agents table of a cluster run that is over', () => {
     ])
     expect(rows.states).toEqual(['finished', 'stopped'])
     expect(await page.$eval('[data-kpi="users"]', (k) => [k.querySelector('.kpi-value')?.textContent, k.querySelector('.kpi-sub')?.textContent])).toEqual(['0', 'run over'])
+    await expectInert(page, watch)
+    await page.close()
+  }, 60_000)
+
+  it('a merged report of two cluster runs (loads report --merge): a row per agent of each run, not one per run', async () => {
+    const first = clusterRun(1_700_000_000_000)
+    const second = clusterRun(1_700_000_100_000)
+    const merged = mergeResults([
+      buildResult(runMeta(first.info), first.outcome, first.agg, '0.0.0'),
+      buildResult(runMeta(second.info), second.outcome, second.agg, '0.0.0'),
+    ])
+    expect(merged.run.mode).toBe('cluster')
+    expect(merged.sources.map((s) => s.source)).toEqual(['run1/agent-a', 'run1/agent-b', 'run1/agent-c', 'run2/agent-a', 'run2/agent-b', 'run2/agent-c'])
+    const file = path.join(dir, 'merged.html')
+    writeFileSync(file, reportHtml(merged))
+
+    const { page, watch } = await watchedPage(browser)
+    await page.goto(pathToFileURL(file).href)
+    await page.waitForSelector('#sources tbody tr')
+    const rows = await agentRows(page)
+    // Before: two rows, "run1" and "run2", each adding up its run's three agents (44 hits, and
+    // "finished" or not by all three).
+    expect(rows.cells).toEqual([...EXPECTED.map(([name, ...rest]) => [`run1/${name}`, ...rest]), ...EXPECTED.map(([name, ...rest]) => [`run2/${name}`, ...rest])])
+    expect(rows.states).toEqual(['finished', 'lost', 'refused', 'finished', 'lost', 'refused'])
+    await expectInert(page, watch)
+    await page.close()
+  }, 60_000)
+
+  it('a result from before agents sent one source each (`agent/worker-N`): one row per agent, its workers added up', async () => {
+    const { info, outcome, agg } = clusterRun(1_700_000_000_000)
+    const result = buildResult(runMeta(info), outcome, agg, '0.0.0')
+    const a = result.sources.find((s) => s.source === 'agent-a')!
+    const b = result.sources.find((s) => s.source === 'agent-b')!
+    // agent-a as two workers of the same figures, agent-b as one worker; no `unfinished` yet.
+    const { unfinished: _u, ...bare } = b
+    const older = checkResult(JSON.parse(JSON.stringify({ ...result, sources: [{ ...a, source: 'agent-a/worker-0' }, { ...a, source: 'agent-a/worker-1' }, { ...bare, source: 'agent-b/worker-0' }] })), 'workers.json')
+    const file = path.join(dir, 'workers.html')
+    writeFileSync(file, reportHtml(older))
+
+    const { page, watch } = await watchedPage(browser)
+    await page.goto(pathToFileURL(file).href)
+    await page.waitForSelector('#sources tbody tr')
+    const rows = await agentRows(page)
+    expect(rows.cells).toEqual([
+      ['agent-a', 'finished', '0', '1', '60', '0', '60', '0', '0'],
+      ['agent-b', 'stopped', '–', '1', '14', '0', '14', '0', '0'],
+    ])
     await expectInert(page, watch)
     await page.close()
   }, 60_000)

@@ -475,13 +475,17 @@ function errorGroup(g: ErrorGroup): HTMLElement {
 }
 
 /**
- * A cluster run's sources are `agent/worker-N`: one row per agent, its workers added up. It is
- * finished when all of them are, and as recently heard from as its most recent worker.
+ * One row per agent of a cluster run. Today an agent sends one source (its id); results before
+ * 2ee7cdb have `agent/worker-N` sources, whose workers are added up here. A row is finished when
+ * all of its sources are, and as recently heard from as its most recent one.
  */
 function byAgent(sources: SourceTotals[]): SourceTotals[] {
   const agents = new Map<string, SourceTotals>()
   for (const s of sources) {
-    const id = s.source.split('/')[0] ?? s.source
+    // An agent's workers (`agent/worker-N`, as results before 2ee7cdb name them) are one row;
+    // anything else before them stays in the name: `run2/agent-a` of a merged report is
+    // agent-a of the second run, not all of that run's agents together.
+    const id = s.source.replace(/\/worker-\d+$/, '')
     const a = agents.get(id)
     if (a === undefined) {
       agents.set(id, { ...s, source: id, tests: { ...s.tests }, activeUsers: s.final ? 0 : s.activeUsers })
