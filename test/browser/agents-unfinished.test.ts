@@ -15,7 +15,7 @@ import { mergeResults } from '../../src/report/files/merge-results.js'
 import { checkResult } from '../../src/report/files/read-result.js'
 import { reportHtml } from '../../src/report/html/html-report.js'
 import type { RunInfo, RunOutcome } from '../../src/report/reporter.js'
-import { buildResult, runMeta } from '../../src/report/result.js'
+import { buildResult, runMeta, type RunResult } from '../../src/report/result.js'
 import { Aggregator } from '../../src/stats/aggregator.js'
 import { Recorder } from '../../src/stats/recorder.js'
 import { launchChromium, tableRows, watchedPage, type PageWatch } from '../helpers/browser.js'
@@ -99,6 +99,16 @@ async function expectInert(page: Page, watch: PageWatch): Promise<void> {
   expect(watch.errors).toEqual([])
 }
 
+/** Writes `result` as a static report (`name` in the test's folder) and opens it: the page and its agents table. */
+async function openReport(result: RunResult, name: string): Promise<{ page: Page; watch: PageWatch; rows: Awaited<ReturnType<typeof agentRows>> }> {
+  const file = path.join(dir, name)
+  writeFileSync(file, reportHtml(result))
+  const { page, watch } = await watchedPage(browser)
+  await page.goto(pathToFileURL(file).href)
+  await page.waitForSelector('#sources tbody tr')
+  return { page, watch, rows: await agentRows(page) }
+}
+
 let browser: Browser
 let dir: string
 beforeAll(async () => {
@@ -120,14 +130,8 @@ describe('the agents table of a cluster run that is over', () => {
       { source: 'agent-b', final: false, unfinished: { state: 'lost', reason: LOST } },
       { source: 'agent-c', final: false, unfinished: { state: 'refused', reason: REFUSED } },
     ])
-    const file = path.join(dir, 'report.html')
-    writeFileSync(file, reportHtml(result))
-
-    const { page, watch } = await watchedPage(browser)
-    await page.goto(pathToFileURL(file).href)
-    await page.waitForSelector('#sources tbody tr')
+    const { page, watch, rows } = await openReport(result, 'report.html')
     expect(await page.$eval('#sources', (t) => t.closest('.panel')?.querySelector('h2')?.textContent)).toBe('Agents')
-    const rows = await agentRows(page)
     // Before: agent-b and agent-c were "stopped", like an agent stopped on request, and agent-b
     // still ran "2" users beside a Users figure of 0 for the run.
     expect(rows.cells).toEqual(EXPECTED)
@@ -163,13 +167,7 @@ describe('the agents table of a cluster run that is over', () => {
       ['agent-a', true, 0, undefined],
       ['agent-b', false, 2, undefined],
     ])
-    const file = path.join(dir, 'older.html')
-    writeFileSync(file, reportHtml(older))
-
-    const { page, watch } = await watchedPage(browser)
-    await page.goto(pathToFileURL(file).href)
-    await page.waitForSelector('#sources tbody tr')
-    const rows = await agentRows(page)
+    const { page, watch, rows } = await openReport(older, 'older.html')
     // Before: agent-b still ran "2" users in a run that is over, beside a Users figure of 0.
     expect(rows.cells).toEqual([
       ['agent-a', 'finished', '0', '1', '30', '0', '30', '0', '0'],
@@ -190,13 +188,7 @@ describe('the agents table of a cluster run that is over', () => {
     ])
     expect(merged.run.mode).toBe('cluster')
     expect(merged.sources.map((s) => s.source)).toEqual(['run1/agent-a', 'run1/agent-b', 'run1/agent-c', 'run2/agent-a', 'run2/agent-b', 'run2/agent-c'])
-    const file = path.join(dir, 'merged.html')
-    writeFileSync(file, reportHtml(merged))
-
-    const { page, watch } = await watchedPage(browser)
-    await page.goto(pathToFileURL(file).href)
-    await page.waitForSelector('#sources tbody tr')
-    const rows = await agentRows(page)
+    const { page, watch, rows } = await openReport(merged, 'merged.html')
     // Before: two rows, "run1" and "run2", each adding up its run's three agents (44 hits, and
     // "finished" or not by all three).
     expect(rows.cells).toEqual([...EXPECTED.map(([name, ...rest]) => [`run1/${name}`, ...rest]), ...EXPECTED.map(([name, ...rest]) => [`run2/${name}`, ...rest])])
@@ -213,13 +205,7 @@ describe('the agents table of a cluster run that is over', () => {
     // agent-a as two workers of the same figures, agent-b as one worker; no `unfinished` yet.
     const { unfinished: _u, ...bare } = b
     const older = checkResult(JSON.parse(JSON.stringify({ ...result, sources: [{ ...a, source: 'agent-a/worker-0' }, { ...a, source: 'agent-a/worker-1' }, { ...bare, source: 'agent-b/worker-0' }] })), 'workers.json')
-    const file = path.join(dir, 'workers.html')
-    writeFileSync(file, reportHtml(older))
-
-    const { page, watch } = await watchedPage(browser)
-    await page.goto(pathToFileURL(file).href)
-    await page.waitForSelector('#sources tbody tr')
-    const rows = await agentRows(page)
+    const { page, watch, rows } = await openReport(older, 'workers.html')
     expect(rows.cells).toEqual([
       ['agent-a', 'finished', '0', '1', '60', '0', '60', '0', '0'],
       ['agent-b', 'stopped', '–', '1', '14', '0', '14', '0', '0'],

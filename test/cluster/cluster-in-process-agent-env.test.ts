@@ -7,31 +7,13 @@
  * The agent and the runner both come from dist/ (built by `npm test`'s pretest, as the e2e tests'
  * `loads-runner`): the agent's workers cannot start from the TypeScript sources vitest imports.
  */
-import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../../dist/cli/main.js'
-import { clusterEnv, reportedHits, waitForAgents } from '../helpers/agents.js'
-import { tempProject, testResult } from '../helpers/cli.js'
+import { clusterEnv, waitForAgents } from '../helpers/agents.js'
+import { tempProject } from '../helpers/cli.js'
 import { startCountingServer, type CountingServer } from '../helpers/counting-server.js'
+import { collectOutput, expectTenEnvRuns, runEnvTest } from '../helpers/in-process.js'
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
-
-/** Each run GETs $TARGET/env, once it has checked the two variables it is given. */
-const ENV_TEST = `import { TestCase } from 'loads-runner'
-export class Env extends TestCase {
-  async test_env() {
-    this.assertEqual(process.env.LOADS_IN_PROCESS_MARK, 'from the agent CLI env')
-    this.assertEqual(this.env.LOADS_IN_PROCESS_OVER, 'from -e')
-    const res = await this.session.get(process.env.TARGET + '/env')
-    this.assertEqual(res.status, 200)
-  }
-}
-`
-
-type Output = { stdout: string; stderr: string }
-function sinks(output: Output): { stdout: Writable; stderr: Writable } {
-  const sink = (key: keyof Output): Writable => new Writable({ write: (chunk: Buffer, _enc, cb) => ((output[key] += chunk.toString()), cb()) })
-  return { stdout: sink('stdout'), stderr: sink('stderr') }
-}
 
 let nats: NatsServer
 let target: CountingServer
@@ -48,28 +30,15 @@ describe('a cluster agent of the CLI in-process', () => {
     for (const name of ['TARGET', 'LOADS_IN_PROCESS_MARK', 'LOADS_IN_PROCESS_OVER']) expect(process.env[name], name).toBeUndefined()
     const env = clusterEnv(nats)
     const agentEnv = { ...process.env, ...env, TARGET: target.url, LOADS_IN_PROCESS_MARK: 'from the agent CLI env', LOADS_IN_PROCESS_OVER: 'from the agent CLI env' }
-    const agentOutput = { stdout: '', stderr: '' }
+    const { output: agentOutput, stdout: agentStdout, stderr: agentStderr } = collectOutput()
     const stopAgent = new AbortController()
-    const agent = runCli(['agent', '--workers', '2'], { ...sinks(agentOutput), isTTY: false, cwd: tempProject({}), env: agentEnv, signal: stopAgent.signal })
+    const agent = runCli(['agent', '--workers', '2'], { stdout: agentStdout, stderr: agentStderr, isTTY: false, cwd: tempProject({}), env: agentEnv, signal: stopAgent.signal })
     try {
       await waitForAgents(nats, (found) => found.some((a) => a.pid === process.pid && a.state === 'idle'), 30_000)
-      const cwd = tempProject({ 'env.ts': ENV_TEST })
-      const output = { stdout: '', stderr: '' }
       // The runner's env has none of the three: the agent's workers can only have them from the agent's.
-      const code = await runCli(['run', 'env.ts:Env.test_env', '-u', '2', '-c', '5', '--agents', '1', '-e', 'LOADS_IN_PROCESS_OVER=from -e'], {
-        ...sinks(output),
-        isTTY: false,
-        cwd,
-        env,
-        signal: new AbortController().signal,
-      })
+      const { code, output } = await runEnvTest('from the agent CLI env', ['--agents', '1'], env)
       const all = `${output.stdout}${output.stderr}\n--- agent:\n${agentOutput.stderr}`
-      // Before: every run failed its first assertion (undefined), and the target heard nothing.
-      expect(code, all).toBe(0)
-      expect(target.count).toBe(10)
-      expect(target.countByPath.get('/env')).toBe(10)
-      expect(reportedHits(output.stdout), all).toBe(10)
-      expect(testResult(output.stdout), all).toEqual({ run: 10, errors: 0, failures: 0 })
+      expectTenEnvRuns(code, output, target, all)
       // Two worker threads ran them, the agent's own.
       expect(agentOutput.stderr, all).toMatch(/^\S+ run \S+: env\.ts: Env\.test_env, 2 workers$/m)
     } finally {
