@@ -258,7 +258,8 @@ export class AgentBoard {
           `  ${r.agentId.padEnd(idWidth)}  ${String(r.hits).padStart(9)}  ${String(r.tests.errors).padStart(7)}  ${String(r.tests.failures).padStart(8)}  ${oneLine(stateText(r))}`,
       ),
     ]
-    const notes = rows.flatMap((r) => r.notes.map((n) => `  ${n}`))
+    // A note is `worker-N crashed: <message>`: the message folded, as the table's, one note a line.
+    const notes = rows.flatMap((r) => r.notes.map((n) => `  ${oneLine(n)}`))
     return [head, ...table, ...(notes.length > 0 ? ['Agent workers:', ...notes] : [])]
   }
 

@@ -124,6 +124,23 @@ describe('AgentBoard', () => {
     expect(board.unfinished().find((u) => u.agentId === 'b')?.reason).toBe(`failed: ${stack}`)
   })
 
+  it("keeps each of an agent's worker notes on one line under the table", () => {
+    const board = new AgentBoard(() => 0)
+    board.expect(['a'])
+    board.addSnapshot('a', snapshot('a', 0, 9))
+    const crash = "worker-1 crashed: TypeError: Cannot read properties of undefined (reading 'id')\n    at Shop.test_buy (file:///srv/shop.mjs:12:5)\n"
+    board.addEvent({ type: 'run.event', runId: 'r', agentId: 'a', event: 'finished', atMs: 0, reason: 'done', notes: [crash, 'worker-0 was slow to finish'] })
+    // Before: the crash's stack line came out as a line of its own, indented like a note.
+    expect(board.lines()).toEqual([
+      'Agents: 1 (1 finished)',
+      '  AGENT       HITS   ERRORS  FAILURES  STATE',
+      '  a              9        0         0  finished',
+      'Agent workers:',
+      "  worker-1 crashed: TypeError: Cannot read properties of undefined (reading 'id') at Shop.test_buy (file:///srv/shop.mjs:12:5)",
+      '  worker-0 was slow to finish',
+    ])
+  })
+
   it('an agent lost after its final snapshot (before its finished event) leaves nothing missing: not partial', () => {
     const board = new AgentBoard(() => 0)
     board.expect(['a'])
