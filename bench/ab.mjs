@@ -25,13 +25,14 @@
 // after, and calls the run NOT QUIET when the 1-minute load at the start is ≥ 1.5 (2 cores:
 // nginx on core 0, the generators on core 1).
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { flag, option } from './lib/args.mjs'
 import { measure, measureTogether } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
+import { writeResults } from './lib/results.mjs'
 import { describeMachine } from './lib/system.mjs'
 import { parseLoads, parseWrk } from './lib/tools.mjs'
 import { parseH2load } from './tls-h2.mjs'
@@ -126,6 +127,15 @@ const loadsRun = (sideRoot, url) => ({
 /** What went wrong with a Loads run, or null. */
 const loadsProblem = (result, own) => (result.code !== 0 ? `exit ${result.code ?? result.signal}: ${result.stderr.trim().split('\n').slice(-2).join(' | ')}` : own.errors)
 
+/** Writes an A/B's results file (`<prefix><date>[-smoke].json` in --out) and says where. */
+function saveResult(prefix, { machine, scene, loadAtStart, loadAtEnd, quiet, sides, runs, summary, table }) {
+  const date = new Date()
+  const old = { ref: oldRef, commit: sides.old.commit }
+  const new_ = { ref: newRef ?? 'checkout', commit: sides.new.commit }
+  const file = writeResults({ outDir, prefix, date, smoke }, { date: date.toISOString(), machine, scene, loadAtStart, loadAtEnd, quiet, old, new: new_, runs, summary, table })
+  log(`written: ${file}`)
+}
+
 /**
  * `--corun`: per pair, both builds at once on the generator core, each against its own nginx
  * (the same configuration, both on core 0), CPU per request of each over the same window.
@@ -187,12 +197,8 @@ async function corunPairs({ sides, machine, loadAtStart, quiet, pin, clientCore 
   ]
   const table = lines.join('\n')
   process.stdout.write(`${table}\n`)
-  mkdirSync(outDir, { recursive: true })
-  const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '')
-  const file = join(outDir, `ab-corun-${stamp}${smoke ? '-smoke' : ''}.json`)
   const scene = { server: `two nginx, 1 worker each on core 0, 100-byte file, ${proto}`, mode: 'corun', generatorCore: clientCore, connections, seconds, pairs, smoke }
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, scene, loadAtStart, loadAtEnd, quiet, old: { ref: oldRef, commit: sides.old.commit }, new: { ref: newRef ?? 'checkout', commit: sides.new.commit }, runs, summary, table }, null, 2)}\n`)
-  log(`written: ${file}`)
+  saveResult('ab-corun-', { machine, scene, loadAtStart, loadAtEnd, quiet, sides, runs, summary, table })
   return code
 }
 
@@ -261,12 +267,8 @@ try {
     ]
     const table = lines.join('\n')
     process.stdout.write(`${table}\n`)
-    mkdirSync(outDir, { recursive: true })
-    const stamp = new Date().toISOString().replace(/:/g, '-').replace(/\..*/, '')
-    const file = join(outDir, `ab-${stamp}${smoke ? '-smoke' : ''}.json`)
     const scene = { server: `nginx, 1 worker on core 0, 100-byte file${http2 ? ', HTTP/2 over TLS 1.3' : tls ? ', HTTPS/1.1 (TLS 1.3)' : ''}`, peer: peerName, generatorCore: clientCore, connections, seconds, pairs, smoke }
-    writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), machine, scene, loadAtStart, loadAtEnd, quiet, old: { ref: oldRef, commit: sides.old.commit }, new: { ref: newRef ?? 'checkout', commit: sides.new.commit }, runs, summary, table }, null, 2)}\n`)
-    log(`written: ${file}`)
+    saveResult('ab-', { machine, scene, loadAtStart, loadAtEnd, quiet, sides, runs, summary, table })
   }
 } catch (err) {
   log(err instanceof Error ? err.message : String(err))

@@ -24,6 +24,7 @@ import { flag, log, pinHarnessToServerCore, sceneOptions } from './lib/args.mjs'
 import { measureTogether } from './lib/measure.mjs'
 import { startNginx } from './lib/nginx.mjs'
 import { writeResults } from './lib/results.mjs'
+import { fixed, median } from './lib/table.mjs'
 import { describeMachine } from './lib/system.mjs'
 import { parseLoads } from './lib/tools.mjs'
 
@@ -88,11 +89,6 @@ try {
   await Promise.all(LAYERS.map((layer) => servers[layer].stop()))
 }
 
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b)
-  return s.length === 0 ? NaN : s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
-const fixed = (n, d) => (Number.isFinite(n) ? n.toFixed(d) : '–')
 const summary = { sessionOverBare: median(runs.map((r) => r.sessionOverBare)), loadsOverSession: median(runs.map((r) => r.loadsOverSession)), loadsOverBare: median(runs.map((r) => r.loadsOverBare)) }
 const date = new Date()
 const lines = [

@@ -65,27 +65,39 @@ export function rssBytes(pid) {
  */
 export async function measure({ command, args, core = 1, env, cwd, timeoutMs, server }) {
   const before = await server.requests()
-  const child = spawn(...pinned(core, command, args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
-  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
-  let done = false
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => { done = true; resolve({ code, signal }) }))
-  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const run = launch({ command, args, env, cwd }, core, timeoutMs)
   const samples = []
   const t0 = performance.now()
-  while (!done) {
-    const cpu = cpuSeconds(child.pid)
+  while (!run.done) {
+    const cpu = cpuSeconds(run.child.pid)
     const requests = await server.requests()
-    const rss = rssBytes(child.pid)
-    if (!done && cpu !== undefined) samples.push({ t: (performance.now() - t0) / 1000, requests: requests - before, cpu, rss: rss ?? 0 })
-    await Promise.race([exited, new Promise((r) => setTimeout(r, SAMPLE_MS))])
+    const rss = rssBytes(run.child.pid)
+    if (!run.done && cpu !== undefined) samples.push({ t: (performance.now() - t0) / 1000, requests: requests - before, cpu, rss: rss ?? 0 })
+    await Promise.race([run.exited, new Promise((r) => setTimeout(r, SAMPLE_MS))])
   }
-  const { code, signal } = await exited
-  clearTimeout(killer)
+  const { code, signal } = await run.ended()
   const total = (await server.requests()) - before
-  return { code, signal, stdout, stderr, serverRequests: total, ...steady(samples), peakRssBytes: Math.max(0, ...samples.map((s) => s.rss)) }
+  return { code, signal, stdout: run.stdout, stderr: run.stderr, serverRequests: total, ...steady(samples), peakRssBytes: Math.max(0, ...samples.map((s) => s.rss)) }
+}
+
+/**
+ * Spawns `command args` pinned to `core` (taskset execs it: the pid is the command's), collecting
+ * its output; it is killed after `timeoutMs`. `done` turns true when it exits; `ended()` waits for
+ * that and clears the kill timer.
+ */
+function launch({ command, args, env, cwd }, core, timeoutMs) {
+  const child = spawn(...pinned(core, command, args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd })
+  const run = { child, stdout: '', stderr: '', done: false }
+  child.stdout.setEncoding('utf8').on('data', (d) => (run.stdout += d))
+  child.stderr.setEncoding('utf8').on('data', (d) => (run.stderr += d))
+  run.exited = new Promise((resolve) => child.once('exit', (code, signal) => { run.done = true; resolve({ code, signal }) }))
+  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  run.ended = async () => {
+    const end = await run.exited
+    clearTimeout(killer)
+    return end
+  }
+  return run
 }
 
 /**
@@ -135,16 +147,7 @@ export async function measureTogether(specs, { core = 1, timeoutMs }) {
   const before = {}
   for (const name of names) before[name] = await specs[name].server.requests()
   const runs = {}
-  for (const name of names) {
-    const { command, args, env, cwd } = specs[name]
-    const child = spawn(...pinned(core, command, args), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd })
-    const run = { child, stdout: '', stderr: '', done: false }
-    child.stdout.setEncoding('utf8').on('data', (d) => (run.stdout += d))
-    child.stderr.setEncoding('utf8').on('data', (d) => (run.stderr += d))
-    run.exited = new Promise((resolve) => child.once('exit', (code, signal) => { run.done = true; resolve({ code, signal }) }))
-    run.killer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    runs[name] = run
-  }
+  for (const name of names) runs[name] = launch(specs[name], core, timeoutMs)
   const samples = []
   const t0 = performance.now()
   const allExited = Promise.all(names.map((n) => runs[n].exited))
@@ -171,8 +174,7 @@ export async function measureTogether(specs, { core = 1, timeoutMs }) {
   const windowSeconds = first === -1 || last <= first ? 0 : samples[last].t - samples[first].t
   for (const name of names) {
     const run = runs[name]
-    clearTimeout(run.killer)
-    const { code, signal } = await run.exited
+    const { code, signal } = await run.ended()
     const serverRequests = (await specs[name].server.requests()) - before[name]
     const figures = { code, signal, stdout: run.stdout, stderr: run.stderr, serverRequests, requests: 0, cpuSeconds: 0, reqPerSec: 0, cpuPer100k: NaN }
     if (windowSeconds > 0) {
