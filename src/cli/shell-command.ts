@@ -52,6 +52,8 @@ export function shellCommand(io: CliIO): Command {
       colors: terminal && io.env.NO_COLOR === undefined,
       cwd: io.cwd,
       signal: io.signal,
+      // In-process callers give the CLI an env of their own: `.run`'s workers start from it.
+      env: io.env,
       ...(io.columns !== undefined ? { columns: io.columns } : {}),
       ...(flags.serverUrl !== undefined ? { serverUrl: checkBaseUrl('--server-url', flags.serverUrl) } : {}),
       ...(flags.insecure === true ? { insecure: true } : {}),

@@ -1,8 +1,8 @@
 /**
  * For tests that run the built CLI in-process (`runCli([...], io)`): a TestCase that proves where
- * its worker's env came from, and sinks that collect the CLI's output.
+ * its worker's env came from, a shell fed its lines, and sinks that collect the CLI's output.
  */
-import { Writable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import { expect } from 'vitest'
 import { runCli } from '../../dist/cli/main.js'
 import { reportedHits } from './agents.js'
@@ -41,6 +41,18 @@ export async function runEnvTest(mark: string, args: string[], env: NodeJS.Proce
   const cwd = tempProject({ 'env.ts': envTestSource(mark) })
   const { output, stdout, stderr } = collectOutput()
   const code = await runCli(['run', 'env.ts:Env.test_env', '-u', '2', '-c', '5', ...args, '-e', 'LOADS_IN_PROCESS_OVER=from -e'], { stdout, stderr, isTTY: false, cwd, env, signal: new AbortController().signal })
+  return { code, output }
+}
+
+/**
+ * `loads shell` in-process through the built CLI, `args` added (`--server-url`), `lines` as its
+ * piped input (the shell ends at their end), with `env` as the CLI's env.
+ */
+export async function runShellLines(lines: string[], args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: { stdout: string; stderr: string } }> {
+  const cwd = tempProject({})
+  const { output, stdout, stderr } = collectOutput()
+  const stdin = Readable.from([lines.map((line) => `${line}\n`).join('')])
+  const code = await runCli(['shell', ...args], { stdin, stdout, stderr, isTTY: false, cwd, env, signal: new AbortController().signal })
   return { code, output }
 }
 

@@ -41,6 +41,11 @@ export interface ShellOptions {
   broker?: BrokerOptions
   /** Aborted: the shell ends (and a `.run` in progress stops). */
   signal?: AbortSignal
+  /**
+   * The environment `.run`'s worker threads start from (the CLI's `CliIO.env`, which an
+   * in-process caller may set apart from the process's); `process.env` when absent.
+   */
+  env?: NodeJS.ProcessEnv
 }
 
 /** Text the writer prints as it is (short commands' answers), where values are inspected. */
@@ -357,6 +362,7 @@ export async function runShell(options: ShellOptions): Promise<void> {
           isTTY: options.terminal,
           ...(options.columns !== undefined ? { columns: options.columns } : {}),
           signal: controller.signal,
+          ...(options.env !== undefined ? { env: options.env } : {}),
         },
         args.agents === undefined || options.broker === undefined
           ? localEngine
