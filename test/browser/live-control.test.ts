@@ -4,7 +4,7 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunResult } from '../../src/report/result.js'
 import { launchChromium, watchedPage } from '../helpers/browser.js'
-import { liveRuns, settled, sleep, within } from '../helpers/live-runs.js'
+import { heldByWorkers, liveRuns, settled, sleep, within } from '../helpers/live-runs.js'
 
 describe('live control from the page, in Chromium', () => {
   const runs = liveRuns()
@@ -33,6 +33,9 @@ describe('live control from the page, in Chromium', () => {
 
     await page.click('.control-pause')
     await page.waitForFunction(() => document.querySelector('.control-pause')?.textContent === 'Resume', undefined, { timeout: 10_000 })
+    // "Resume" says the coordinator sent the pause, not that the workers heard it: wait until their
+    // own snapshots say every user is held, then for the server to be quiet (see heldByWorkers).
+    await heldByWorkers(url)
     const paused = await settled(server)
     await sleep(1000)
     expect(server.arrivals.length).toBe(paused)

@@ -4,7 +4,7 @@ import Ajv2020 from 'ajv/dist/2020.js'
 import { describe, expect, it } from 'vitest'
 import type { RunResult } from '../../src/report/result.js'
 import { LOADS, runBin } from '../helpers/cli.js'
-import { liveRuns, post, RUN_MS, settled, sleep, within } from '../helpers/live-runs.js'
+import { heldByWorkers, liveRuns, post, RUN_MS, settled, sleep, within } from '../helpers/live-runs.js'
 
 describe('live control of a closed-model run through the dashboard API', () => {
   const runs = liveRuns()
@@ -30,6 +30,8 @@ describe('live control of a closed-model run through the dashboard API', () => {
 
     const pause = await post(url, 'pause')
     expect(pause.status).toBe(202)
+    // 202: the coordinator sent the pause; the workers' own snapshots say when they held every user.
+    await heldByWorkers(url)
     const before = await settled(runs.server())
     await sleep(1000)
     expect(runs.server().arrivals.length).toBe(before)

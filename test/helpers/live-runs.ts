@@ -95,6 +95,28 @@ export async function settled(server: WatchServer, limitMs = 15_000): Promise<nu
   return server.arrivals.length
 }
 
+/**
+ * After a pause of a closed-model run whose users send requests back to back: waits (up to
+ * `limitMs`) until the run's own latest snapshots say no request is in flight on any worker
+ * (`live.oldestInFlightMs` absent from `api/stats`). The API answers a pause once the coordinator
+ * has sent it to the workers, not once they have heard it: a worker that gets no CPU for half a
+ * second then (a loaded 2-core machine) leaves the server as quiet as a paused run would, and its
+ * users start one more run each when it wakes. A user that is not held by the pause always has a
+ * request in flight when its worker takes a snapshot (a timer): its response settles and its next
+ * run's request starts in the same turn of the event loop. So once every worker has sent a
+ * snapshot without one, every user is held and every request sent before was answered. (Call it
+ * once the run has reported: before its first snapshots no request is in flight either.)
+ */
+export async function heldByWorkers(url: string, limitMs = 15_000): Promise<void> {
+  const start = performance.now()
+  for (;;) {
+    const stats = (await fetch(new URL('api/stats', url)).then((r) => r.json())) as { live?: { oldestInFlightMs?: number } | null }
+    if (stats.live != null && stats.live.oldestInFlightMs === undefined) return
+    if (performance.now() - start > limitMs) throw new Error(`the workers still reported a request in flight ${limitMs} ms after the pause`)
+    await sleep(100)
+  }
+}
+
 export async function post(url: string, action: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(new URL(`api/${action}`, url), { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
