@@ -5,7 +5,7 @@ import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo, Server } from 'node:net'
 import { createSecureContext } from 'node:tls'
 import Ajv2020 from 'ajv/dist/2020.js'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { NetworkError } from '../../src/http/errors.js'
 import { parseResolve } from '../../src/http/resolve-map.js'
 import { Session } from '../../src/http/session.js'
@@ -14,6 +14,7 @@ import { endpointsCsv } from '../../src/report/files/csv-output.js'
 import { formatJson } from '../../src/report/files/json-output.js'
 import { buildResult, runMeta } from '../../src/report/result.js'
 import { Aggregator } from '../../src/stats/aggregator.js'
+import type { HitSink } from '../../src/stats/hit-sink.js'
 import { Recorder } from '../../src/stats/recorder.js'
 import type { RunSummary } from '../../src/stats/types.js'
 import { makeSelfSignedCert, type TlsFixture } from '../helpers/http-servers.js'
@@ -209,4 +210,113 @@ describe('TLS handshake time, apart from the TCP connect', () => {
     delete half.summary.endpoints.find((x) => x.name === '/secure')!.tlsHandshakes
     expect(validate(half)).toBe(false)
   })
+})
+
+/** One hit's figures as the sink got them (tlsUs 0 when omitted: "0 or omitted when there was none"). */
+interface TimedHit {
+  method: string
+  status: number
+  errorKind: string | null
+  connectUs: number
+  tlsUs: number
+  ttfbUs: number
+  totalUs: number
+}
+
+/** The Session class with `LOADS_HTTPS1=undici` set while its modules load (the switch is read then). */
+async function undiciSession(): Promise<typeof Session> {
+  vi.stubEnv('LOADS_HTTPS1', 'undici')
+  vi.resetModules()
+  try {
+    return (await import('../../src/http/session.js')).Session
+  } finally {
+    vi.unstubAllEnvs()
+  }
+}
+
+describe('HTTPS/1.1 timing figures per hit, through Loads\' client and through undici (LOADS_HTTPS1=undici)', () => {
+  let cert: TlsFixture
+  let server: Counted
+  beforeAll(async () => {
+    cert = makeSelfSignedCert()
+    server = blank()
+    const httpsServer = createHttpsServer({ ...cert, SNICallback: slowSni(cert, server) }, handler(server))
+    httpsServer.on('secureConnection', () => server.handshakes++)
+    await listen(httpsServer, server)
+  })
+  afterAll(() => server.close())
+
+  // Each client makes GET, GET, HEAD, GET, GET /close, GET. Loads' client keeps its connection
+  // after a HEAD; undici closes it after every HEAD (docs/http-client.md), so there the 4th hit
+  // opens a connection of its own — which also shows that the switch took undici. `opened`: the
+  // hits that opened a connection (TCP and TLS times > 0); every other hit reused one (both 0).
+  const cases = [
+    { client: "Loads' client (the default)", load: () => Promise.resolve(Session), opened: [true, false, false, false, false, true], connections: 2 },
+    { client: 'undici (LOADS_HTTPS1=undici)', load: undiciSession, opened: [true, false, false, true, false, true], connections: 3 },
+  ]
+  for (const { client, load, opened, connections } of cases) {
+    it(`${client}: the server's count of hits, connects and handshakes; TCP, TLS and TTFB times where a connection opened, 0 where one was reused`, async () => {
+      const SessionClass = await load()
+      // Counts from zero for each client (and for a retry).
+      Object.assign(server, { sniAt: [], connections: 0, handshakes: 0, requests: 0 })
+      const now = { ms: 1_000_000 }
+      const rec = new Recorder({ source: 'worker-0', now: () => now.ms })
+      const hits: TimedHit[] = []
+      const sink: HitSink = {
+        recordHit(method, name, status, totalUs, ttfbUs, connectUs, bytesIn, bytesOut, errorKind, failed, scenario, tlsUs) {
+          hits.push({ method, status, errorKind, connectUs, tlsUs: tlsUs ?? 0, ttfbUs, totalUs })
+          rec.recordHit(method, name, status, totalUs, ttfbUs, connectUs, bytesIn, bytesOut, errorKind, failed, scenario, tlsUs)
+        },
+      }
+      // A host name (pinned to 127.0.0.1) so the client sends SNI and the server's delay applies.
+      const session = new SessionClass({ sink, insecure: true, resolve: parseResolve([`tls.test:${server.port}:127.0.0.1`]) })
+      const base = `https://tls.test:${server.port}`
+      const sent = performance.now()
+      const responses = [
+        await session.get(`${base}/keep`),
+        await session.get(`${base}/keep`),
+        await session.head(`${base}/keep`),
+        await session.get(`${base}/keep`),
+        await session.get(`${base}/close`),
+        await session.get(`${base}/keep`),
+      ]
+      await session.close()
+
+      // What the server saw, and what was recorded: one hit per request, one connect and one
+      // handshake per connection.
+      expect([server.requests, server.connections, server.handshakes]).toEqual([6, connections, connections])
+      expect(hits.map((h) => [h.method, h.status, h.errorKind])).toEqual(['GET', 'GET', 'HEAD', 'GET', 'GET', 'GET'].map((m) => [m, 200, null]))
+      expect(hits.map((h) => [h.connectUs > 0, h.tlsUs > 0])).toEqual(opened.map((o) => [o, o]))
+      for (const [i, h] of hits.entries()) {
+        // Reused: exactly 0, never a small number.
+        if (!opened[i]) expect([h.connectUs, h.tlsUs], `hit ${i + 1}`).toEqual([0, 0])
+        // TTFB and the total count from the request's start: a connect and a handshake are in them
+        // (+1: each figure is rounded to the µs).
+        expect(h.ttfbUs, `hit ${i + 1}`).toBeGreaterThan(0)
+        expect(h.ttfbUs + 1, `hit ${i + 1}`).toBeGreaterThanOrEqual(h.connectUs + h.tlsUs)
+        expect(h.totalUs, `hit ${i + 1}`).toBeGreaterThanOrEqual(h.ttfbUs)
+        // The response says what the sink got.
+        const r = responses[i]!
+        expect([r.connectUs, r.tlsUs, r.totalUs, Math.round(r.elapsed * 1000)], `hit ${i + 1}`).toEqual([h.connectUs, h.tlsUs, h.totalUs, h.ttfbUs])
+      }
+      // The first handshake waited for the server's SNI delay; the TCP connect ended before it.
+      const first = hits[0]!
+      expect(first.tlsUs).toBeGreaterThanOrEqual(HANDSHAKE_DELAY_MS * 1000)
+      expect(first.ttfbUs).toBeGreaterThanOrEqual(HANDSHAKE_DELAY_MS * 1000)
+      expect(sent + first.connectUs / 1000).toBeLessThan(server.sniAt[0]! + HANDSHAKE_DELAY_MS)
+
+      // The recorded figures add up to the same counts.
+      const { summary } = summaryOf(rec, now)
+      const sum = (f: (e: (typeof summary.endpoints)[number]) => number): number => summary.endpoints.reduce((n, e) => n + f(e), 0)
+      expect([summary.hits, sum((e) => e.connects), sum((e) => e.tlsHandshakes ?? 0)]).toEqual([6, connections, connections])
+      const keep = summary.endpoints.find((e) => e.method === 'GET' && e.name === '/keep')!
+      expect([keep.hits, keep.connects, keep.tlsHandshakes]).toEqual([4, connections, connections])
+      expect(keep.connectMeanMs).toBeGreaterThan(0)
+      expect(keep.tlsMeanMs! * keep.tlsHandshakes!).toBeGreaterThanOrEqual(HANDSHAKE_DELAY_MS)
+      expect(keep.ttfb.max).toBeGreaterThanOrEqual(HANDSHAKE_DELAY_MS)
+      expect(keep.ttfb.min).toBeGreaterThan(0)
+      const close = summary.endpoints.find((e) => e.name === '/close')!
+      expect([close.hits, close.connects, 'tlsHandshakes' in close]).toEqual([1, 0, false])
+    })
+  }
 })
