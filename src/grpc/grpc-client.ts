@@ -2,7 +2,7 @@ import { callSiteFor, captureCallSite, withCallSite, type CallSite } from '../ht
 import { createRequire } from 'node:module'
 import { isIP } from 'node:net'
 import type { PackageDefinition } from '@grpc/proto-loader'
-import type { CallOptions, ChannelCredentials, Client, ClientDuplexStream, ClientOptions, ClientReadableStream, ClientWritableStream, Metadata, ServiceError } from '@grpc/grpc-js'
+import type { CallOptions, ChannelCredentials, ChannelInterface, Client, ClientDuplexStream, ClientOptions, ClientReadableStream, ClientWritableStream, InterceptingListener, Metadata, ServiceError, StatusObject } from '@grpc/grpc-js'
 import { LoadsError } from '../errors.js'
 import type { TlsOptions } from '../http/origin-connection.js'
 import type { ResolveMap } from '../http/resolve-map.js'
@@ -65,6 +65,9 @@ export interface GrpcContext {
 
 const METHOD = 'GRPC'
 const OK = 0
+/** grpc-js's status codes that a unary call may end with here (as Client.makeUnaryRequest ends it). */
+const INTERNAL = 13
+const UNIMPLEMENTED = 12
 
 /** @grpc/grpc-js, loaded on first use: runs without gRPC do not pay for loading it. */
 let grpcJs: typeof import('@grpc/grpc-js') | undefined
@@ -83,6 +86,8 @@ function lib(): typeof import('@grpc/grpc-js') {
  */
 export class GrpcClient {
   readonly #client: Client
+  /** The client's channel: unary calls go straight to it (see UnaryCall). */
+  readonly #channel: ChannelInterface
   readonly #context: GrpcContext
   readonly #service: string | undefined
   /** Undefined until reflection answered (with `reflect`). */
@@ -132,6 +137,7 @@ export class GrpcClient {
       if (secure) channelOptions['grpc.ssl_target_name_override'] = host.name
     }
     this.#client = new (lib().Client)(dial, secure ? tlsCredentials(context.tls) : lib().credentials.createInsecure(), channelOptions)
+    this.#channel = this.#client.getChannel()
     this.#reflect = reflecting ? { target, key: JSON.stringify([dial, address, secure]) } : undefined
     if (this.#reflect !== undefined) {
       // Another client of this worker asked already: no waiting.
@@ -140,7 +146,7 @@ export class GrpcClient {
     }
   }
 
-  /** A unary call: one request, one response. */
+  /** A unary call: one request, one response (made on the channel: see UnaryCall). */
   unary<Res = unknown, Req = unknown>(method: string, request: Req, options?: GrpcCallOptions): Promise<Res> {
     if (this.#services === undefined) return this.#afterReflection(method, this.unary, (site) => this.#unary<Res, Req>(method, request, options, site))
     return this.#unary<Res, Req>(method, request, options, undefined)
@@ -151,15 +157,20 @@ export class GrpcClient {
     const site = early ?? callSiteFor(METHOD, m.path, this.unary, this.#context.currentTest?.())
     return new Promise<Res>((resolve, reject) => {
       const started = performance.now()
-      let ttfbUs = 0
-      const call = unstacked(site, () =>
-        this.#client.makeUnaryRequest(m.path, m.serialize, m.deserialize, request, this.#metadataOf(options), this.#callOptions(options), (err: ServiceError | null, response?: unknown) => {
-          this.#record(m.path, err === null ? OK : err.code, started, ttfbUs)
-          if (err === null) resolve(response as Res)
-          else reject(withCallSite(toError(m.path, err), site))
-        }),
-      )
-      call.on('metadata', () => (ttfbUs = usSince(started)))
+      let call: ChannelCall
+      let metadata: Metadata
+      try {
+        metadata = this.#metadataOf(options)
+        call = this.#channel.createCall(m.path, Date.now() + (options?.deadlineMs ?? this.#deadlineMs), undefined, null, undefined)
+      } catch (err) {
+        // A bad metadata key, a closed client: rejects at the line of the call.
+        throw err instanceof Error ? withCallSite(err, site ?? captureCallSite(this.unary)) : err
+      }
+      const listener = new UnaryCall(call, m, this.#context.sink, started, resolve as (response: unknown) => void, reject, site)
+      call.start(metadata, listener)
+      call.startRead()
+      listener.send(request)
+      call.halfClose()
     })
   }
 
@@ -280,7 +291,7 @@ export class GrpcClient {
   }
 
   #record(path: string, code: number, started: number, ttfbUs: number): void {
-    this.#context.sink.recordHit(METHOD, path, code, usSince(started), ttfbUs, 0, 0, 0, null, code !== 0)
+    recordCall(this.#context.sink, path, code, started, ttfbUs)
   }
 
   #method(name: string, kind: CallKind): CountedMethod {
@@ -337,9 +348,90 @@ function counted(def: GrpcMethod, sink: StreamSink): CountedMethod {
   }
 }
 
+type ChannelCall = ReturnType<ChannelInterface['createCall']>
+
 /**
- * Starts a call with no stack recorded: grpc-js captures one for every call (`new Error()` in
- * Client.make…Request, read only when the call fails, for its own error), ~5 µs at a test's
+ * One unary call made on the client's channel, as grpc-js's `Client.makeUnaryRequest` makes it
+ * (client.js and client-interceptors.js of @grpc/grpc-js 1.14: start, startRead, the message, half
+ * close) with the same outcomes — a request that does not serialize and a response that does not
+ * parse end INTERNAL, no response UNIMPLEMENTED "No message received", a second one UNIMPLEMENTED
+ * "Too many responses received" — but without the layers a test never uses: interceptors, the
+ * call's EventEmitter, and the `new Error()` grpc-js captures per call for its own error's stack.
+ * A unary call costs ~15% less CPU so (bench/README.md, "gRPC: unary calls on the channel");
+ * test/integration/grpc-unary-differential.test.ts holds both ways to the same results.
+ */
+class UnaryCall implements InterceptingListener {
+  #ttfbUs = 0
+  #response: unknown
+  #received = false
+  /** A response that did not parse: the call's status, whatever the server sent after. */
+  #readError: StatusObject | undefined
+  #ended = false
+
+  constructor(
+    private readonly call: ChannelCall,
+    private readonly method: CountedMethod,
+    private readonly sink: HitSink,
+    private readonly started: number,
+    private readonly resolve: (response: unknown) => void,
+    private readonly reject: (err: Error) => void,
+    private readonly site: CallSite | undefined,
+  ) {}
+
+  send(request: unknown): void {
+    let bytes: Buffer
+    try {
+      bytes = this.method.serialize(request)
+    } catch (err) {
+      this.call.cancelWithStatus(INTERNAL, `Request message serialization failure: ${messageOf(err)}`)
+      return
+    }
+    this.call.sendMessageWithContext({}, bytes)
+  }
+
+  onReceiveMetadata(): void {
+    this.#ttfbUs = usSince(this.started)
+  }
+
+  onReceiveMessage(bytes: Buffer): void {
+    let message: unknown
+    try {
+      message = this.method.deserialize(bytes)
+    } catch (err) {
+      const details = `Response message parsing error: ${messageOf(err)}`
+      this.#readError = { code: INTERNAL, details, metadata: new (lib().Metadata)() }
+      this.call.cancelWithStatus(INTERNAL, details)
+      return
+    }
+    if (this.#received) this.call.cancelWithStatus(UNIMPLEMENTED, 'Too many responses received')
+    this.#received = true
+    this.#response = message
+  }
+
+  onReceiveStatus(received: StatusObject): void {
+    if (this.#ended) return
+    this.#ended = true
+    let status = this.#readError ?? received
+    if (status.code === OK && !this.#received) status = { code: UNIMPLEMENTED, details: 'No message received', metadata: status.metadata }
+    recordCall(this.sink, this.method.path, status.code, this.started, this.#ttfbUs)
+    if (status.code === OK) this.resolve(this.#response)
+    else this.reject(withCallSite(new GrpcError(this.method.path, status.code, status.details, flat(status.metadata)), this.site))
+  }
+}
+
+/** A call's hit: method GRPC, named by the call's path, its status the gRPC status code. */
+function recordCall(sink: HitSink, path: string, code: number, started: number, ttfbUs: number): void {
+  sink.recordHit(METHOD, path, code, usSince(started), ttfbUs, 0, 0, 0, null, code !== OK)
+}
+
+/** An error's message as grpc-js words it in a status (its getErrorMessage). */
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+/**
+ * Starts a streaming call with no stack recorded: grpc-js captures one for every call (`new
+ * Error()` in Client.make…Request, read only when the call fails, for its own error), ~5 µs at a test's
  * depth against ~0.4 µs with no frames (`Error.stackTraceLimit = 0`); a failed call's GrpcError
  * carries the test's call site instead (withCallSite). An error thrown while the call is set up
  * gets the call site too (captured now if the worker kept none).

@@ -2,10 +2,23 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { loadPackageDefinition, Metadata, Server, ServerCredentials, status, type ServerDuplexStream, type ServerReadableStream, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js'
 import { loadSync } from '@grpc/proto-loader'
+import { expect } from 'vitest'
+import { RecordingSink } from './http-servers.js'
 import { resetOnRetry } from './retry-reset.js'
 
 /** test/fixtures/grpc: shop.proto (the Shop service) and money.proto, which it imports. */
 export const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'grpc')
+
+/** Hits, plus the messages of each call, as the recorder would count them. */
+export class GrpcSink extends RecordingSink {
+  readonly messages = { in: 0, out: 0, bytesIn: 0, bytesOut: 0 }
+  recordStreamMessage(method: string, _name: string, direction: 'in' | 'out', bytes: number): void {
+    expect(method).toBe('GRPC')
+    this.messages[direction]++
+    if (direction === 'in') this.messages.bytesIn += bytes
+    else this.messages.bytesOut += bytes
+  }
+}
 
 /** What the server received, counted by itself. */
 export interface ShopCounts {

@@ -2,20 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { LoadsError } from '../../src/errors.js'
 import { GrpcClient, type GrpcContext } from '../../src/grpc/grpc-client.js'
 import { GrpcError } from '../../src/grpc/grpc-error.js'
-import { RecordingSink } from '../helpers/http-servers.js'
-import { PROTO_DIR, startShopServer, type ShopServer } from '../helpers/grpc-server.js'
+import { GrpcSink, PROTO_DIR, startShopServer, type ShopServer } from '../helpers/grpc-server.js'
 import { makeTestCa, type TestCa } from '../helpers/tls-ca.js'
-
-/** Hits, plus the messages of each call, as the recorder would count them. */
-class GrpcSink extends RecordingSink {
-  readonly messages = { in: 0, out: 0, bytesIn: 0, bytesOut: 0 }
-  recordStreamMessage(method: string, _name: string, direction: 'in' | 'out', bytes: number): void {
-    expect(method).toBe('GRPC')
-    this.messages[direction]++
-    if (direction === 'in') this.messages.bytesIn += bytes
-    else this.messages.bytesOut += bytes
-  }
-}
 
 function context(sink: GrpcSink, extra: Partial<GrpcContext> = {}): GrpcContext {
   return { sink, tls: {}, timeoutMs: 5000, protoRoot: PROTO_DIR, ...extra }
@@ -128,25 +116,31 @@ describe('gRPC calls of a virtual user, against a @grpc/grpc-js server', () => {
     const sink = new GrpcSink()
     const shop = new GrpcClient(`127.0.0.1:${server.port}`, { proto: 'shop.proto' }, context(sink))
     const limit = Error.stackTraceLimit
-    await shop.unary('GetItem', { id: 1 }) // its call site is captured here, once
-    // grpc-js records a stack for every call (for its own errors): Loads sets the limit to 0 around
-    // it. The assignments are watched through an accessor (V8 reads the limit as plain data: with
-    // the accessor in place it records no frames at all, which changes nothing here).
+    // Their call sites are captured here, once.
+    await shop.unary('GetItem', { id: 1 })
+    await shop.serverStream('ListItems', { count: 1 })
+    // grpc-js's Client records a stack for every call (for its own errors): Loads sets the limit to
+    // 0 around it; a unary call goes to the channel, where no stack is taken, and touches nothing.
+    // The assignments are watched through an accessor (V8 reads the limit as plain data: with the
+    // accessor in place it records no frames at all, which changes nothing here).
     const sets: number[] = []
     let value = limit
     Object.defineProperty(Error, 'stackTraceLimit', { configurable: true, get: () => value, set: (v: number) => void sets.push((value = v)) })
-    let item: unknown
+    const calls: unknown[] = []
+    const setsOf: number[][] = []
     try {
-      item = await shop.unary('GetItem', { id: 2 })
+      calls.push(await shop.unary('GetItem', { id: 2 }))
+      setsOf.push(sets.splice(0))
+      calls.push((await shop.serverStream('ListItems', { count: 2 })).messages.length)
+      setsOf.push(sets.splice(0))
     } finally {
       Object.defineProperty(Error, 'stackTraceLimit', { configurable: true, writable: true, enumerable: true, value: limit })
     }
-    expect(item).toMatchObject({ id: 2 })
-    expect(sets).toEqual([0, limit])
+    expect(calls).toMatchObject([{ id: 2 }, 2])
+    expect(setsOf).toEqual([[], [0, limit]])
     expect(Error.stackTraceLimit).toBe(limit)
-    // An invalid metadata key throws inside grpc-js while the call is set up (no frames recorded):
-    // the error carries the line of the call all the same (the first of its test: its call site),
-    // and the limit is back.
+    // An invalid metadata key throws inside grpc-js while the call is set up: the error carries the
+    // line of the call all the same (the first of its test: its call site), and the limit is back.
     const other = new GrpcClient(`127.0.0.1:${server.port}`, { proto: 'shop.proto' }, context(sink, { currentTest: () => 'Shop.test_bad_metadata' }))
     const line = Number(/grpc-client\.test\.ts:(\d+):/.exec(new Error().stack ?? '')?.[1]) + 1
     const bad = await other.unary('GetItem', { id: 1 }, { metadata: { 'bad key': 'x' } }).catch((e: unknown) => e)
