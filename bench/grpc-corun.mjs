@@ -9,6 +9,7 @@
 //
 //   node bench/grpc-corun.mjs [--duration 15] [--skip 5] [--rounds 1] [--case FILE:Class.method]
 //        [--users-once]   the case runs once per user (a test that loops by itself)
+//        [--bare channel] the bare loop makes its calls on the channel, as Loads does (default: client)
 //        [--smoke]        1 round of 4 s (skip 1): checks the harness only
 //
 // Ratios here are not the scene's req/s ratios (two clients sharing a core also share its caches);
@@ -28,8 +29,9 @@ const skip = Number(option('--skip', smoke ? 1 : 5))
 const rounds = Number(option('--rounds', 1))
 const testCase = option('--case', join(root, 'bench/grpc-case.ts') + ':GrpcBench.test_item')
 const usersOnce = flag('--users-once')
-if (!(seconds > skip + 1) || !(rounds >= 1 && rounds <= 20)) {
-  log('usage: node bench/grpc-corun.mjs [--duration S > skip+1] [--skip S] [--rounds 1..20] [--case FILE:Class.method] [--users-once] [--smoke]')
+const bareWay = option('--bare', 'client')
+if (!(seconds > skip + 1) || !(rounds >= 1 && rounds <= 20) || !['client', 'channel'].includes(bareWay)) {
+  log('usage: node bench/grpc-corun.mjs [--duration S > skip+1] [--skip S] [--rounds 1..20] [--case FILE:Class.method] [--users-once] [--bare client|channel] [--smoke]')
   process.exit(2)
 }
 
@@ -78,7 +80,7 @@ for (let round = 0; round < rounds; round++) {
   try {
     const runs = usersOnce ? ['-c', '1'] : ['-d', `${seconds}s`]
     const loads = track(spawn(...pinned(1, process.execPath, [join(root, 'bin/loads-runner.js'), testCase, '-u', '50', ...runs, '-w', '1', '-q']), { stdio: ['ignore', 'pipe', 'pipe'], cwd: root, env: { ...process.env, LOADS_BENCH_GRPC: a.target, LOOP_SECONDS: String(seconds - 1) } }))
-    const bare = track(spawn(...pinned(1, process.execPath, [join(root, 'bench/peers/grpc-bare.mjs'), b.target, '50', String(seconds)]), { stdio: ['ignore', 'pipe', 'pipe'], cwd: root }))
+    const bare = track(spawn(...pinned(1, process.execPath, [join(root, 'bench/peers/grpc-bare.mjs'), b.target, '50', String(seconds), bareWay]), { stdio: ['ignore', 'pipe', 'pipe'], cwd: root }))
     let loadsErr = ''
     loads.stderr.on('data', (d) => (loadsErr += d))
     const ended = Promise.all([loads, bare].map((c) => new Promise((resolve) => c.once('exit', resolve))))

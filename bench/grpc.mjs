@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The gRPC scene of `npm run bench` (issue 20): a @grpc/grpc-js server pinned to core 0; on core
-// 1, Loads (a TestCase making one unary call and one assertion per run, 50 users, 1 worker) and a
-// bare @grpc/grpc-js client loop (50 loops, a client each), alternating round by round; calls
-// counted by the server. Prints Markdown (Loads ÷ bare loop in each round) and writes
+// 1, Loads (a TestCase making one unary call and one assertion per run, 50 users, 1 worker), a
+// bare @grpc/grpc-js client loop (50 loops, a client each) and the same loop making its calls on
+// the channel, as Loads does (bench/peers/grpc-bare.mjs), alternating round by round; calls
+// counted by the server. Prints Markdown (Loads ÷ each loop in each round) and writes
 // bench/results/grpc-<date>.json.
 //
 //   node bench/grpc.mjs [--smoke] [--duration 10] [--rounds 2] [--connections 50] [--out DIR]
@@ -38,6 +39,12 @@ const TOOLS = [
     start: (target) => ({ command: process.execPath, args: [join(root, 'bench/peers/grpc-bare.mjs'), target, String(users), String(seconds)], cwd: root }),
     parse: (r) => parseUndiciPool(r.stdout),
   },
+  {
+    id: 'grpc-channel',
+    label: 'bare @grpc/grpc-js loop, calls on the channel',
+    start: (target) => ({ command: process.execPath, args: [join(root, 'bench/peers/grpc-bare.mjs'), target, String(users), String(seconds), 'channel'], cwd: root }),
+    parse: (r) => parseUndiciPool(r.stdout),
+  },
 ]
 
 const machine = describeMachine(root)
@@ -67,7 +74,10 @@ for (let round = 0; round < rounds; round++) {
     }
   }
 }
-const summary = sceneSummary(TOOLS, runs, [['loads-grpc', 'grpc-bare', 'Loads ÷ bare grpc-js loop']])
+const summary = sceneSummary(TOOLS, runs, [
+  ['loads-grpc', 'grpc-bare', 'Loads ÷ bare grpc-js loop'],
+  ['loads-grpc', 'grpc-channel', 'Loads ÷ bare loop on the channel'],
+])
 const date = new Date()
 const scene = `@grpc/grpc-js server on core 0, a fresh one for each run (unary GetItem, small messages); clients on core 1, ${users} users / loops each with its own connection, ${seconds} s, ${rounds} round(s), alternated; calls counted by the server. ${machine.cpuModel}, Node ${machine.node}. req/s = calls/s.`
 const table = formatScene(`gRPC (${date.toISOString().slice(0, 16)}Z)`, scene, summary)

@@ -89,16 +89,19 @@ describe('bench smoke', () => {
     expect(result.runs.every((r) => /^[\d.]+ [\d.]+ [\d.]+$/.test(r.loadAverage))).toBe(true)
   })
 
-  it('gRPC (npm run bench -- --scene grpc): Loads and the bare grpc-js loop, each against a fresh server, hits equal its count, ratio per round', { timeout: 120_000 }, async () => {
+  it('gRPC (npm run bench -- --scene grpc): Loads and the bare grpc-js loops (client, channel), each against a fresh server, hits equal its count, ratios per round', { timeout: 120_000 }, async () => {
     const { code, stdout, stderr } = await runSmoke('bench/run.mjs', ['--scene', 'grpc'])
     expect(code, stderr).toBe(0)
     const rows = stdout.trim().split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| tool') && !l.startsWith('| ---'))
-    expect(rows.map((r) => r.split('|')[1]!.trim())).toEqual(['Loads TestCase, gRPC unary (1 worker)', 'bare @grpc/grpc-js loop'])
-    const loads = rows[0]!.split('|').map((c) => c.trim())
-    expect(Number(loads[2])).toBeGreaterThan(0)
-    const [own, counted] = loads[7]!.split(' / ').map(Number)
-    expect(own).toBe(counted)
+    expect(rows.map((r) => r.split('|')[1]!.trim())).toEqual(['Loads TestCase, gRPC unary (1 worker)', 'bare @grpc/grpc-js loop', 'bare @grpc/grpc-js loop, calls on the channel'])
+    for (const row of rows) {
+      const cells = row.split('|').map((c) => c.trim())
+      expect(Number(cells[2])).toBeGreaterThan(0)
+      const [own, counted] = cells[7]!.split(' / ').map(Number)
+      expect(own).toBe(counted)
+    }
     expect(stdout).toMatch(/Loads ÷ bare grpc-js loop in each round \(run back to back\): \d+\.\d\d; median/)
+    expect(stdout).toMatch(/Loads ÷ bare loop on the channel in each round \(run back to back\): \d+\.\d\d; median/)
   })
 
   it('gRPC co-run (bench/grpc-corun.mjs): Loads and the bare loop at once, CPU per call of each and their ratio', { timeout: 120_000 }, async () => {
