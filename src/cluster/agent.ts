@@ -89,6 +89,9 @@ interface CurrentRun {
   liveSeq: number
   scaleSeq: number
   paused: boolean
+  /** The live seq of the last pause or resume handed to the engine, and the last every worker said was in force. */
+  pauseSeq: number
+  pauseSeqApplied: number
   events: number
   done: Promise<void>
 }
@@ -275,6 +278,8 @@ export class Agent {
       liveSeq: 0,
       scaleSeq: 0,
       paused: false,
+      pauseSeq: 0,
+      pauseSeqApplied: 0,
       events: 0,
       done: new Promise<void>((r) => (resolveDone = r)),
     }
@@ -292,6 +297,9 @@ export class Agent {
     const send = (final: boolean): void => {
       const snapshot = merger.take(final)
       if (snapshot === undefined) return
+      // Where this agent is with the latest pause or resume: the runner's page says "Pausing…" until every agent's workers hold.
+      if (run.engine?.pausePending() === 0) run.pauseSeqApplied = run.pauseSeq
+      if (run.pauseSeqApplied > 0) snapshot.pauseSeq = run.pauseSeqApplied
       // The broker refuses a message over its max_payload for good: a snapshot that big (thousands
       // of URL names in a second) goes in parts, each under a seq of its own.
       const limit = maxMessageBytes(nc)
@@ -430,6 +438,7 @@ export class Agent {
     }
     if (live.paused !== run.paused) {
       run.paused = live.paused
+      run.pauseSeq = live.seq
       engine.control(live.paused ? { pause: true } : { resume: true })
       this.log(`run ${run.request.runId}: ${live.paused ? 'paused' : 'resumed'}`)
     }

@@ -76,6 +76,9 @@ class ClusterEngine implements Engine {
   /** Stores the run's live changes in its stream (docs/live-control.md). */
   #changes: Outbox | undefined
   #changeCount = 0
+  /** The live seq of the latest pause or resume sent, and the latest each agent said its workers hold (snapshots' pauseSeq). */
+  #pauseSeq = 0
+  readonly #agentPauseSeq = new Map<string, number>()
   /** Answers `loads ctl --run` and `--attach` sessions. */
   #ctl: Subscription | undefined
 
@@ -126,7 +129,10 @@ class ClusterEngine implements Engine {
         jsm,
         watch,
         runId: ctx.runId,
-        onSnapshot: (s) => ctx.onSnapshot(s),
+        onSnapshot: (s) => {
+          if (s.pauseSeq !== undefined) this.#agentPauseSeq.set(s.source, Math.max(this.#agentPauseSeq.get(s.source) ?? 0, s.pauseSeq))
+          ctx.onSnapshot(s)
+        },
         onUndelivered: (id, u) => ctx.onUndelivered?.(id, u),
         onStep: (i) => ctx.onStep(i),
         onNotice: options.notice,
@@ -182,6 +188,22 @@ class ClusterEngine implements Engine {
   control(change: EngineChange): void {
     if (this.#stopped) return
     this.#control?.change(change)
+    if (('pause' in change || 'resume' in change) && this.#control !== undefined) this.#pauseSeq = this.#control.live.seq
+  }
+
+  /**
+   * Agents still running whose workers have not all said the latest pause or resume is in force.
+   * An agent says so in its snapshots, each interval: "pausing" lasts a second or two at least.
+   */
+  pausePending(): number {
+    const board = this.#watcher?.board
+    if (board === undefined || this.#pauseSeq === 0) return 0
+    let pending = 0
+    for (const id of board.agentIds) {
+      if (board.isTerminal(id) || board.row(id)?.final === true) continue
+      if ((this.#agentPauseSeq.get(id) ?? 0) < this.#pauseSeq) pending++
+    }
+    return pending
   }
 
   /** Into the run's stream, with the live state the agents were sent: what `--attach` and `loads ctl status --run` read. */

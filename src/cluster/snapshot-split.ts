@@ -63,6 +63,7 @@ export function emptied(part: Snapshot): Snapshot {
     errors: [],
     counters: {},
     ...(part.oldestInFlightMs !== undefined ? { oldestInFlightMs: part.oldestInFlightMs } : {}),
+    ...(part.pauseSeq !== undefined ? { pauseSeq: part.pauseSeq } : {}),
     ...(part.generator !== undefined ? { generator: part.generator } : {}),
     final: part.final,
   }

@@ -18,6 +18,11 @@ export interface Engine {
    * for the step running now, which the engine splits over its workers or agents exactly.
    */
   control?(change: EngineChange): void
+  /**
+   * Sources (worker threads, agents) still running that have not yet said the latest pause or
+   * resume is in force: 0 once every one has. Until then a pause is "pausing": runs may still start.
+   */
+  pausePending?(): number
   /** A live change as the coordinator recorded it (after `control`, or for a stop before `stop`): a cluster stores it in the run's stream. */
   recordChange?(event: ChangeEvent): void
   /** Lines for the summary (per-agent state …), asked once the run is over. */

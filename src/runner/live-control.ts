@@ -26,7 +26,19 @@ export interface ControlTarget {
   apply(change: RunChange, by: ChangedBy): ChangeEvent | Promise<ChangeEvent>
   /** Paused now. */
   paused(): boolean
+  /**
+   * Sources (worker threads, agents) that have not yet said the latest pause or resume is in
+   * force; absent where nobody can tell (a run followed with `--attach`).
+   */
+  pausePending?(): number
 }
+
+/**
+ * Where a run is with pause and resume: `pausing` until every worker (every agent) said the pause
+ * is in force, then `paused` (no test run starts any more); `resuming`, then `running`.
+ */
+export type PauseState = 'running' | 'pausing' | 'paused' | 'resuming'
+
 
 export class LiveControl {
   #target: ControlTarget | undefined
@@ -43,6 +55,16 @@ export class LiveControl {
 
   get paused(): boolean {
     return this.#target?.paused() ?? false
+  }
+
+  /** Sources that have not yet applied the latest pause or resume (0 once every one has). */
+  get pausePending(): number {
+    return this.#target?.pausePending?.() ?? 0
+  }
+
+  get pauseState(): PauseState {
+    const pending = this.pausePending > 0
+    return this.paused ? (pending ? 'pausing' : 'paused') : pending ? 'resuming' : 'running'
   }
 
   /** Applies a change to the run in progress; throws (or rejects with) a ControlError when there is none. */

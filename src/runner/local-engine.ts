@@ -49,6 +49,8 @@ interface WorkerHandle {
   /** Live control: the users (or rate cap) of the step running now, and whether it sent step-done. */
   stepUsers: number
   stepDone: boolean
+  /** The last pause or resume (by seq) this worker said is in force. */
+  pauseSeq: number
   /** The last snapshot seq received: the engine's own final snapshot for it comes next. */
   lastSeq: number
   /** The heartbeat as last read, and when it last moved (performance.now() ms). */
@@ -101,6 +103,8 @@ export class LocalEngine {
   private stopTimer: NodeJS.Timeout | undefined
   /** Live control: paused now (a step that starts meanwhile starts paused). */
   private paused = false
+  /** Live control: pauses and resumes sent so far; each worker answers the latest with `applied`. */
+  private pauseSeq = 0
 
   constructor(private readonly options: LocalEngineOptions) {}
 
@@ -211,7 +215,8 @@ export class LocalEngine {
     if (this.stopped) return
     if ('pause' in change || 'resume' in change) {
       this.paused = 'pause' in change
-      for (const h of this.handles) this.post(h, { type: 'control', change })
+      const seq = ++this.pauseSeq
+      for (const h of this.handles) this.post(h, { type: 'control', change, seq })
       return
     }
     const inStep = this.handles.filter((h) => h.alive && !h.stepDone && ('users' in change || h.stepUsers > 0))
@@ -227,6 +232,16 @@ export class LocalEngine {
   /** True while paused by live control. */
   get isPaused(): boolean {
     return this.paused
+  }
+
+  /**
+   * Workers still running that have not yet said the latest pause or resume is in force (0 once
+   * every one has, or before any): a paused run whose workers are all in it starts no test run.
+   */
+  pausePending(): number {
+    let pending = 0
+    for (const h of this.handles) if (h.alive && !h.finished && h.pauseSeq < this.pauseSeq) pending++
+    return pending
   }
 
   /** Lines for the summary: workers that were ended, and why. */
@@ -249,7 +264,7 @@ export class LocalEngine {
     sizeWorkerHeaps(config.workerHeapMb)
     const env = this.options.workerEnv !== undefined ? { env: this.options.workerEnv } : {}
     const worker = new Worker(WORKER_MAIN, { workerData: init, ...resourceLimits, ...env })
-    const handle: WorkerHandle = { source, worker, pulse, ready: false, alive: true, finished: false, stepUsers: 0, stepDone: true, lastSeq: -1, beats: 0, beatMs: performance.now(), spawnedMs: performance.now(), waiting: new Set() }
+    const handle: WorkerHandle = { source, worker, pulse, ready: false, alive: true, finished: false, stepUsers: 0, stepDone: true, pauseSeq: 0, lastSeq: -1, beats: 0, beatMs: performance.now(), spawnedMs: performance.now(), waiting: new Set() }
     worker.on('message', (message: FromWorker) => {
       if (!handle.alive) return
       switch (message.type) {
@@ -265,6 +280,9 @@ export class LocalEngine {
           break
         case 'step-done':
           handle.stepDone = true
+          break
+        case 'applied':
+          handle.pauseSeq = Math.max(handle.pauseSeq, message.seq)
           break
         case 'fatal':
           handle.alive = false

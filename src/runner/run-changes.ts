@@ -38,6 +38,10 @@ export class RunChanges implements ControlTarget {
     return this.#paused
   }
 
+  pausePending(): number {
+    return this.engine.pausePending?.() ?? 0
+  }
+
   apply(change: RunChange, by: ChangedBy): ChangeEvent {
     if (this.#over) throw new ControlError('the run is over')
     if (change.action !== 'stop' && this.engine.control === undefined) throw new ControlError('this run cannot be changed while it goes (its engine takes no live control)')

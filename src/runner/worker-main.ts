@@ -103,6 +103,8 @@ async function start(): Promise<void> {
         break
       case 'control':
         engine!.control(message.change)
+        // Said at once, not with the next snapshot: the page says "Pausing…" until every worker has.
+        if (message.seq !== undefined) send({ type: 'applied', seq: message.seq })
         break
       case 'finish':
         timer?.stop()

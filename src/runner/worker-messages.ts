@@ -19,8 +19,11 @@ export interface WorkerInit {
 export type ToWorker =
   | { type: 'step'; step: WorkerStep }
   | { type: 'stop' }
-  /** Live control: this worker's share of a change (docs/live-control.md). */
-  | { type: 'control'; change: EngineChange }
+  /**
+   * Live control: this worker's share of a change (docs/live-control.md). A pause or resume comes
+   * numbered (`seq`, counted by the engine) and is answered with `applied` once in force.
+   */
+  | { type: 'control'; change: EngineChange; seq?: number }
   /** No more steps: tear down, send the final snapshot, exit. */
   | { type: 'finish' }
 
@@ -29,6 +32,8 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'step-done'; index: number }
+  /** The pause or resume numbered `seq` is in force here: paused, no run starts any more (or runs start again). */
+  | { type: 'applied'; seq: number }
   /** The worker cannot go on (the bundle failed to load, setUpClass threw): the run ends. */
   | { type: 'fatal'; message: string; stack: string }
   /**

@@ -157,6 +157,12 @@ export interface Snapshot {
    * `endMs` had been going; absent when none was. Sources merge by taking the highest.
    */
   oldestInFlightMs?: number
+  /**
+   * A cluster agent's gauge: the live-control seq (the runner's LiveState.seq) of the latest pause
+   * or resume every one of its workers had said was in force when the snapshot left; absent before
+   * any. The runner says "pausing" until every running agent reports the seq of its pause.
+   */
+  pauseSeq?: number
   /** True on the last snapshot a source will send for the run. */
   final: boolean
 }
@@ -378,8 +384,16 @@ export interface LiveView {
   /** Set by the dashboard: the plan step the coordinator started last, and when (ms since epoch). */
   planStep?: number
   stepStartedMs?: number
-  /** Set by the dashboard: the run is paused by live control (docs/live-control.md). */
+  /** Set by the dashboard: the run is paused by live control (docs/live-control.md), as asked. */
   paused?: boolean
+  /**
+   * Set by the dashboard while a pause or resume is not yet in force everywhere, or while paused:
+   * `pausing` until every worker (every agent) said it holds its users, then `paused`; `resuming`
+   * until every one said it started again. Absent while running.
+   */
+  pauseState?: 'pausing' | 'paused' | 'resuming'
+  /** Set by the dashboard: sources (worker threads, agents) that have not yet applied the latest pause or resume; absent when none. */
+  pausePending?: number
 }
 
 /** One source's (worker's or agent's) running totals, for per-agent lines. */

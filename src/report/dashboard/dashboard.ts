@@ -237,8 +237,21 @@ export class Dashboard implements Reporter {
     // Encoding every URL's histogram each second is only worth it for a name shared by several methods.
     const histograms = ts.some((t) => t.scope !== undefined && t.scope.method === undefined) ? agg.encodedHistograms() : undefined
     const view = liveView(this.#run, agg, ts.length > 0 ? judgeThresholds(ts, agg.summary(), histograms) : [], Date.now(), this.#changes)
-    if (view.live !== undefined) view.live = { ...view.live, planStep: this.#planStep, stepStartedMs: this.#stepStartedMs, ...(this.#opts.control?.paused === true ? { paused: true } : {}) }
+    if (view.live !== undefined) view.live = { ...view.live, planStep: this.#planStep, stepStartedMs: this.#stepStartedMs, ...this.#pauseFields() }
     return view
+  }
+
+  /** The live view's pause fields: `paused` as asked, and how far the workers (agents) are with it. */
+  #pauseFields(): { paused?: true; pauseState?: 'pausing' | 'paused' | 'resuming'; pausePending?: number } {
+    const control = this.#opts.control
+    if (control === undefined) return {}
+    const state = control.pauseState
+    const pending = control.pausePending
+    return {
+      ...(control.paused ? { paused: true } : {}),
+      ...(state !== 'running' ? { pauseState: state } : {}),
+      ...(pending > 0 ? { pausePending: pending } : {}),
+    }
   }
 
   #push(): void {
@@ -397,6 +410,8 @@ export class Dashboard implements Reporter {
       stopRequested: this.#stopRequested,
       ...(this.#opts.web !== undefined ? { web: { address: this.#opts.web.address, defaults: this.#opts.web.defaults, result: this.#result !== undefined } } : {}),
       paused: this.#opts.control?.paused ?? false,
+      pauseState: this.#opts.control?.pauseState ?? 'running',
+      pausePending: this.#opts.control?.pausePending ?? 0,
       changes: this.#changes,
       sources: view?.sources ?? [],
     }
