@@ -38,13 +38,18 @@ export class ChangesList {
   }
 }
 
-/** The form of a live run: users or rate, Apply, Pause / Resume. */
+/**
+ * The form of a live run: users or rate, Apply, Pause / Resume, and where the pause is: "Pausing…"
+ * until every worker (every agent) said it holds its users, then "Paused" — until then test runs
+ * may still start. The button follows the change asked, the words what is in force.
+ */
 export class ControlPanel {
   readonly el: HTMLElement
   readonly #label = h('label', { for: 'control-value' }, 'Users')
   readonly #value = h('input', { id: 'control-value', class: 'control-value', type: 'number', min: '0', step: '1', inputmode: 'numeric' })
   readonly #apply = h('button', { type: 'submit', class: 'control-apply' }, 'Apply')
   readonly #pause = h('button', { type: 'button', class: 'control-pause' }, 'Pause')
+  readonly #pauseState = h('span', { class: 'control-pause-state', 'data-pause-state': 'running', role: 'status' })
   readonly #message = h('span', { class: 'control-message', role: 'status' })
   #open = false
   #paused = false
@@ -58,7 +63,7 @@ export class ControlPanel {
     })
     this.#value.addEventListener('input', () => (this.#edited = true))
     this.#pause.addEventListener('click', () => void this.#togglePause())
-    this.el = h('div', { class: 'control', 'data-control': '' }, form, this.#pause, this.#message)
+    this.el = h('div', { class: 'control', 'data-control': '' }, form, this.#pause, this.#pauseState, this.#message)
   }
 
   update(view: ReportView): void {
@@ -80,6 +85,13 @@ export class ControlPanel {
     this.#paused = view.live?.paused === true
     text(this.#pause, this.#paused ? 'Resume' : 'Pause')
     this.#pause.setAttribute('data-paused', this.#paused ? 'true' : 'false')
+    this.#showPauseState(view.live?.pauseState ?? 'running', view.live?.pausePending ?? 0, view.run.mode === 'cluster' ? 'agent' : 'worker')
+  }
+
+  #showPauseState(state: 'running' | 'pausing' | 'paused' | 'resuming', pending: number, source: string): void {
+    this.#pauseState.setAttribute('data-pause-state', state)
+    const waiting = pending > 0 ? ` ${pending} ${source}${pending === 1 ? '' : 's'} not ${state === 'pausing' ? 'paused' : 'running'} yet` : ''
+    text(this.#pauseState, state === 'pausing' ? `Pausing…${waiting}` : state === 'resuming' ? `Resuming…${waiting}` : state === 'paused' ? 'Paused' : '')
   }
 
   async #scale(): Promise<void> {
@@ -101,6 +113,8 @@ export class ControlPanel {
       if (action === 'pause' || action === 'resume') {
         this.#paused = action === 'pause'
         text(this.#pause, this.#paused ? 'Resume' : 'Pause')
+        // Asked, not yet in force: the next view says when every worker has it.
+        this.#showPauseState(this.#paused ? 'pausing' : 'resuming', 0, '')
       }
     } catch (err) {
       text(this.#message, (err as Error).message)
