@@ -30,6 +30,9 @@ const BROKER_DEADLINE_MS = 20_000
 
 const DEFAULT_URL = `http://127.0.0.1:${DEFAULT_DASHBOARD_PORT}/`
 
+/** How long `loads ctl pause` (resume) waits for every worker to say it is in force, ms. */
+const PAUSE_ACK_WAIT_MS = 5_000
+
 function rate(value: string): number {
   if (!/^\d+(\.\d+)?$/.test(value) || !(Number(value) > 0)) throw new InvalidArgumentError(`--rate expects test runs per second above 0: got '${value}'`)
   return Number(value)
@@ -40,6 +43,7 @@ Examples:
   loads ctl scale 200                         200 users from now on (closed model, -u)
   loads ctl scale --rate 50                   50 test runs started per second (open model, --rate)
   loads ctl pause                             no new test runs start; requests in flight finish
+                                              (waits up to ${PAUSE_ACK_WAIT_MS / 1000} s until every worker holds its users)
   loads ctl resume
   loads ctl stop                              stop gracefully, as the page's Stop button
   loads ctl status                            the run's state, users and changes so far
@@ -81,10 +85,12 @@ export function ctlCommand(io: CliIO): Command {
       const headers: Record<string, string> = { 'x-loads-by': 'cli', 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) }
       if (action === 'status') {
         const res = await call(new URL('api/run', base), { headers })
-        const body = (await res.json()) as { state?: string; activeUsers?: number; paused?: boolean; changes?: ChangeEvent[]; error?: string }
+        const body = (await res.json()) as { state?: string; activeUsers?: number; paused?: boolean; pauseState?: string; changes?: ChangeEvent[]; error?: string }
         if (!res.ok) refuse(res.status, body)
         const changes = (body.changes ?? []).map((c) => `${describeChange(c)} by ${c.by}`).join(', ')
-        io.stdout.write(`${body.state ?? '?'}${body.paused === true ? ' (paused)' : ''}, ${body.activeUsers ?? 0} active users${changes !== '' ? `; changes: ${changes}` : ''}\n`)
+        // pauseState: pausing until every worker holds its users (a runner before it says paused only).
+        const pause = body.pauseState !== undefined ? (body.pauseState !== 'running' ? ` (${body.pauseState})` : '') : body.paused === true ? ' (paused)' : ''
+        io.stdout.write(`${body.state ?? '?'}${pause}, ${body.activeUsers ?? 0} active users${changes !== '' ? `; changes: ${changes}` : ''}\n`)
         return
       }
       const body = action === 'scale' ? scaleBody(users, flags.rate) : undefined
@@ -93,7 +99,31 @@ export function ctlCommand(io: CliIO): Command {
       const answer = (await res.json().catch(() => ({}))) as { error?: string; hint?: string; applied?: ChangeEvent }
       if (!res.ok) refuse(res.status, answer)
       io.stdout.write(`${action === 'stop' ? 'stopping' : describeChange(change)}: applied\n`)
+      if (change.action === 'pause' || change.action === 'resume') {
+        const pending = await untilInForce(new URL('api/run', base), headers, change.action === 'pause' ? 'paused' : 'running')
+        const source = pending.cluster ? 'agent' : 'worker'
+        if (pending.count > 0) io.stdout.write(`but ${pending.count} ${source}${pending.count === 1 ? ' has' : 's have'} not ${change.action === 'pause' ? 'paused' : 'resumed'} after ${PAUSE_ACK_WAIT_MS / 1000} s: test runs may still start there until ${pending.count === 1 ? 'it does' : 'they do'} (loads ctl status says when)\n`)
+      }
     })
+
+  /**
+   * After a pause or resume the dashboard accepted: waits (at most PAUSE_ACK_WAIT_MS) until every
+   * worker said it is in force. A dashboard that cannot tell (an older runner, an `--attach`
+   * session's) is taken at its word. The change stays applied either way: it is the run's to finish.
+   */
+  async function untilInForce(url: URL, headers: Record<string, string>, wanted: 'paused' | 'running'): Promise<{ count: number; cluster: boolean }> {
+    const endMs = performance.now() + PAUSE_ACK_WAIT_MS
+    for (;;) {
+      const body = (await call(url, { headers })
+        .then((r) => r.json())
+        .catch(() => ({}))) as { state?: string; pauseState?: string; pausePending?: number; run?: { mode?: string } }
+      const cluster = body.run?.mode === 'cluster'
+      // Only the step between asked and in force is waited on (another change meanwhile ends the wait).
+      if (body.state !== 'running' || body.pauseState !== (wanted === 'paused' ? 'pausing' : 'resuming')) return { count: 0, cluster }
+      if (performance.now() >= endMs) return { count: body.pausePending ?? 0, cluster }
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
 
   /** `--run`: through the broker to the run's runner (or to its agents when none follows it). */
   async function viaBroker(runId: string, change: RunChange | undefined, flags: Record<string, unknown>): Promise<void> {
