@@ -89,7 +89,7 @@ interface CurrentRun {
   liveSeq: number
   scaleSeq: number
   paused: boolean
-  /** The live seq of the last pause or resume handed to the engine, and the last every worker said was in force. */
+  /** The live seq whose pause state the engine was handed last, and the last such every worker said was in force. */
   pauseSeq: number
   pauseSeqApplied: number
   events: number
@@ -438,10 +438,12 @@ export class Agent {
     }
     if (live.paused !== run.paused) {
       run.paused = live.paused
-      run.pauseSeq = live.seq
       engine.control(live.paused ? { pause: true } : { resume: true })
       this.log(`run ${run.request.runId}: ${live.paused ? 'paused' : 'resumed'}`)
     }
+    // The engine has the pause state of this seq (a pause and resume both missed while
+    // reconnecting leave it as it was, which is what the runner asks).
+    run.pauseSeq = live.seq
   }
 
   #stopRun(reason: FinishReason, why: string): void {
