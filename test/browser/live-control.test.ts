@@ -33,8 +33,10 @@ describe('live control from the page, in Chromium', () => {
 
     await page.click('.control-pause')
     await page.waitForFunction(() => document.querySelector('.control-pause')?.textContent === 'Resume', undefined, { timeout: 10_000 })
-    // "Resume" says the coordinator sent the pause, not that the workers heard it: wait until their
-    // own snapshots say every user is held, then for the server to be quiet (see heldByWorkers).
+    // "Resume" says the coordinator sent the pause; the page says "Paused" once every worker said
+    // it holds its users (until then "Pausing…"). Then the server is quiet once nothing is in flight.
+    await page.waitForFunction(() => document.querySelector('.control-pause-state')?.textContent === 'Paused', undefined, { timeout: 15_000 })
+    expect(await page.getAttribute('.control-pause-state', 'data-pause-state')).toBe('paused')
     await heldByWorkers(url)
     const paused = await settled(server)
     await sleep(1000)

@@ -3,13 +3,13 @@
  * run's control channel and every agent takes its share by its slot, so three real agents over a
  * real nats-server together run exactly the users asked, and all pause and resume.
  */
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunResult } from '../../src/report/result.js'
 import { clusterEnv, idle, startAgents, waitForAgents, type AgentProcess } from '../helpers/agents.js'
 import { LOADS, LOADS_RUNNER, runBin, startDashboardRun } from '../helpers/cli.js'
-import { ctlInProcess, liveRuns, post, RUN_MS, settled, sleep, within } from '../helpers/live-runs.js'
+import { blockingEnv, BLOCKING_LIVE_TEST, blockOneWorker, ctlInProcess, heldByWorkers, liveRuns, pauseStateIs, post, releaseWorker, RUN_MS, runStarts, settled, sleep, within, type PauseFields } from '../helpers/live-runs.js'
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
 
 let nats: NatsServer
@@ -56,6 +56,8 @@ describe('live control of a run on three agents', () => {
     await within(RUN_MS + 10_000, '5 users left at the server', () => server.open === 5)
 
     expect((await post(url, 'pause')).status).toBe(202)
+    // Once every agent said all its workers hold their users, then no request in flight.
+    await heldByWorkers(url)
     const paused = await settled(server)
     await sleep(1000)
     expect(server.arrivals.length).toBe(paused)
@@ -109,6 +111,7 @@ describe('live control of a run on three agents', () => {
     await within(RUN_MS + 10_000, '3 users left at the server', () => server.open === 3)
 
     expect((await ctl(runs.dir(), 'pause', '--run', id)).code).toBe(0)
+    await heldByWorkers(url)
     const paused = await settled(server)
     await sleep(1000)
     expect(server.arrivals.length).toBe(paused)
@@ -150,6 +153,55 @@ describe('live control of a run on three agents', () => {
     // One list: the runner's and the attach session's are the same, to the millisecond.
     expect(list(attached)).toEqual(list(runner))
     expect(runner.summary.hits).toBe(server.arrivals.length)
+  }, 180_000)
+
+  it('says pausing while a worker of one agent is blocked, paused once every agent says its workers hold; no run starts after paused', async () => {
+    const server = runs.server()
+    server.arrivals.length = 0
+    const dir = runs.dir()
+    writeFileSync(path.join(dir, 'block.ts'), BLOCKING_LIVE_TEST)
+    const vars = Object.entries({ TARGET: server.url, ...blockingEnv(dir) }).flatMap(([k, v]) => ['-e', `${k}=${v}`])
+    const run = runs.start(['block.Live.test_get', '--agents', '3', '-u', '1', '-w', '1', '-d', '90s', ...vars, '--output', 'json:block.json'], env)
+    const url = await run.url
+    await within(60_000, '3 users connected', () => server.open === 3)
+    await sleep(1000)
+
+    // Agents say it in their snapshots, each second; the blocked worker holds up its agent until released.
+    const blocked = await blockOneWorker(dir)
+    const sentMs = Date.now()
+    expect((await post(url, 'pause')).status).toBe(202)
+    const stats = async (): Promise<PauseFields> => ((await fetch(new URL('api/stats', url)).then((r) => r.json())) as { live: PauseFields }).live
+    let live = await stats()
+    expect([live.paused, live.pauseState]).toEqual([true, 'pausing'])
+    for (const start = performance.now(); live.pausePending !== 1; live = await stats()) {
+      if (performance.now() - start > 8000) throw new Error(`${live.pausePending} agents, not 1, had not said they hold 8 s after the pause`)
+      await sleep(20)
+    }
+    await sleep(500)
+    live = await stats()
+    expect([live.paused, live.pauseState, live.pausePending]).toEqual([true, 'pausing', 1])
+
+    releaseWorker(dir)
+    live = await pauseStateIs(url, 'paused')
+    await new Promise((r) => setImmediate(r))
+    const pausedMs = Date.now()
+    expect([live.paused, live.pauseState, live.pausePending]).toEqual([true, 'paused', undefined])
+    // The blocked worker's user started one run more when it woke; none started after paused.
+    expect(runStarts(dir).filter((s) => s.worker === blocked && s.ms >= sentMs).length).toBe(1)
+    const arrived = await settled(server)
+    await sleep(1000)
+    expect(server.arrivals.length).toBe(arrived)
+    expect(runStarts(dir).filter((s) => s.ms > pausedMs)).toEqual([])
+
+    expect((await post(url, 'resume')).status).toBe(202)
+    await pauseStateIs(url, 'running')
+    await within(10_000, 'requests again after resume', () => server.arrivals.length > arrived)
+    expect((await post(url, 'stop')).status).toBe(202)
+    const r = await run.done
+    expect(r.code).toBe(130)
+    const result = JSON.parse(readFileSync(path.join(dir, 'block.json'), 'utf8')) as RunResult
+    expect(result.summary.hits).toBe(server.arrivals.length)
+    await waitForAgents(nats, idle(agents), 20_000)
   }, 180_000)
 
   it('changes a detached run, which no runner follows, from what its stream holds', async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { RunResult } from '../../src/report/result.js'
-import { liveRuns, post, settled, sleep, within } from '../helpers/live-runs.js'
+import { heldByWorkers, liveRuns, post, settled, sleep, within } from '../helpers/live-runs.js'
 
 describe('live control of an open-model run through the dashboard API', () => {
   const runs = liveRuns()
@@ -28,6 +28,8 @@ describe('live control of an open-model run through the dashboard API', () => {
     expect(seen).toBeLessThanOrEqual(340)
 
     expect((await post(url, 'pause')).status).toBe(202)
+    // Once every worker said it holds its arrivals, then no request in flight.
+    await heldByWorkers(url)
     const paused = await settled(runs.server())
     await sleep(1000)
     expect(runs.server().arrivals.length).toBe(paused)

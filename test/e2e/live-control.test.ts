@@ -30,7 +30,7 @@ describe('live control of a closed-model run through the dashboard API', () => {
 
     const pause = await post(url, 'pause')
     expect(pause.status).toBe(202)
-    // 202: the coordinator sent the pause; the workers' own snapshots say when they held every user.
+    // 202: the coordinator sent the pause; api/stats says paused once every worker holds its users.
     await heldByWorkers(url)
     const before = await settled(runs.server())
     await sleep(1000)

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import path from 'node:path'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll } from 'vitest'
 import { LOADS_RUNNER, startDashboardRun, tempProject, type DashboardRun } from './cli.js'
@@ -17,6 +18,66 @@ export class Live extends TestCase {
   }
 }
 `
+
+/**
+ * LIVE_TEST with a way to stall one worker: each run notes `pid:threadId startMs` in $STARTS, GETs
+ * $TARGET/hit, then, if $MARK is there, takes it (one worker only: another's rmSync fails), says
+ * so in $BLOCKING and blocks its event loop until $RELEASE is there, as a worker thread that gets
+ * no CPU would be (sleeping, not spinning: the machine's CPU stays free). The test decides when it
+ * wakes, so a busy machine cannot end the block before the test has looked. `blockingEnv`,
+ * `blockOneWorker`, `releaseWorker` and `runStarts` drive it from a test. (A worker blocked 10 s is
+ * ended as stuck: release it well before.)
+ */
+export const BLOCKING_LIVE_TEST = `
+import { appendFileSync, existsSync, rmSync, writeFileSync } from 'node:fs'
+import { threadId } from 'node:worker_threads'
+import { TestCase } from 'loads-runner'
+
+export class Live extends TestCase {
+  async test_get() {
+    appendFileSync(process.env.STARTS!, process.pid + ':' + threadId + ' ' + Date.now() + '\\n')
+    const res = await this.session.get(process.env.TARGET + '/hit')
+    this.assertEqual(res.status, 200)
+    try {
+      rmSync(process.env.MARK!)
+    } catch {
+      return
+    }
+    writeFileSync(process.env.BLOCKING!, process.pid + ':' + threadId)
+    const nap = new Int32Array(new SharedArrayBuffer(4))
+    while (!existsSync(process.env.RELEASE!)) Atomics.wait(nap, 0, 0, 5)
+  }
+}
+`
+
+/** BLOCKING_LIVE_TEST's variables, its files in `dir`. */
+export function blockingEnv(dir: string): Record<string, string> {
+  return { MARK: path.join(dir, 'mark'), BLOCKING: path.join(dir, 'blocking'), RELEASE: path.join(dir, 'release'), STARTS: path.join(dir, 'starts') }
+}
+
+/** Has one worker of a BLOCKING_LIVE_TEST run block after its run's request, until `releaseWorker`; resolves with its `pid:threadId` once it does. */
+export async function blockOneWorker(dir: string): Promise<string> {
+  const env = blockingEnv(dir)
+  rmSync(env.BLOCKING!, { force: true })
+  rmSync(env.RELEASE!, { force: true })
+  writeFileSync(env.MARK!, '')
+  await within(10_000, 'a worker blocking', () => existsSync(env.BLOCKING!))
+  return readFileSync(env.BLOCKING!, 'utf8')
+}
+
+/** Wakes the worker `blockOneWorker` blocked. */
+export function releaseWorker(dir: string): void {
+  writeFileSync(blockingEnv(dir).RELEASE!, '')
+}
+
+/** Every run a BLOCKING_LIVE_TEST run started so far: which worker (`pid:threadId`), when (ms since epoch). */
+export function runStarts(dir: string): { worker: string; ms: number }[] {
+  return readFileSync(blockingEnv(dir).STARTS!, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.split(' '))
+    .map(([worker, ms]) => ({ worker: worker!, ms: Number(ms) }))
+}
 
 /** How long the server holds each request: one test run's length, ms. */
 export const RUN_MS = 200
@@ -95,26 +156,38 @@ export async function settled(server: WatchServer, limitMs = 15_000): Promise<nu
   return server.arrivals.length
 }
 
+/** The pause fields of `api/stats`' live view (docs/live-control.md). */
+export interface PauseFields {
+  paused?: boolean
+  pauseState?: 'pausing' | 'paused' | 'resuming'
+  pausePending?: number
+}
+
 /**
- * After a pause of a closed-model run whose users send requests back to back: waits (up to
- * `limitMs`) until the run's own latest snapshots say no request is in flight on any worker
- * (`live.oldestInFlightMs` absent from `api/stats`). The API answers a pause once the coordinator
- * has sent it to the workers, not once they have heard it: a worker that gets no CPU for half a
- * second then (a loaded 2-core machine) leaves the server as quiet as a paused run would, and its
- * users start one more run each when it wakes. A user that is not held by the pause always has a
- * request in flight when its worker takes a snapshot (a timer): its response settles and its next
- * run's request starts in the same turn of the event loop. So once every worker has sent a
- * snapshot without one, every user is held and every request sent before was answered. (Call it
- * once the run has reported: before its first snapshots no request is in flight either.)
+ * Polls `api/stats` (every 20 ms, up to `limitMs`) until its live view's `pauseState` is `state`
+ * (`running`: absent); resolves with that view's pause fields.
  */
-export async function heldByWorkers(url: string, limitMs = 15_000): Promise<void> {
+export async function pauseStateIs(url: string, state: 'pausing' | 'paused' | 'resuming' | 'running', limitMs = 15_000): Promise<PauseFields> {
   const start = performance.now()
   for (;;) {
-    const stats = (await fetch(new URL('api/stats', url)).then((r) => r.json())) as { live?: { oldestInFlightMs?: number } | null }
-    if (stats.live != null && stats.live.oldestInFlightMs === undefined) return
-    if (performance.now() - start > limitMs) throw new Error(`the workers still reported a request in flight ${limitMs} ms after the pause`)
-    await sleep(100)
+    const stats = (await fetch(new URL('api/stats', url)).then((r) => r.json())) as { live?: PauseFields | null }
+    const live = stats.live ?? undefined
+    if (live !== undefined && (live.pauseState ?? 'running') === state) return live
+    if (performance.now() - start > limitMs) throw new Error(`the run's pause state was ${live?.pauseState ?? 'running'}, not ${state}, ${limitMs} ms on`)
+    await sleep(20)
   }
+}
+
+/**
+ * After a pause: waits (up to `limitMs`) until the run says `paused`, which it does once every
+ * worker (every agent) said it holds its users. The API answers a pause once the coordinator has
+ * sent it, not once the workers applied it: a worker that gets no CPU for half a second then (a
+ * loaded 2-core machine) leaves the server as quiet as a paused run would, and its users start
+ * one more run each when it wakes. From `paused` on no run starts; requests already sent may
+ * still be in flight: `settled` waits for those.
+ */
+export async function heldByWorkers(url: string, limitMs = 15_000): Promise<void> {
+  await pauseStateIs(url, 'paused', limitMs)
 }
 
 export async function post(url: string, action: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {

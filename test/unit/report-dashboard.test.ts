@@ -63,7 +63,7 @@ describe('the dashboard server', () => {
     const url = await dashboard.listen()
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
     const port = Number(new URL(url).port)
-    expect(JSON.parse((await get(port, '/api/run')).body)).toEqual({ state: 'starting', stopRequested: false, paused: false, changes: [], sources: [] })
+    expect(JSON.parse((await get(port, '/api/run')).body)).toEqual({ state: 'starting', stopRequested: false, paused: false, pauseState: 'running', pausePending: 0, changes: [], sources: [] })
 
     dashboard.onRunStart(INFO)
     const agg = new Aggregator({ startMs: INFO.startMs })
