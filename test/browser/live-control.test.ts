@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunResult } from '../../src/report/result.js'
 import { launchChromium, watchedPage } from '../helpers/browser.js'
-import { heldByWorkers, liveRuns, settled, sleep, within } from '../helpers/live-runs.js'
+import { blockingEnv, BLOCKING_LIVE_TEST, blockOneWorker, heldByWorkers, liveRuns, releaseWorker, settled, sleep, within } from '../helpers/live-runs.js'
 
 describe('live control from the page, in Chromium', () => {
   const runs = liveRuns()
@@ -89,6 +89,40 @@ describe('live control from the page, in Chromium', () => {
     await report.close()
     await page.close()
   }, 150_000)
+
+  it('says Pausing… and how many workers are not paused yet while one is blocked, then Paused once it holds', async () => {
+    const server = runs.server()
+    const dir = runs.dir()
+    writeFileSync(path.join(dir, 'block.ts'), BLOCKING_LIVE_TEST)
+    const run = runs.start(['block.Live.test_get', '-u', '2', '-d', '90s', '-w', '2'], blockingEnv(dir))
+    const url = await run.url
+    const { page, watch } = await watchedPage(browser, { width: 1366, height: 900 })
+    await page.goto(url)
+    await within(60_000, '2 users connected', () => server.open === 2)
+    await page.waitForSelector('.control-pause', { state: 'visible', timeout: 10_000 })
+    const pauseState = (): Promise<[string | null, string | null]> => page.$eval('.control-pause-state', (el) => [el.getAttribute('data-pause-state'), el.textContent])
+    expect(await pauseState()).toEqual(['running', ''])
+
+    await blockOneWorker(dir)
+    await page.click('.control-pause')
+    // The other worker holds at once; the blocked one cannot until released.
+    await page.waitForFunction(() => document.querySelector('.control-pause-state')?.textContent === 'Pausing… 1 worker not paused yet', undefined, { timeout: 10_000 })
+    expect(await page.textContent('.control-pause')).toBe('Resume')
+    await sleep(1500)
+    expect(await pauseState()).toEqual(['pausing', 'Pausing… 1 worker not paused yet'])
+
+    releaseWorker(dir)
+    await page.waitForFunction(() => document.querySelector('.control-pause-state')?.textContent === 'Paused', undefined, { timeout: 10_000 })
+    expect(await pauseState()).toEqual(['paused', 'Paused'])
+    await page.click('.control-pause')
+    await page.waitForFunction(() => document.querySelector('.control-pause-state')?.getAttribute('data-pause-state') === 'running', undefined, { timeout: 10_000 })
+    expect(await pauseState()).toEqual(['running', ''])
+
+    await page.click('button.stop')
+    expect((await run.done).code).toBe(130)
+    expect(watch.errors).toEqual([])
+    await page.close()
+  }, 120_000)
 })
 
 /**
