@@ -21,15 +21,16 @@ export class Live extends TestCase {
 
 /**
  * LIVE_TEST with a way to stall one worker: each run notes `pid:threadId startMs` in $STARTS, GETs
- * $TARGET/hit, then, if $MARK is there, takes it (one worker only: another's rmSync fails), says
- * so in $BLOCKING and blocks its event loop until $RELEASE is there, as a worker thread that gets
- * no CPU would be (sleeping, not spinning: the machine's CPU stays free). The test decides when it
- * wakes, so a busy machine cannot end the block before the test has looked. `blockingEnv`,
- * `blockOneWorker`, `releaseWorker` and `runStarts` drive it from a test. (A worker blocked 10 s is
- * ended as stuck: release it well before.)
+ * $TARGET/hit, then, if $MARK is there, takes it, says so in $BLOCKING and blocks its event loop
+ * until $RELEASE is there, as a worker thread that gets no CPU would be (sleeping, not spinning:
+ * the machine's CPU stays free). One worker only takes it: another's unlinkSync fails (not rmSync,
+ * which ignores ENOENT once its lstat saw the file: two workers in step both took it). The test
+ * decides when it wakes, so a busy machine cannot end the block before the test has looked.
+ * `blockingEnv`, `blockOneWorker`, `releaseWorker` and `runStarts` drive it from a test. (A worker
+ * blocked 10 s is ended as stuck: release it well before.)
  */
 export const BLOCKING_LIVE_TEST = `
-import { appendFileSync, existsSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, unlinkSync, writeFileSync } from 'node:fs'
 import { threadId } from 'node:worker_threads'
 import { TestCase } from 'loads-runner'
 
@@ -39,7 +40,7 @@ export class Live extends TestCase {
     const res = await this.session.get(process.env.TARGET + '/hit')
     this.assertEqual(res.status, 200)
     try {
-      rmSync(process.env.MARK!)
+      unlinkSync(process.env.MARK!)
     } catch {
       return
     }
