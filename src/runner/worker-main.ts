@@ -108,9 +108,13 @@ async function start(): Promise<void> {
         break
       case 'finish':
         timer?.stop()
-        void engine!.tearDownClasses().finally(() => {
+        void engine!.tearDownClasses().finally(async () => {
           send({ type: 'snapshot', snapshot: snapshot(true) })
           probe.stop()
+          // The engine ends this thread once it hears `finished`: console output still waiting in
+          // this thread's stdio streams (each chunk waits for the runner's word that the last one
+          // arrived) would be lost with it — a test's last lines, a tearDownClass's words.
+          await drainStdio()
           send({ type: 'finished' })
           port!.close()
         })
@@ -118,6 +122,14 @@ async function start(): Promise<void> {
     }
   })
   send({ type: 'ready' })
+}
+
+/** Resolves once everything written to stdout and stderr has reached the runner's thread (at most 5 s). */
+function drainStdio(): Promise<void> {
+  const drained = (stream: NodeJS.WriteStream): Promise<void> => new Promise((resolve) => stream.write('', () => resolve()))
+  let timer: NodeJS.Timeout | undefined
+  const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)))
+  return Promise.race([Promise.all([drained(process.stdout), drained(process.stderr)]).then(() => undefined), bound]).finally(() => clearTimeout(timer))
 }
 
 void start()
