@@ -201,7 +201,7 @@ export class GrpcClient {
       let ttfbUs = 0
       const call = unstacked(site, () =>
         this.#client.makeClientStreamRequest(m.path, m.serialize, m.deserialize, this.#metadataOf(options), this.#callOptions(options), (err: ServiceError | null, response?: unknown) => {
-          this.#record(m.path, err === null ? OK : err.code, started, ttfbUs)
+          recordCall(this.#context.sink, m.path, err === null ? OK : err.code, started, ttfbUs)
           if (err === null) resolve(response as Res)
           else reject(withCallSite(toError(m.path, err), site))
         }),
@@ -244,7 +244,7 @@ export class GrpcClient {
       // grpc-js reports a failed call both as 'error' and as 'status'; 'status' comes once, last.
       call.on('error', () => {})
       call.on('status', (s: { code: number; details: string; metadata: Metadata }) => {
-        this.#record(path, s.code, started, ttfbUs)
+        recordCall(this.#context.sink, path, s.code, started, ttfbUs)
         if (s.code === OK) resolve({ messages, metadata: flat(s.metadata) })
         else reject(withCallSite(new GrpcError(path, s.code, s.details, flat(s.metadata)), site))
       })
@@ -273,7 +273,7 @@ export class GrpcClient {
       (err: unknown) => {
         if (err instanceof ReflectionTransportError) {
           const path = pathOf(name, this.#service)
-          this.#record(path, err.status, started, 0)
+          recordCall(this.#context.sink, path, err.status, started, 0)
           throw withCallSite(new GrpcError(path, err.status, err.details, {}), site)
         }
         throw withCallSite(err as Error, site)
@@ -288,10 +288,6 @@ export class GrpcClient {
       throw new LoadsError('LOADS_ERR_GRPC_METHOD', `gRPC: unknown service '${this.#service}'; the server (by reflection) defines: ${[...services.keys()].join(', ') || 'no service'}`)
     }
     this.#services = services
-  }
-
-  #record(path: string, code: number, started: number, ttfbUs: number): void {
-    recordCall(this.#context.sink, path, code, started, ttfbUs)
   }
 
   #method(name: string, kind: CallKind): CountedMethod {

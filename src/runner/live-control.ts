@@ -39,7 +39,6 @@ export interface ControlTarget {
  */
 export type PauseState = 'running' | 'pausing' | 'paused' | 'resuming'
 
-
 export class LiveControl {
   #target: ControlTarget | undefined
 
